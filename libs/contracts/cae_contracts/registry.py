@@ -1,0 +1,60 @@
+"""The registry of every public event type and its data schema."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from marshmallow import Schema
+
+TYPE_PATTERN = re.compile(r"^cae\.(?P<service>[a-z]+)\.(?P<name>[a-z_.]+)\.v(?P<version>\d+)$")
+
+
+@dataclass(frozen=True)
+class EventContract:
+    """One published event type: ``cae.<service>.<name>.v<N>``."""
+
+    type: str
+    schema: type[Schema]
+    summary: str
+    subject: str  # which data field is the CloudEvents subject (the aggregate id)
+
+    @property
+    def service(self) -> str:
+        return TYPE_PATTERN.match(self.type)["service"]
+
+    @property
+    def version(self) -> int:
+        return int(TYPE_PATTERN.match(self.type)["version"])
+
+    @property
+    def exchange(self) -> str:
+        """Topic exchange the event is published to; the routing key is the type."""
+        return f"{self.service}.events"
+
+
+CONTRACTS: dict[str, EventContract] = {}
+
+
+def register(type_: str, *, summary: str, subject: str):
+    """Class decorator registering a data schema under an event type."""
+
+    if not TYPE_PATTERN.match(type_):
+        raise ValueError(f"event type {type_!r} must look like cae.<service>.<name>.v<N>")
+
+    def decorator(schema: type[Schema]) -> type[Schema]:
+        if type_ in CONTRACTS:
+            raise ValueError(f"event type {type_!r} registered twice")
+        if subject not in schema._declared_fields:
+            raise ValueError(f"{schema.__name__} has no field {subject!r} to use as subject")
+        CONTRACTS[type_] = EventContract(type_, schema, summary, subject)
+        return schema
+
+    return decorator
+
+
+def contract_for(type_: str) -> EventContract:
+    try:
+        return CONTRACTS[type_]
+    except KeyError:
+        raise KeyError(f"unknown event type {type_!r}") from None

@@ -1,0 +1,302 @@
+"""Reliable event handlers: batched, idempotent (inbox), retried with delays, then parked.
+
+``@reliable_handler("cae.members.member_joined.v1")`` on a service method
+``def on_member_joined(self, event)`` consumes that event type from the
+consumer's own durable queue (see topology). Deliveries are taken in batches:
+
+1. every envelope is validated against its contract (an invalid one is parked
+   at once: retrying cannot fix it);
+2. event ids already in the inbox, or repeated in the batch, are skipped;
+3. the handler runs for each remaining event and one inbox row per event is
+   inserted, all in ONE transaction, committed once;
+4. if any handler raised, that transaction is rolled back and the batch is
+   replayed one event per transaction, so one failing event never blocks or
+   duplicates the others;
+5. a failed event is republished (with publisher confirm) to the delay queue
+   of its attempt, or to the parking queue after the last delay;
+6. only then is the whole batch acknowledged (one multiple ack).
+
+A crash anywhere before 6 redelivers the batch; the inbox turns redelivery into
+a skip, so effects happen exactly once.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import socket
+import threading
+import time
+import traceback
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import amqp
+from cae_contracts import ContractViolation, parse_event
+from kombu import Connection
+from nameko.extensions import Entrypoint
+from sqlalchemy import insert, select
+from sqlalchemy.exc import IntegrityError
+
+from caekit import context, failpoints, metrics, topology
+from caekit.config import settings_of
+from caekit.dependencies import Database
+from caekit.logs import log
+from caekit.tables import inbox_table
+
+logger = logging.getLogger("caekit.handlers")
+
+
+@dataclass
+class Outcome:
+    status: str  # handled | duplicate | failed | poison
+    error: str | None = None
+
+
+@dataclass
+class DeliveryBatch:
+    """Deliveries handed to one nameko worker; ``outcomes`` is filled by ``run``."""
+
+    consumer: str
+    db_attr: str
+    messages: list
+    outcomes: list = field(default_factory=list)
+
+    def run(self, service, handler) -> list[Outcome]:
+        session = getattr(service, self.db_attr)
+        outcomes: list[Outcome | None] = [None] * len(self.messages)
+        events = {}
+        for i, message in enumerate(self.messages):
+            try:
+                events[i] = parse_event(json.loads(message.body))
+            except (ValueError, ContractViolation) as exc:
+                outcomes[i] = Outcome("poison", f"{type(exc).__name__}: {exc}")
+        seen_ids = set(
+            session.execute(
+                select(inbox_table.c.event_id).where(
+                    inbox_table.c.consumer == self.consumer,
+                    inbox_table.c.event_id.in_([e.id for e in events.values()]),
+                )
+            ).scalars()
+        ) if events else set()
+        todo = []
+        for i, event in events.items():
+            if event.id in seen_ids:
+                outcomes[i] = Outcome("duplicate")
+            else:
+                seen_ids.add(event.id)
+                todo.append((i, event))
+        if todo:
+            try:
+                for _, event in todo:
+                    self._apply(session, service, handler, event)
+                session.execute(insert(inbox_table), [self._inbox_row(e) for _, e in todo])
+                failpoints.hit("handler.before_commit")
+                session.commit()
+                for i, _ in todo:
+                    outcomes[i] = Outcome("handled")
+            except Exception:  # noqa: BLE001 - replay one by one to isolate the failure
+                session.rollback()
+                for i, event in todo:
+                    outcomes[i] = self._one_by_one(session, service, handler, event)
+        self.outcomes = outcomes
+        return outcomes
+
+    def _one_by_one(self, session, service, handler, event) -> Outcome:
+        try:
+            self._apply(session, service, handler, event)
+            session.execute(insert(inbox_table), [self._inbox_row(event)])
+            session.commit()
+            return Outcome("handled")
+        except IntegrityError as exc:
+            session.rollback()
+            if session.execute(
+                select(inbox_table.c.event_id).where(
+                    inbox_table.c.consumer == self.consumer, inbox_table.c.event_id == event.id
+                )
+            ).first():
+                return Outcome("duplicate")
+            return Outcome("failed", _describe(exc))
+        except Exception as exc:  # noqa: BLE001 - reported, retried, then parked
+            session.rollback()
+            return Outcome("failed", _describe(exc))
+
+    def _apply(self, session, service, handler, event) -> None:
+        tokens = context.bind(
+            tenant=event.tenant_id,
+            who=context.Caller(f"event:{event.type}", event.tenant_id, frozenset({"service"})),
+            correlation=event.correlation_id,
+            causation=event.id,
+        )
+        session.info["tenant_id"] = event.tenant_id
+        try:
+            handler(service, event)
+            session.flush()
+        finally:
+            session.info["tenant_id"] = None
+            context.unbind(tokens)
+
+    def _inbox_row(self, event) -> dict:
+        return {"consumer": self.consumer, "event_id": event.id, "event_type": event.type,
+                "handled_at": datetime.now(UTC)}
+
+
+def _describe(exc: BaseException) -> str:
+    text = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+    return text[:2000]
+
+
+class ReliableHandler(Entrypoint):
+    def __init__(self, event_type: str, *, retry_delays=None, batch_size=None, **kwargs):
+        self.event_type = event_type
+        self._retry_delays = retry_delays
+        self._batch_size = batch_size
+        super().__init__(**kwargs)
+
+    def setup(self):
+        settings = settings_of(self.container)
+        self.service = self.container.service_name
+        self.amqp_uri = settings.amqp_uri
+        self.delays = tuple(self._retry_delays or settings.retry_delays)
+        self.batch_size = self._batch_size or settings.handler_batch
+        self.max_wait = settings.handler_max_wait_ms / 1000.0
+        self.queue = topology.consumer_queue(self.service, self.event_type)
+        databases = [d for d in self.container.dependencies if isinstance(d, Database)]
+        if len(databases) != 1:
+            raise RuntimeError(f"{self.service}: a reliable handler needs exactly one Database")
+        self.db_attr = databases[0].attr_name
+        self._stop = threading.Event()
+        self._thread = None
+        self.connected = False
+        self.ready = threading.Event()  # set once the queues are declared (used by tests)
+
+    def start(self):
+        self._thread = self.container.spawn_managed_thread(self._run, identifier=self.queue)
+
+    def stop(self):
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.wait()
+        super().stop()
+
+    def kill(self):
+        self._stop.set()
+
+    # -- consuming -------------------------------------------------------------
+    def _run(self):
+        delay = 0.5
+        while not self._stop.is_set():
+            conn = None
+            try:
+                conn = Connection(self.amqp_uri, connect_timeout=5, heartbeat=0)
+                conn.connect()
+                self._consume(conn.connection)
+                delay = 0.5
+            except (OSError, amqp.exceptions.AMQPError, ConnectionError) as exc:
+                self.connected = False
+                log(logger, logging.WARNING, "consumer lost the broker; reconnecting",
+                    queue=self.queue, error=str(exc), retry_in=delay)
+                self._stop.wait(delay)
+                delay = min(delay * 2, 10.0)
+            finally:
+                self.connected = False
+                if conn is not None:
+                    try:
+                        conn.release()
+                    except Exception:  # noqa: BLE001 - closing a broken connection
+                        pass
+
+    def _consume(self, raw):
+        channel = raw.channel()
+        publisher = raw.channel()
+        publisher.confirm_select()
+        topology.declare(channel, self.service, self.event_type, self.delays)
+        channel.basic_qos(0, self.batch_size * 2, False)
+        buffer: list = []
+        channel.basic_consume(self.queue, callback=buffer.append, no_ack=False)
+        self.connected = True
+        self.ready.set()
+        first_at = None
+        while not self._stop.is_set():
+            try:
+                timeout = 0.2 if not buffer else max(0.0, first_at + self.max_wait - time.monotonic())
+                raw.drain_events(timeout=timeout)
+            except (TimeoutError, socket.timeout):
+                pass
+            if buffer and first_at is None:
+                first_at = time.monotonic()
+            if buffer and (len(buffer) >= self.batch_size or time.monotonic() - first_at >= self.max_wait):
+                batch, buffer[:] = list(buffer[: self.batch_size]), buffer[self.batch_size :]
+                self._handle(channel, publisher, batch)
+                first_at = time.monotonic() if buffer else None
+
+    def _handle(self, channel, publisher, messages):
+        batch = DeliveryBatch(self.service, self.db_attr, messages)
+        done = threading.Event()
+        failure = []
+
+        def handle_result(worker_ctx, result, exc_info):
+            if exc_info is not None:
+                failure.append(exc_info[1])
+            done.set()
+            return result, exc_info
+
+        self.container.spawn_worker(self, (batch,), {}, context_data={},
+                                    handle_result=handle_result)
+        done.wait()
+        if failure:
+            # the batch could not even be run (e.g. database down): nothing was
+            # committed; requeue the deliveries and back off
+            log(logger, logging.ERROR, "batch failed before any effect; requeued",
+                queue=self.queue, error=_describe(failure[0]))
+            channel.basic_nack(messages[-1].delivery_tag, multiple=True, requeue=True)
+            self._stop.wait(1.0)
+            return
+        for message, outcome in zip(messages, batch.outcomes, strict=True):
+            event_type = message.properties.get("type") or self.event_type
+            metrics.EVENTS_CONSUMED.labels(self.service, self.queue, event_type, outcome.status).inc()
+            if outcome.status in ("failed", "poison"):
+                self._reroute(publisher, message, outcome)
+        failpoints.hit("handler.before_ack")
+        channel.basic_ack(messages[-1].delivery_tag, multiple=True)
+
+    def _reroute(self, publisher, message, outcome: Outcome):
+        headers = dict(message.properties.get("application_headers") or {})
+        attempt = int(headers.get(topology.ATTEMPT_HEADER, 1))
+        event_type = message.properties.get("type") or self.event_type
+        if outcome.status == "failed" and attempt <= len(self.delays):
+            target = topology.retry_queue(self.queue, self.delays[attempt - 1])
+            metrics.EVENTS_RETRIED.labels(self.service, self.queue, event_type).inc()
+            log(logger, logging.WARNING, "handler failed; retrying later", queue=self.queue,
+                attempt=attempt, retry_in=self.delays[attempt - 1], error=outcome.error,
+                event_id=message.properties.get("message_id"))
+        else:
+            target = topology.dead_letter_queue(self.queue)
+            metrics.EVENTS_DEAD_LETTERED.labels(self.service, self.queue, event_type).inc()
+            log(logger, logging.ERROR, "event parked in the dead-letter queue", queue=self.queue,
+                attempt=attempt, error=outcome.error, event_id=message.properties.get("message_id"))
+        headers.update({
+            topology.ATTEMPT_HEADER: attempt + 1,
+            topology.ERROR_HEADER: outcome.error or "",
+            topology.FAILED_AT_HEADER: datetime.now(UTC).isoformat(),
+            topology.QUEUE_HEADER: self.queue,
+        })
+        properties = {k: v for k, v in message.properties.items() if k != "application_headers"}
+        properties["delivery_mode"] = 2
+        copy = amqp.Message(message.body, application_headers=headers, **properties)
+        publisher.basic_publish_confirm(copy, "", target, confirm_timeout=30)
+
+
+def reliable_handler(event_type: str, **options):
+    """Decorate ``def handler(self, event)``; see the module docstring for the guarantees."""
+
+    def decorator(fn):
+        @functools.wraps(fn)
+        def run_batch(self, batch: DeliveryBatch):
+            return batch.run(self, fn)
+
+        run_batch.handles_one = fn
+        return ReliableHandler.decorator(event_type, **options)(run_batch)
+
+    return decorator

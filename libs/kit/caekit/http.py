@@ -1,0 +1,200 @@
+"""The HTTP entrypoint of every service: authentication, tenancy, body parsing, problems.
+
+``@api(method, url, roles=..., schema=...)`` checks, before any worker runs:
+the body size (413), the bearer token (401), the caller's roles (403), that a
+``<cooperative_id>`` in the URL is the caller's own cooperative (403), that the
+body is a JSON object (400/415) and that it loads with the marshmallow schema
+(422 naming each bad field). The service method then gets the loaded body as
+``body`` and the request context (tenant, caller, correlation id) is bound.
+Every error is an RFC 9457 problem+json; an unexpected exception is a 500
+problem that carries the correlation id and no internals.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+import uuid
+from functools import partial
+
+from eventlet.event import Event
+from marshmallow import ValidationError
+from nameko.web.handlers import HttpRequestHandler
+from nameko.web.server import WebServer, WsgiApp
+from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers import Request, Response
+
+from caekit import auth, context, metrics
+from caekit.config import settings_of
+from caekit.db import CrossTenantWrite
+from caekit.problems import (
+    BadRequest,
+    Forbidden,
+    MethodNotAllowed,
+    NotFound,
+    PayloadTooLarge,
+    Problem,
+    Unauthorized,
+    Unprocessable,
+    UnsupportedMediaType,
+    problem_response,
+)
+
+logger = logging.getLogger("caekit.http")
+
+CORRELATION_HEADER = "X-Correlation-ID"
+
+
+class _ProblemWsgiApp(WsgiApp):
+    def __call__(self, environ, start_response):
+        request = Request(environ, shallow=True)
+        adapter = self.url_map.bind_to_environ(environ)
+        try:
+            provider, values = adapter.match()
+            request.path_values = values
+            rv = provider.handle_request(request)
+        except HTTPException as exc:
+            problem = (
+                MethodNotAllowed(f"{request.method} is not allowed on {request.path}")
+                if exc.code == 405
+                else NotFound(f"no resource at {request.path}")
+                if exc.code == 404
+                else Problem(exc.description or str(exc), status=exc.code or 400)
+            )
+            rv = problem_response(problem, instance=request.path)
+        return rv(environ, start_response)
+
+
+class ApiServer(WebServer):
+    def get_wsgi_app(self):
+        return _ProblemWsgiApp(self)
+
+
+class ApiEndpoint(HttpRequestHandler):
+    server = ApiServer()
+
+    def __init__(self, method, url, *, roles=None, schema=None, public=False,
+                 allow_network_operator=False, **kwargs):
+        self.roles = frozenset(roles or ())
+        self.schema = schema
+        self.public = public
+        self.allow_network_operator = allow_network_operator
+        kwargs.setdefault("expected_exceptions", (Problem, ValidationError, CrossTenantWrite))
+        super().__init__(method, url, **kwargs)
+
+    def setup(self):
+        super().setup()
+        self.settings = settings_of(self.container)
+
+    def handle_request(self, request):
+        request.shallow = False
+        started = time.perf_counter()
+        correlation = request.headers.get(CORRELATION_HEADER) or uuid.uuid4().hex
+        correlation = correlation[:128]
+        try:
+            kwargs = dict(request.path_values)
+            context_data = self._authorize(request, kwargs, correlation)
+            if self.schema is not None:
+                kwargs["body"] = self._load_body(request)
+            event = Event()
+            self.container.spawn_worker(
+                self, (request,), kwargs, context_data=context_data,
+                handle_result=partial(self.handle_result, event),
+            )
+            result = event.wait()
+            response = self.response_from_result(result)
+        except Exception as exc:  # noqa: BLE001 - every error becomes a problem
+            response = self._problem(exc, request, correlation)
+        response.headers[CORRELATION_HEADER] = correlation
+        metrics.HTTP_REQUESTS.labels(
+            self.container.service_name, self.method_name, request.method, str(response.status_code)
+        ).inc()
+        if response.status_code >= 500 or time.perf_counter() - started > 1.0:
+            logger.info("%s %s -> %s", request.method, request.path, response.status_code)
+        return response
+
+    # -- checks before any worker runs ---------------------------------------
+    def _authorize(self, request, kwargs, correlation) -> dict:
+        if self.public:
+            return {context.CTX_CORRELATION: correlation}
+        header = request.headers.get("Authorization", "")
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise Unauthorized("send a bearer token: Authorization: Bearer <JWT>")
+        caller = auth.verify(token.strip(), self.settings)
+        if self.roles and not caller.has_any(self.roles):
+            raise Forbidden(
+                f"this operation needs one of the roles {', '.join(sorted(self.roles))}; "
+                f"the token has {', '.join(sorted(caller.roles)) or 'none'}"
+            )
+        tenant = caller.cooperative_id
+        if "cooperative_id" in kwargs:
+            wanted = str(kwargs["cooperative_id"])
+            operator_ok = self.allow_network_operator and caller.is_network_operator
+            if wanted != caller.cooperative_id and not operator_ok:
+                raise Forbidden("the token does not belong to this cooperative")
+            tenant = wanted
+        elif caller.cooperative_id is None and not (
+            self.allow_network_operator and caller.is_network_operator
+        ):
+            raise Forbidden("the token names no cooperative")
+        return {
+            context.CTX_CORRELATION: correlation,
+            context.CTX_TENANT: tenant,
+            context.CTX_CALLER: caller.subject,
+            context.CTX_ROLES: ",".join(sorted(caller.roles)),
+        }
+
+    def _load_body(self, request):
+        limit = self.settings.max_body_bytes
+        if request.content_length is not None and request.content_length > limit:
+            raise PayloadTooLarge(f"the body has {request.content_length} bytes; the limit is {limit}")
+        raw = request.stream.read(limit + 1)
+        if len(raw) > limit:
+            raise PayloadTooLarge(f"the body is larger than the limit of {limit} bytes")
+        mimetype = request.mimetype or ""
+        if mimetype and mimetype != "application/json" and not mimetype.endswith("+json"):
+            raise UnsupportedMediaType(f"send application/json, not {mimetype}")
+        try:
+            data = json.loads(raw.decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise BadRequest(f"the body is not valid JSON: {exc}") from exc
+        if not isinstance(data, dict):
+            raise BadRequest("the body must be a JSON object")
+        try:
+            return self.schema().load(data)
+        except ValidationError as exc:
+            raise Unprocessable("some fields are invalid", errors=exc.messages) from exc
+
+    # -- results and errors ---------------------------------------------------
+    def response_from_result(self, result):
+        if isinstance(result, Response):
+            return result
+        status, headers, payload = 200, None, result
+        if isinstance(result, tuple):
+            if len(result) == 3:
+                status, headers, payload = result
+            else:
+                status, payload = result
+        if isinstance(payload, str):
+            return Response(payload, status=status, headers=headers)
+        return Response(json.dumps(payload, default=str), status=status, headers=headers,
+                        mimetype="application/json")
+
+    def _problem(self, exc, request, correlation):
+        if isinstance(exc, Problem):
+            problem = exc
+        elif isinstance(exc, ValidationError):
+            problem = Unprocessable("some fields are invalid", errors=exc.messages)
+        elif isinstance(exc, CrossTenantWrite):
+            problem = Forbidden("that record belongs to another cooperative")
+        else:
+            logger.error("unexpected error on %s %s", request.method, request.path,
+                         exc_info=(type(exc), exc, exc.__traceback__))
+            problem = Problem("an unexpected error occurred; quote the correlation id", status=500)
+            problem.title, problem.slug = "Internal error", "internal-error"
+        return problem_response(problem, instance=request.path, correlation_id=correlation)
+
+
+api = ApiEndpoint.decorator

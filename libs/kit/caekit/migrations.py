@@ -1,0 +1,41 @@
+"""Alembic, the same way for every service: ``cae migrate <service>``.
+
+Each service keeps its migrations in ``cae_<service>/migrations`` with an
+``env.py`` that calls ``run_migrations(metadata)``. Migrations run as their own
+step (a Kubernetes Job, ``make demo`` before starting), never in a replica's start.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+
+from alembic import command, context
+from alembic.config import Config
+
+from caekit.db import make_engine
+
+
+def alembic_config(service: str, url: str) -> Config:
+    package = importlib.import_module(f"cae_{service}")
+    location = os.path.join(os.path.dirname(package.__file__), "migrations")
+    cfg = Config()
+    cfg.set_main_option("script_location", location)
+    cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return cfg
+
+
+def upgrade(service: str, url: str, revision: str = "head") -> None:
+    command.upgrade(alembic_config(service, url), revision)
+
+
+def run_migrations(target_metadata) -> None:
+    """Body of every service's migrations/env.py (online mode only)."""
+    url = context.config.get_main_option("sqlalchemy.url")
+    engine = make_engine(url)
+    with engine.connect() as connection:
+        context.configure(connection=connection, target_metadata=target_metadata,
+                          render_as_batch=connection.dialect.name == "sqlite")
+        with context.begin_transaction():
+            context.run_migrations()
+    engine.dispose()

@@ -1,0 +1,73 @@
+"""The transactional outbox: events are rows written with the change that causes them.
+
+``publish(session, type, data)`` validates the event against its contract and
+adds an outbox row to the caller's transaction; the relay publishes committed
+rows later. Nothing reaches the broker unless the transaction commits, and
+nothing committed is lost if the broker is down.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+from cae_contracts import build_event, contract_for
+from sqlalchemy import event, func, insert, select
+from sqlalchemy.orm import Session
+
+from caekit import context
+from caekit.tables import outbox_table
+
+
+_wakers: list = []  # threading.Event of each relay in this process
+
+
+def wake_relays_on_commit(waker) -> None:
+    """Set ``waker`` whenever a transaction that wrote outbox rows commits."""
+    _wakers.append(waker)
+
+
+@event.listens_for(Session, "after_commit")
+def _after_commit(session):
+    if session.info.pop("outbox_dirty", False):
+        for waker in _wakers:
+            waker.set()
+
+
+@event.listens_for(Session, "after_rollback")
+def _after_rollback(session):
+    session.info.pop("outbox_dirty", None)
+
+
+def publish(session: Session, type_: str, data: dict, *, tenant_id: str | None = None) -> dict:
+    """Add an event to ``session``'s transaction; returns the CloudEvents body."""
+    tenant = tenant_id or context.tenant_id.get()
+    if tenant is None:
+        raise ValueError(f"{type_}: no cooperative (tenant) for this event")
+    body = build_event(
+        type_,
+        data,
+        tenant_id=str(tenant),
+        correlation_id=context.correlation_id.get(),
+        causation_id=context.causation_id.get(),
+    )
+    session.execute(
+        insert(outbox_table).values(
+            event_id=body["id"],
+            event_type=type_,
+            exchange=contract_for(type_).exchange,
+            tenant_id=str(tenant),
+            body=json.dumps(body, separators=(",", ":")),
+            created_at=datetime.now(UTC),
+            attempts=0,
+        )
+    )
+    session.info["outbox_dirty"] = True
+    return body
+
+
+def backlog(session: Session) -> int:
+    """How many committed events wait for the broker's confirmation."""
+    return session.execute(
+        select(func.count()).select_from(outbox_table).where(outbox_table.c.sent_at.is_(None))
+    ).scalar_one()

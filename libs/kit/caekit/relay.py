@@ -1,0 +1,229 @@
+"""The outbox relay: publishes committed outbox rows with confirms and ``mandatory``.
+
+One round: read up to ``batch`` pending rows (``FOR UPDATE SKIP LOCKED`` on
+PostgreSQL, so several relays share the work), publish them all, wait for the
+broker's confirms of the whole batch, then mark the confirmed rows sent in one
+UPDATE. A row the broker returns as unroutable (no queue bound) is logged,
+counted, kept and retried after ``UNROUTABLE_RETRY``; a nacked row is retried.
+If the relay dies between publish and mark, the rows are published again and
+the consumers' inboxes drop the duplicates (at-least-once + idempotent effects).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+
+import amqp
+from kombu import Connection
+from sqlalchemy import or_, select, update
+
+from caekit import failpoints, metrics
+from caekit.logs import log
+from caekit.tables import outbox_table
+
+logger = logging.getLogger("caekit.relay")
+
+UNROUTABLE_RETRY = timedelta(seconds=30)
+CONFIRM_TIMEOUT = 30.0
+
+
+class BrokerUnavailable(ConnectionError):
+    pass
+
+
+class Relay:
+    def __init__(self, service: str, session_factory, amqp_uri: str, batch: int = 500):
+        self.service = service
+        self.session_factory = session_factory
+        self.amqp_uri = amqp_uri
+        self.batch = batch
+        self.connection: Connection | None = None
+        self.channel = None
+        self.connected = False
+        self._declared: set[str] = set()
+        self._acked: set[int] = set()
+        self._nacked: set[int] = set()
+        self._returned: dict[str, str] = {}
+        self._outstanding: set[int] = set()
+        self._next_tag = 0
+        self._last_backlog_at = 0.0
+        self.wakeup = threading.Event()
+
+    # -- broker -------------------------------------------------------------
+    def connect(self) -> None:
+        self.close()
+        conn = Connection(self.amqp_uri, connect_timeout=5, heartbeat=0)
+        try:
+            conn.connect()
+        except Exception as exc:
+            raise BrokerUnavailable(str(exc)) from exc
+        raw = conn.connection
+        channel = raw.channel()
+        channel.confirm_select()
+        channel.events["basic_ack"].add(self._on_ack)
+        channel.events["basic_nack"].add(self._on_nack)
+        channel.events["basic_return"].add(self._on_return)
+        self.connection, self.channel = conn, channel
+        self._declared.clear()
+        self._next_tag = 0
+        self.connected = True
+
+    def close(self) -> None:
+        self.connected = False
+        if self.connection is not None:
+            try:
+                self.connection.release()
+            except Exception:  # noqa: BLE001 - closing a broken connection
+                pass
+        self.connection = self.channel = None
+
+    def _settle(self, into: set[int], tag: int, multiple: bool) -> None:
+        settled = [t for t in self._outstanding if t <= tag] if multiple else [tag]
+        into.update(settled)
+        self._outstanding.difference_update(settled)
+
+    def _on_ack(self, tag: int, multiple: bool) -> None:
+        self._settle(self._acked, tag, multiple)
+
+    def _on_nack(self, tag: int, multiple: bool) -> None:
+        self._settle(self._nacked, tag, multiple)
+
+    def _on_return(self, exc, exchange, routing_key, message) -> None:
+        event_id = message.properties.get("message_id")
+        self._returned[event_id] = f"unroutable: {exc.reply_text} ({exchange} {routing_key})"
+
+    # -- publishing ---------------------------------------------------------
+    def _pending(self, session, now: datetime):
+        query = (
+            select(outbox_table)
+            .where(outbox_table.c.sent_at.is_(None))
+            .where(
+                or_(
+                    outbox_table.c.unroutable_at.is_(None),
+                    outbox_table.c.unroutable_at < now - UNROUTABLE_RETRY,
+                )
+            )
+            .order_by(outbox_table.c.seq)
+            .limit(self.batch)
+        )
+        if session.get_bind().dialect.name == "postgresql":
+            query = query.with_for_update(skip_locked=True)
+        return session.execute(query).all()
+
+    def relay_once(self) -> int:
+        """Publish one batch; returns how many rows the broker confirmed."""
+        if not self.connected:
+            self.connect()
+        now = datetime.now(UTC)
+        with self.session_factory() as session, session.begin():
+            rows = self._pending(session, now)
+            if not rows:
+                self._report_backlog(session, force=False)
+                return 0
+            failpoints.hit("relay.after_fetch")
+            tags = self._publish(rows)
+            failpoints.hit("relay.after_publish")
+            sent, failed = [], {}
+            for row, tag in zip(rows, tags, strict=True):
+                if row.event_id in self._returned:
+                    failed[row.seq] = ("unroutable", self._returned.pop(row.event_id))
+                elif tag in self._nacked:
+                    failed[row.seq] = ("nack", "nacked by the broker")
+                else:
+                    sent.append(row.seq)
+            if sent:
+                session.execute(
+                    update(outbox_table)
+                    .where(outbox_table.c.seq.in_(sent))
+                    .values(sent_at=now, attempts=outbox_table.c.attempts + 1, last_error=None)
+                )
+            by_seq = {row.seq: row for row in rows}
+            for seq, (kind, error) in failed.items():
+                row = by_seq[seq]
+                values = {"attempts": outbox_table.c.attempts + 1, "last_error": error}
+                if kind == "unroutable":
+                    values["unroutable_at"] = now
+                    metrics.EVENTS_UNROUTABLE.labels(self.service, row.event_type).inc()
+                    log(logger, logging.ERROR, "event unroutable: no queue bound; kept in the outbox",
+                        event_id=row.event_id, event_type=row.event_type, exchange=row.exchange)
+                session.execute(update(outbox_table).where(outbox_table.c.seq == seq).values(**values))
+            for row in rows:
+                if row.seq in sent:
+                    metrics.EVENTS_PUBLISHED.labels(self.service, row.event_type).inc()
+            self._report_backlog(session, force=False)
+        return len(sent)
+
+    def _publish(self, rows) -> list[int]:
+        self._acked.clear()
+        self._nacked.clear()
+        self._returned.clear()
+        self._outstanding.clear()
+        tags = []
+        try:
+            for row in rows:
+                if row.exchange not in self._declared:
+                    self.channel.exchange_declare(row.exchange, "topic", durable=True, auto_delete=False)
+                    self._declared.add(row.exchange)
+                body = json.loads(row.body)
+                message = amqp.Message(
+                    row.body,
+                    content_type="application/cloudevents+json",
+                    content_encoding="utf-8",
+                    delivery_mode=2,
+                    message_id=row.event_id,
+                    type=row.event_type,
+                    application_headers={
+                        "tenantid": row.tenant_id,
+                        "correlationid": body.get("correlationid") or "",
+                    },
+                )
+                self.channel.basic_publish(message, row.exchange, row.event_type, mandatory=True)
+                self._next_tag += 1
+                tags.append(self._next_tag)
+                self._outstanding.add(self._next_tag)
+            deadline = time.monotonic() + CONFIRM_TIMEOUT
+            last = tags[-1]
+            while self._outstanding:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise BrokerUnavailable(f"no confirm for delivery tag {last} in {CONFIRM_TIMEOUT}s")
+                self.connection.connection.drain_events(timeout=min(remaining, 1.0))
+        except (OSError, amqp.exceptions.AMQPError, BrokerUnavailable) as exc:
+            self.close()
+            raise BrokerUnavailable(str(exc)) from exc
+        return tags
+
+    def _report_backlog(self, session, force: bool) -> None:
+        if force or time.monotonic() - self._last_backlog_at > 1.0:
+            from caekit.outbox import backlog
+
+            metrics.OUTBOX_BACKLOG.labels(self.service).set(backlog(session))
+            self._last_backlog_at = time.monotonic()
+
+    # -- loop ---------------------------------------------------------------
+    def run(self, stop: threading.Event, poll_seconds: float = 0.5) -> None:
+        """Relay until ``stop`` is set; reconnects with growing delays when the broker is down."""
+        delay = 0.5
+        while not stop.is_set():
+            self.wakeup.clear()
+            try:
+                published = self.relay_once()
+                delay = 0.5
+            except BrokerUnavailable as exc:
+                log(logger, logging.WARNING, "broker unavailable; outbox kept", error=str(exc),
+                    retry_in=delay)
+                stop.wait(delay)
+                delay = min(delay * 2, 10.0)
+                continue
+            except Exception:
+                logger.exception("relay round failed")
+                stop.wait(delay)
+                delay = min(delay * 2, 10.0)
+                continue
+            if published < self.batch:
+                self.wakeup.wait(poll_seconds)
+        self.close()

@@ -1,0 +1,72 @@
+"""The kit's own tables, present in every service's database: outbox and inbox.
+
+Each service's first Alembic migration creates them with ``create_kit_tables``;
+a later change to these tables ships as a function here that every service's
+next migration calls.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    text,
+)
+
+# SQLite only auto-increments INTEGER PRIMARY KEY
+BigIntId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+kit_metadata = MetaData()
+
+
+def _define(metadata: MetaData) -> tuple[Table, Table]:
+    outbox = Table(
+        "outbox",
+        metadata,
+        Column("seq", BigIntId, primary_key=True, autoincrement=True),
+        Column("event_id", String(36), nullable=False),
+        Column("event_type", String(120), nullable=False),
+        Column("exchange", String(120), nullable=False),
+        Column("tenant_id", String(64), nullable=False),
+        Column("body", Text, nullable=False),
+        Column("created_at", DateTime(timezone=True), nullable=False),
+        # null until the broker confirmed the publish
+        Column("sent_at", DateTime(timezone=True), nullable=True),
+        Column("attempts", Integer, nullable=False, default=0),
+        # set when the broker returned the event as unroutable; kept and retried
+        Column("unroutable_at", DateTime(timezone=True), nullable=True),
+        Column("last_error", Text, nullable=True),
+        UniqueConstraint("event_id", name="uq_outbox_event_id"),
+        Index(
+            "ix_outbox_pending",
+            "seq",
+            postgresql_where=text("sent_at IS NULL"),
+            sqlite_where=text("sent_at IS NULL"),
+        ),
+    )
+    inbox = Table(
+        "inbox",
+        metadata,
+        Column("consumer", String(200), primary_key=True),
+        Column("event_id", String(36), primary_key=True),
+        Column("event_type", String(120), nullable=False),
+        Column("handled_at", DateTime(timezone=True), nullable=False),
+    )
+    return outbox, inbox
+
+
+outbox_table, inbox_table = _define(kit_metadata)
+
+
+def create_kit_tables(connection) -> None:
+    """Create the outbox and inbox (called from a service's initial migration)."""
+    kit_metadata.create_all(bind=connection)

@@ -1,0 +1,257 @@
+"""pytest fixtures: a real RabbitMQ vhost per test, a fresh migrated database per test.
+
+The store is chosen by ``CAE_TEST_DB`` (``sqlite``, the default, or
+``postgresql``), so the same integration tests run on both; ``make test``
+(and CI) use PostgreSQL. Nothing here mocks the broker or the database.
+
+| variable | default |
+|---|---|
+| CAE_TEST_DB | sqlite |
+| CAE_TEST_PG_URL | postgresql://postgres@127.0.0.1:5432/postgres (an admin connection) |
+| CAE_TEST_AMQP_URI | amqp://guest:guest@127.0.0.1:5672/ (the vhost is replaced per test) |
+| CAE_TEST_RABBIT_MANAGEMENT | http://127.0.0.1:15672 |
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import shutil
+import socket
+import time
+import urllib.error
+import urllib.request
+import uuid
+from dataclasses import dataclass, replace
+from urllib.parse import quote, urlsplit, urlunsplit
+
+import pytest
+import requests
+from sqlalchemy import create_engine, text
+
+from caekit import auth
+from caekit.config import Settings
+from caekit.migrations import upgrade
+
+PG_ADMIN_URL = os.environ.get("CAE_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+AMQP_BASE = os.environ.get("CAE_TEST_AMQP_URI", "amqp://guest:guest@127.0.0.1:5672/")
+MANAGEMENT = os.environ.get("CAE_TEST_RABBIT_MANAGEMENT", "http://127.0.0.1:15672").rstrip("/")
+
+
+def backend() -> str:
+    return os.environ.get("CAE_TEST_DB", "sqlite")
+
+
+# -- RabbitMQ -----------------------------------------------------------------
+def _management(method: str, path: str, body: dict | None = None):
+    parts = urlsplit(AMQP_BASE)
+    request = urllib.request.Request(f"{MANAGEMENT}/api/{path}", method=method,
+                                     data=json.dumps(body).encode() if body is not None else None)
+    token = base64.b64encode(f"{parts.username or 'guest'}:{parts.password or 'guest'}".encode())
+    request.add_header("Authorization", f"Basic {token.decode()}")
+    request.add_header("Content-Type", "application/json")
+    with urllib.request.urlopen(request, timeout=30) as response:
+        data = response.read()
+        return json.loads(data) if data else None
+
+
+def management(method: str, path: str, body: dict | None = None):
+    """Call the RabbitMQ management API (tests use it to inspect queues)."""
+    return _management(method, path, body)
+
+
+@pytest.fixture
+def amqp_uri():
+    """A throwaway RabbitMQ vhost for one test; its AMQP URI."""
+    vhost = f"cae_test_{uuid.uuid4().hex[:12]}"
+    user = urlsplit(AMQP_BASE).username or "guest"
+    _management("PUT", f"vhosts/{vhost}")
+    _management("PUT", f"permissions/{vhost}/{user}",
+                {"configure": ".*", "write": ".*", "read": ".*"})
+    parts = urlsplit(AMQP_BASE)
+    yield urlunsplit((parts.scheme, parts.netloc, "/" + quote(vhost, safe=""), "", ""))
+    try:
+        _management("DELETE", f"vhosts/{vhost}")
+    except (urllib.error.URLError, OSError):
+        pass  # broker restarting in an outage test: the vhost is removed by the next cleanup
+
+
+def queue_info(amqp: str, queue: str) -> dict | None:
+    vhost = urlsplit(amqp).path[1:]
+    try:
+        return _management("GET", f"queues/{vhost}/{quote(queue, safe='')}")
+    except urllib.error.HTTPError as exc:
+        if exc.code == 404:
+            return None
+        raise
+
+
+# -- databases ----------------------------------------------------------------
+class _Databases:
+    """Migrates one template per service, then clones it per test (fast)."""
+
+    def __init__(self, tmp_root):
+        self.tmp_root = tmp_root
+        self.templates: dict[str, str] = {}
+        self.created: list[str] = []
+
+    def _admin(self):
+        return create_engine(PG_ADMIN_URL.replace("postgresql://", "postgresql+psycopg://", 1),
+                             isolation_level="AUTOCOMMIT")
+
+    def _pg_url(self, name: str) -> str:
+        parts = urlsplit(PG_ADMIN_URL)
+        return urlunsplit((parts.scheme, parts.netloc, "/" + name, "", ""))
+
+    def template(self, service: str) -> str:
+        if service not in self.templates:
+            if backend() == "postgresql":
+                name = f"cae_tpl_{service}_{os.getpid()}"
+                engine = self._admin()
+                with engine.connect() as conn:
+                    conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+                    conn.execute(text(f'CREATE DATABASE "{name}"'))
+                engine.dispose()
+                upgrade(service, self._pg_url(name))
+                self.created.append(name)
+                self.templates[service] = name
+            else:
+                path = os.path.join(self.tmp_root, f"template-{service}.db")
+                upgrade(service, f"sqlite:///{path}")
+                self.templates[service] = path
+        return self.templates[service]
+
+    def fresh(self, service: str, tmp_path) -> str:
+        template = self.template(service)
+        if backend() == "postgresql":
+            name = f"cae_t_{service}_{uuid.uuid4().hex[:10]}"
+            engine = self._admin()
+            with engine.connect() as conn:
+                conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
+            engine.dispose()
+            self.created.append(name)
+            return self._pg_url(name)
+        path = os.path.join(str(tmp_path), f"{service}-{uuid.uuid4().hex[:6]}.db")
+        shutil.copyfile(template, path)
+        return f"sqlite:///{path}"
+
+    def drop_all(self):
+        if backend() != "postgresql" or not self.created:
+            return
+        engine = self._admin()
+        with engine.connect() as conn:
+            for name in reversed(self.created):
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def _databases(tmp_path_factory):
+    databases = _Databases(str(tmp_path_factory.mktemp("templates")))
+    yield databases
+    databases.drop_all()
+
+
+@pytest.fixture
+def database_url(_databases, tmp_path):
+    """``database_url("ledger")``: the URL of a fresh database at the service's head revision."""
+    return lambda service: _databases.fresh(service, tmp_path)
+
+
+# -- services -----------------------------------------------------------------
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class RunningService:
+    container: object
+    settings: Settings
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.settings.http_port}"
+
+    def extension(self, cls):
+        found = [e for e in self.container.extensions if isinstance(e, cls)]
+        return found[0] if len(found) == 1 else found
+
+
+@pytest.fixture
+def start_service(amqp_uri, database_url):
+    """``start_service(ServiceClass, **settings)``: a real nameko container on a free port."""
+    from nameko.containers import ServiceContainer
+
+    from caekit.handlers import ReliableHandler
+
+    started = []
+
+    def start(cls, *, database: str | None = None, wait_ready: bool = True, **overrides):
+        settings = Settings(
+            service=cls.name,
+            database_url=database or database_url(cls.name),
+            amqp_uri=amqp_uri,
+            http_port=free_port(),
+            relay_poll_seconds=0.1,
+            retry_delays=(1, 2),
+            handler_max_wait_ms=5,
+        )
+        settings = replace(settings, **overrides)
+        container = ServiceContainer(cls, settings.nameko_config())
+        container.start()
+        started.append(container)
+        running = RunningService(container, settings)
+        if wait_ready:
+            for handler in [e for e in container.extensions if isinstance(e, ReliableHandler)]:
+                assert handler.ready.wait(30), f"{handler.queue} never connected"
+        return running
+
+    yield start
+    for container in reversed(started):
+        try:
+            container.stop()
+        except Exception:  # noqa: BLE001 - a test may have killed it already
+            container.kill()
+
+
+@pytest.fixture
+def settings_for_tokens():
+    return Settings(service="test", database_url="sqlite://")
+
+
+@pytest.fixture
+def token(settings_for_tokens):
+    """``token(sub, roles, coop)``: a signed development JWT."""
+
+    def make(subject: str, roles, cooperative_id: str | None = None, **kwargs) -> str:
+        roles = [roles] if isinstance(roles, str) else list(roles)
+        return auth.mint(subject, roles=roles, cooperative_id=cooperative_id,
+                         settings=settings_for_tokens, **kwargs)
+
+    return make
+
+
+@pytest.fixture
+def http():
+    session = requests.Session()
+    yield session
+    session.close()
+
+
+def bearer(tok: str) -> dict:
+    return {"Authorization": f"Bearer {tok}"}
+
+
+def eventually(predicate, timeout: float = 20.0, interval: float = 0.05, message: str = ""):
+    """Poll ``predicate`` until it returns a truthy value; fail after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(message or f"condition not met within {timeout}s")
+        time.sleep(interval)

@@ -1,0 +1,1 @@
+"""ledger: chart of accounts, immutable balanced entries, analytic lines per activity."""

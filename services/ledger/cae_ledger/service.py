@@ -1,0 +1,96 @@
+"""The ledger nameko service: a thin shell over the store and the kit."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from cae_contracts import Event
+from caekit import context, outbox
+from caekit.handlers import reliable_handler
+from caekit.http import api
+from caekit.problems import Forbidden, NotFound
+from caekit.service import ServiceBase
+from sqlalchemy import select
+
+from cae_ledger.domain import ACTIVITY_AUXILIARY_ACCOUNTS, CHART_OF_ACCOUNTS, auxiliary_account
+from cae_ledger.store import Activity, LedgerAccount
+
+STAFF = {"staff", "admin"}
+
+
+def _account_out(account: LedgerAccount) -> dict:
+    return {"number": account.number, "label": account.label, "type": account.type,
+            "general_account": account.general_account, "activity_code": account.activity_code}
+
+
+class LedgerService(ServiceBase):
+    name = "ledger"
+
+    @reliable_handler("cae.members.cooperative_registered.v1")
+    def on_cooperative_registered(self, event: Event):
+        self._ensure_chart(str(event.data["cooperative_id"]))
+
+    @reliable_handler("cae.members.member_joined.v1")
+    def on_member_joined(self, event: Event):
+        code = event.data["activity_code"]
+        if not code:
+            return  # no activity yet: its accounts open with activity.opened
+        cooperative_id = str(event.data["cooperative_id"])
+        if self.db.scalar(select(Activity.id).where(Activity.code == code)):
+            return  # opened already (same code from another event): nothing to do
+        self._ensure_chart(cooperative_id)
+        now = datetime.now(UTC)
+        member_id = str(event.data["member_id"])
+        self.db.add(Activity(cooperative_id=cooperative_id, code=code, member_id=member_id,
+                             name=event.data.get("activity_name"), opened_at=now,
+                             opened_by_event=event.id))
+        numbers = []
+        for general in ACTIVITY_AUXILIARY_ACCOUNTS:
+            label, type_ = CHART_OF_ACCOUNTS[general]
+            number = auxiliary_account(general, code)
+            numbers.append(number)
+            self.db.add(LedgerAccount(cooperative_id=cooperative_id, number=number,
+                                      label=f"{label} - {code}", type=type_,
+                                      general_account=general, activity_code=code, opened_at=now))
+        outbox.publish(self.db, "cae.ledger.activity_accounts_opened.v1", {
+            "cooperative_id": cooperative_id, "activity_code": code,
+            "member_id": member_id, "accounts": numbers,
+        })
+
+    def _ensure_chart(self, cooperative_id: str) -> None:
+        if self.db.scalar(select(LedgerAccount.id).where(LedgerAccount.activity_code.is_(None)).limit(1)):
+            return
+        now = datetime.now(UTC)
+        for number, (label, type_) in CHART_OF_ACCOUNTS.items():
+            self.db.add(LedgerAccount(cooperative_id=cooperative_id, number=number, label=label,
+                                      type=type_, general_account=number, opened_at=now))
+
+    @api("GET", "/cooperatives/<cooperative_id>/accounts", roles=STAFF)
+    def list_accounts(self, request, cooperative_id):
+        rows = self.db.scalars(select(LedgerAccount).order_by(LedgerAccount.number)).all()
+        return {"items": [_account_out(a) for a in rows]}
+
+    @api("GET", "/cooperatives/<cooperative_id>/activities", roles=STAFF)
+    def list_activities(self, request, cooperative_id):
+        rows = self.db.scalars(select(Activity).order_by(Activity.code)).all()
+        return {"items": [self._activity_out(a) for a in rows]}
+
+    @api("GET", "/cooperatives/<cooperative_id>/activities/<code>",
+         roles=STAFF | {"entrepreneur"})
+    def get_activity(self, request, cooperative_id, code):
+        activity = self.db.scalar(select(Activity).where(Activity.code == code))
+        who = context.caller.get()
+        if activity is None:
+            raise NotFound(f"no activity {code} in this cooperative")
+        if not who.has_any(STAFF) and who.subject != activity.member_id:
+            raise Forbidden("an entrepreneur reads only their own activity")
+        return self._activity_out(activity)
+
+    def _activity_out(self, activity: Activity) -> dict:
+        accounts = self.db.scalars(
+            select(LedgerAccount).where(LedgerAccount.activity_code == activity.code)
+            .order_by(LedgerAccount.number)
+        ).all()
+        return {"code": activity.code, "name": activity.name, "member_id": activity.member_id,
+                "opened_at": activity.opened_at.isoformat(),
+                "accounts": [_account_out(a) for a in accounts]}

@@ -1,0 +1,1 @@
+"""members: cooperatives (tenants), people, contracts, activities."""

@@ -1,0 +1,58 @@
+"""HTTP schemas of the members service (marshmallow 4)."""
+
+from __future__ import annotations
+
+from cae_contracts.members import LEGAL_FORMS
+from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates
+
+from cae_members.domain import siren_is_valid
+
+ACTIVITY_CODE = validate.Regexp(r"^[A-Z0-9][A-Z0-9_-]{0,19}$",
+                                error="an activity code is 1-20 of A-Z, 0-9, _ and -, starting alphanumeric")
+
+
+class CooperativeIn(Schema):
+    class Meta:
+        unknown = RAISE
+
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    siren = fields.String(required=True)
+    legal_form = fields.String(required=True, validate=validate.OneOf(LEGAL_FORMS))
+
+    @validates("siren")
+    def _siren(self, value, **_):
+        if not siren_is_valid(value):
+            raise ValidationError("not a valid SIREN (9 digits with a valid Luhn checksum)")
+
+
+class CooperativeOut(Schema):
+    id = fields.String()
+    name = fields.String()
+    siren = fields.String()
+    legal_form = fields.String()
+    registered_at = fields.DateTime()
+
+
+class MemberIn(Schema):
+    class Meta:
+        unknown = RAISE
+
+    first_name = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    last_name = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    email = fields.Email(required=True, validate=validate.Length(max=254))
+    joined_on = fields.Date(required=True)
+    activity_code = fields.String(load_default=None, allow_none=True, validate=ACTIVITY_CODE)
+    activity_name = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
+
+
+class MemberOut(Schema):
+    id = fields.String()
+    cooperative_id = fields.String()
+    first_name = fields.String()
+    last_name = fields.String()
+    email = fields.String()
+    joined_on = fields.Date()
+    activity_code = fields.String(allow_none=True)
+    activity_name = fields.String(allow_none=True)
+    created_at = fields.DateTime()
+    created_by = fields.String()

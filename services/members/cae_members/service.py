@@ -1,0 +1,106 @@
+"""The members nameko service: a thin shell over the store, the schemas and the kit."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+from caekit import context, outbox
+from caekit.http import api
+from caekit.problems import Conflict, Forbidden, NotFound
+from caekit.service import ServiceBase
+from sqlalchemy import select
+
+from cae_members.schemas import CooperativeIn, CooperativeOut, MemberIn, MemberOut
+from cae_members.store import Cooperative, Member
+
+STAFF = {"staff", "admin"}
+ANY_MEMBER = {"staff", "admin", "entrepreneur"}
+
+
+class MembersService(ServiceBase):
+    name = "members"
+
+    # -- cooperatives -----------------------------------------------------------
+    @api("POST", "/cooperatives", roles={"network_operator"}, schema=CooperativeIn,
+         allow_network_operator=True)
+    def register_cooperative(self, request, body):
+        if self.db.scalar(select(Cooperative).where(Cooperative.siren == body["siren"])):
+            raise Conflict(f"a cooperative with SIREN {body['siren']} is already registered")
+        cooperative = Cooperative(
+            id=str(uuid.uuid4()),
+            registered_at=datetime.now(UTC),
+            registered_by=context.caller.get().subject,
+            **body,
+        )
+        self.db.add(cooperative)
+        outbox.publish(self.db, "cae.members.cooperative_registered.v1", {
+            "cooperative_id": cooperative.id,
+            "name": cooperative.name,
+            "siren": cooperative.siren,
+            "legal_form": cooperative.legal_form,
+            "registered_at": cooperative.registered_at,
+        }, tenant_id=cooperative.id)
+        self.db.commit()
+        return 201, CooperativeOut().dump(cooperative)
+
+    @api("GET", "/cooperatives", roles={"network_operator"}, allow_network_operator=True)
+    def list_cooperatives(self, request):
+        rows = self.db.scalars(select(Cooperative).order_by(Cooperative.name)).all()
+        return {"items": CooperativeOut(many=True).dump(rows)}
+
+    @api("GET", "/cooperatives/<cooperative_id>", roles=ANY_MEMBER | {"network_operator"},
+         allow_network_operator=True)
+    def get_cooperative(self, request, cooperative_id):
+        return CooperativeOut().dump(self._cooperative(cooperative_id))
+
+    # -- members ----------------------------------------------------------------
+    @api("POST", "/cooperatives/<cooperative_id>/members", roles=STAFF, schema=MemberIn)
+    def register_member(self, request, cooperative_id, body):
+        self._cooperative(cooperative_id)
+        code = body.get("activity_code")
+        if code and self.db.scalar(select(Member.id).where(Member.activity_code == code)):
+            raise Conflict(f"activity code {code} is already used in this cooperative",
+                           errors={"activity_code": ["already used in this cooperative"]})
+        member = Member(
+            id=str(uuid.uuid4()),
+            cooperative_id=cooperative_id,
+            created_at=datetime.now(UTC),
+            created_by=context.caller.get().subject,
+            correlation_id=context.correlation_id.get(),
+            **body,
+        )
+        self.db.add(member)
+        outbox.publish(self.db, "cae.members.member_joined.v1", {
+            "member_id": member.id,
+            "cooperative_id": cooperative_id,
+            "first_name": member.first_name,
+            "last_name": member.last_name,
+            "joined_on": member.joined_on,
+            "activity_code": member.activity_code,
+            "activity_name": member.activity_name,
+        })
+        self.db.commit()
+        return 201, MemberOut().dump(member)
+
+    @api("GET", "/cooperatives/<cooperative_id>/members", roles=STAFF)
+    def list_members(self, request, cooperative_id):
+        self._cooperative(cooperative_id)
+        rows = self.db.scalars(select(Member).order_by(Member.last_name, Member.first_name)).all()
+        return {"items": MemberOut(many=True).dump(rows)}
+
+    @api("GET", "/cooperatives/<cooperative_id>/members/<member_id>", roles=ANY_MEMBER)
+    def get_member(self, request, cooperative_id, member_id):
+        who = context.caller.get()
+        if not who.has_any(STAFF) and who.subject != member_id:
+            raise Forbidden("an entrepreneur reads only their own record")
+        member = self.db.scalar(select(Member).where(Member.id == member_id))
+        if member is None:
+            raise NotFound(f"no member {member_id} in this cooperative")
+        return MemberOut().dump(member)
+
+    def _cooperative(self, cooperative_id) -> Cooperative:
+        cooperative = self.db.get(Cooperative, str(cooperative_id))
+        if cooperative is None:
+            raise NotFound(f"unknown cooperative {cooperative_id}")
+        return cooperative

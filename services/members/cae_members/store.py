@@ -1,0 +1,47 @@
+"""The members store: SQLAlchemy models (migrations in ./migrations)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from caekit.db import TenantScoped
+from sqlalchemy import Date, DateTime, ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Cooperative(Base):
+    """A tenant of the platform. Its own id is the tenant id."""
+
+    __tablename__ = "cooperatives"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    siren: Mapped[str] = mapped_column(String(9), unique=True)
+    legal_form: Mapped[str] = mapped_column(String(20))
+    registered_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    registered_by: Mapped[str] = mapped_column(String(200))
+
+    @property
+    def cooperative_id(self) -> str:
+        return self.id
+
+
+class Member(TenantScoped, Base):
+    __tablename__ = "members"
+    __table_args__ = (UniqueConstraint("cooperative_id", "activity_code", name="uq_members_activity"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    cooperative_id: Mapped[str] = mapped_column(ForeignKey("cooperatives.id"), index=True)
+    first_name: Mapped[str] = mapped_column(String(100))
+    last_name: Mapped[str] = mapped_column(String(100))
+    email: Mapped[str] = mapped_column(String(254))
+    joined_on: Mapped[date] = mapped_column(Date)
+    activity_code: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    activity_name: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_by: Mapped[str] = mapped_column(String(200))
+    correlation_id: Mapped[str | None] = mapped_column(String(128), nullable=True)
