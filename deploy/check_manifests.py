@@ -16,7 +16,8 @@ Checks, without kubectl or a cluster:
 * every workload (Deployment, StatefulSet, DaemonSet, Job, CronJob) has a pod
   securityContext (runAsNonRoot) and, on every container, resources requests
   and limits and a restrictive securityContext; long-running workloads have
-  liveness and readiness probes on every container, named probe ports exist,
+  liveness and readiness probes on every container (unless the annotation
+  cae-platform/no-probes-reason says why not), named probe ports exist,
   and a Deployment's selector matches its pod labels; Jobs are cleaned up
   (ttlSecondsAfterFinished);
 * Services and PodDisruptionBudgets that select CAE pods (by
@@ -38,6 +39,8 @@ import yaml
 KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 WORKLOAD_KINDS = {"Deployment", "StatefulSet", "DaemonSet", "Job", "CronJob"}
 LONG_RUNNING_KINDS = {"Deployment", "StatefulSet", "DaemonSet"}
+# A workload whose process serves nothing to probe says why in this annotation.
+NO_PROBES_ANNOTATION = "cae-platform/no-probes-reason"
 REQUIRED_LABELS = {"app.kubernetes.io/name": None, "app.kubernetes.io/part-of": "cae"}
 
 
@@ -226,9 +229,11 @@ def _check_container(tree: Tree, path: Path, where: str, c: dict, needs_probes: 
     if not requests or not limits:
         tree.error(path, f"{name}: resources.requests and resources.limits are both required")
     else:
-        for key, section in (("requests.cpu", requests.get("cpu")),
-                             ("requests.memory", requests.get("memory")),
-                             ("limits.memory", limits.get("memory"))):
+        for key, section in (
+            ("requests.cpu", requests.get("cpu")),
+            ("requests.memory", requests.get("memory")),
+            ("limits.memory", limits.get("memory")),
+        ):
             if section in (None, ""):
                 tree.error(path, f"{name}: resources.{key} is missing")
 
@@ -255,7 +260,9 @@ def _check_container(tree: Tree, path: Path, where: str, c: dict, needs_probes: 
         for handler in ("httpGet", "tcpSocket", "grpc"):
             port = (probe.get(handler) or {}).get("port")
             if isinstance(port, str) and port not in port_names:
-                tree.error(path, f"{name}: {probe_key} uses port {port!r}, not a named containerPort")
+                tree.error(
+                    path, f"{name}: {probe_key} uses port {port!r}, not a named containerPort"
+                )
 
 
 def _check_workload(tree: Tree, path: Path, doc: dict) -> None:
@@ -289,11 +296,13 @@ def _check_workload(tree: Tree, path: Path, doc: dict) -> None:
     elif psc.get("runAsNonRoot") is not True:
         tree.error(path, f"{where}: pod securityContext.runAsNonRoot must be true")
 
+    no_probes_reason = (doc["metadata"].get("annotations") or {}).get(NO_PROBES_ANNOTATION)
+    needs_probes = kind in LONG_RUNNING_KINDS and not (no_probes_reason or "").strip()
     containers = pod.get("containers") or []
     if not containers:
         tree.error(path, f"{where}: no containers")
     for c in containers:
-        _check_container(tree, path, where, c, needs_probes=kind in LONG_RUNNING_KINDS)
+        _check_container(tree, path, where, c, needs_probes=needs_probes)
     for c in pod.get("initContainers") or []:
         _check_container(tree, path, where, c, needs_probes=False)
 
@@ -333,8 +342,13 @@ def _check_resources(tree: Tree) -> None:
             selector = selector.get("matchLabels") or {}
         if "app.kubernetes.io/component" not in selector:
             continue
-        if not any(all(labels.get(k) == v for k, v in selector.items()) for labels in pod_label_sets):
-            tree.error(path, f"{doc['kind']} {doc['metadata']['name']}: selector {selector} matches no workload's pods")
+        if not any(
+            all(labels.get(k) == v for k, v in selector.items()) for labels in pod_label_sets
+        ):
+            tree.error(
+                path,
+                f"{doc['kind']} {doc['metadata']['name']}: selector {selector} matches no workload's pods",
+            )
 
 
 # --------------------------------------------------------------------------- entry points

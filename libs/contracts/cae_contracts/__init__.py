@@ -5,6 +5,9 @@ marshmallow schema registered here. External subscribers can install this
 package alone to validate what they receive.
 """
 
+# import the modules that register contracts
+from cae_contracts import ledger as _ledger  # noqa: E402,F401
+from cae_contracts import members as _members  # noqa: E402,F401
 from cae_contracts.envelope import (
     SPECVERSION,
     CloudEventSchema,
@@ -14,10 +17,6 @@ from cae_contracts.envelope import (
     parse_event,
 )
 from cae_contracts.registry import CONTRACTS, EventContract, contract_for
-
-# import the modules that register contracts
-from cae_contracts import ledger as _ledger  # noqa: E402,F401
-from cae_contracts import members as _members  # noqa: E402,F401
 
 __all__ = [
     "CONTRACTS",

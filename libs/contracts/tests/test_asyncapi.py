@@ -18,9 +18,10 @@ from typing import Any
 
 import pytest
 import yaml
+from marshmallow import EXCLUDE, RAISE, Schema, fields, validate
+
 from cae_contracts import CONTRACTS, ContractViolation, asyncapi, build_event, parse_event
 from cae_contracts.asyncapi import field_to_json_schema, schema_to_json_schema
-from marshmallow import EXCLUDE, RAISE, Schema, fields, validate
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 DOC_PATH = REPO_ROOT / "docs" / "asyncapi.yaml"

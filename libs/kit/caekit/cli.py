@@ -70,7 +70,8 @@ def cmd_relay(args) -> int:
     settings = _settings(args.service)
     engine = make_engine(settings.database_url)
     relay = Relay(args.service, make_session_factory(engine), settings.amqp_uri,
-                  batch=settings.relay_batch)
+                  batch=settings.relay_batch,
+                  unroutable_retry_seconds=settings.relay_unroutable_retry_seconds)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
@@ -84,6 +85,9 @@ def cmd_migrate(args) -> int:
     from caekit.migrations import upgrade
 
     settings = _settings(args.service)
+    import logging
+
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     if settings.database_url.startswith("sqlite:///"):
         directory = os.path.dirname(settings.database_url[len("sqlite:///"):])
         if directory:

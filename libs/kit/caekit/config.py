@@ -15,6 +15,7 @@ over the shared one (``CAE_LEDGER_DATABASE_URL`` before ``CAE_DATABASE_URL``).
 | CAE_RELAY_IN_PROCESS | true | run the outbox relay inside the service process |
 | CAE_RELAY_BATCH | 500 | outbox rows published per confirm round |
 | CAE_RELAY_POLL_SECONDS | 0.5 | relay poll interval when idle |
+| CAE_RELAY_UNROUTABLE_RETRY_SECONDS | 30 | how long an unroutable event waits before the relay tries it again |
 | CAE_RETRY_DELAYS | 1,10,60 | seconds between handler attempts; after the last, the message is parked |
 | CAE_HANDLER_BATCH | 200 | deliveries handled in one database transaction |
 | CAE_HANDLER_MAX_WAIT_MS | 20 | how long a partial batch waits for more deliveries |
@@ -55,6 +56,7 @@ class Settings:
     relay_in_process: bool = True
     relay_batch: int = 500
     relay_poll_seconds: float = 0.5
+    relay_unroutable_retry_seconds: float = 30.0
     retry_delays: tuple[int, ...] = (1, 10, 60)
     handler_batch: int = 200
     handler_max_wait_ms: int = 20
@@ -82,6 +84,7 @@ class Settings:
             relay_in_process=_bool(g("RELAY_IN_PROCESS", "true")),
             relay_batch=int(g("RELAY_BATCH", "500")),
             relay_poll_seconds=float(g("RELAY_POLL_SECONDS", "0.5")),
+            relay_unroutable_retry_seconds=float(g("RELAY_UNROUTABLE_RETRY_SECONDS", "30")),
             retry_delays=delays,
             handler_batch=int(g("HANDLER_BATCH", "200")),
             handler_max_wait_ms=int(g("HANDLER_MAX_WAIT_MS", "20")),

@@ -6,9 +6,11 @@ consumer's own durable queue (see topology). Deliveries are taken in batches:
 
 1. every envelope is validated against its contract (an invalid one is parked
    at once: retrying cannot fix it);
-2. event ids already in the inbox, or repeated in the batch, are skipped;
-3. the handler runs for each remaining event and one inbox row per event is
-   inserted, all in ONE transaction, committed once;
+2. the batch's event ids are claimed in the inbox with one INSERT .. ON
+   CONFLICT DO NOTHING RETURNING: ids already there (or repeated in the
+   batch) are duplicates and skipped;
+3. the handler runs for each claimed event, all in ONE transaction with the
+   claims, committed once;
 4. if any handler raised, that transaction is rolled back and the batch is
    replayed one event per transaction, so one failing event never blocks or
    duplicates the others;
@@ -25,20 +27,20 @@ from __future__ import annotations
 import functools
 import json
 import logging
-import socket
 import threading
 import time
 import traceback
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import amqp
-from cae_contracts import ContractViolation, parse_event
 from kombu import Connection
 from nameko.extensions import Entrypoint
-from sqlalchemy import insert, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import text
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from cae_contracts import ContractViolation, parse_event
 from caekit import context, failpoints, metrics, topology
 from caekit.config import settings_of
 from caekit.dependencies import Database
@@ -66,36 +68,28 @@ class DeliveryBatch:
     def run(self, service, handler) -> list[Outcome]:
         session = getattr(service, self.db_attr)
         outcomes: list[Outcome | None] = [None] * len(self.messages)
-        events = {}
+        todo, first_of = [], {}
         for i, message in enumerate(self.messages):
             try:
-                events[i] = parse_event(json.loads(message.body))
+                event = parse_event(json.loads(message.body))
             except (ValueError, ContractViolation) as exc:
                 outcomes[i] = Outcome("poison", f"{type(exc).__name__}: {exc}")
-        seen_ids = set(
-            session.execute(
-                select(inbox_table.c.event_id).where(
-                    inbox_table.c.consumer == self.consumer,
-                    inbox_table.c.event_id.in_([e.id for e in events.values()]),
-                )
-            ).scalars()
-        ) if events else set()
-        todo = []
-        for i, event in events.items():
-            if event.id in seen_ids:
-                outcomes[i] = Outcome("duplicate")
+                continue
+            if event.id in first_of:
+                outcomes[i] = Outcome("duplicate")  # twice in this batch
             else:
-                seen_ids.add(event.id)
+                first_of[event.id] = i
                 todo.append((i, event))
         if todo:
             try:
+                claimed = claim(session, self.consumer, [e for _, e in todo])
                 for _, event in todo:
-                    self._apply(session, service, handler, event)
-                session.execute(insert(inbox_table), [self._inbox_row(e) for _, e in todo])
+                    if event.id in claimed:
+                        self._apply(session, service, handler, event)
                 failpoints.hit("handler.before_commit")
                 session.commit()
-                for i, _ in todo:
-                    outcomes[i] = Outcome("handled")
+                for i, event in todo:
+                    outcomes[i] = Outcome("handled" if event.id in claimed else "duplicate")
             except Exception:  # noqa: BLE001 - replay one by one to isolate the failure
                 session.rollback()
                 for i, event in todo:
@@ -105,19 +99,12 @@ class DeliveryBatch:
 
     def _one_by_one(self, session, service, handler, event) -> Outcome:
         try:
+            if not claim(session, self.consumer, [event]):
+                session.rollback()
+                return Outcome("duplicate")
             self._apply(session, service, handler, event)
-            session.execute(insert(inbox_table), [self._inbox_row(event)])
             session.commit()
             return Outcome("handled")
-        except IntegrityError as exc:
-            session.rollback()
-            if session.execute(
-                select(inbox_table.c.event_id).where(
-                    inbox_table.c.consumer == self.consumer, inbox_table.c.event_id == event.id
-                )
-            ).first():
-                return Outcome("duplicate")
-            return Outcome("failed", _describe(exc))
         except Exception as exc:  # noqa: BLE001 - reported, retried, then parked
             session.rollback()
             return Outcome("failed", _describe(exc))
@@ -131,15 +118,38 @@ class DeliveryBatch:
         )
         session.info["tenant_id"] = event.tenant_id
         try:
-            handler(service, event)
-            session.flush()
+            handler(service, event)  # its writes flush with the batch's commit
         finally:
             session.info["tenant_id"] = None
             context.unbind(tokens)
 
-    def _inbox_row(self, event) -> dict:
-        return {"consumer": self.consumer, "event_id": event.id, "event_type": event.type,
-                "handled_at": datetime.now(UTC)}
+
+_CLAIM_POSTGRESQL = text(
+    "INSERT INTO inbox (consumer, event_id, event_type, handled_at) "
+    "SELECT :consumer, e.id, e.type, :now FROM unnest(CAST(:ids AS varchar[]), "
+    "CAST(:types AS varchar[])) AS e(id, type) "
+    "ON CONFLICT DO NOTHING RETURNING event_id"
+)
+
+
+def claim(session, consumer: str, events) -> set[str]:
+    """Record ``events`` in the inbox in one statement; returns the ids not seen before.
+
+    The rows belong to the caller's transaction: a rollback un-claims them. A
+    concurrent consumer claiming the same id waits on the row and then sees it.
+    """
+    now = datetime.now(UTC)
+    if session.get_bind().dialect.name == "postgresql":
+        rows = session.execute(_CLAIM_POSTGRESQL, {
+            "consumer": consumer, "now": now,
+            "ids": [e.id for e in events], "types": [e.type for e in events]})
+    else:
+        statement = sqlite_insert(inbox_table).on_conflict_do_nothing().returning(
+            inbox_table.c.event_id)
+        rows = session.execute(statement, [
+            {"consumer": consumer, "event_id": e.id, "event_type": e.type, "handled_at": now}
+            for e in events])
+    return set(rows.scalars())
 
 
 def _describe(exc: BaseException) -> str:
@@ -222,7 +232,7 @@ class ReliableHandler(Entrypoint):
             try:
                 timeout = 0.2 if not buffer else max(0.0, first_at + self.max_wait - time.monotonic())
                 raw.drain_events(timeout=timeout)
-            except (TimeoutError, socket.timeout):
+            except TimeoutError:
                 pass
             if buffer and first_at is None:
                 first_at = time.monotonic()
@@ -253,9 +263,10 @@ class ReliableHandler(Entrypoint):
             channel.basic_nack(messages[-1].delivery_tag, multiple=True, requeue=True)
             self._stop.wait(1.0)
             return
+        tally = Counter(outcome.status for outcome in batch.outcomes)
+        for status, count in tally.items():
+            metrics.EVENTS_CONSUMED.labels(self.service, self.queue, self.event_type, status).inc(count)
         for message, outcome in zip(messages, batch.outcomes, strict=True):
-            event_type = message.properties.get("type") or self.event_type
-            metrics.EVENTS_CONSUMED.labels(self.service, self.queue, event_type, outcome.status).inc()
             if outcome.status in ("failed", "poison"):
                 self._reroute(publisher, message, outcome)
         failpoints.hit("handler.before_ack")

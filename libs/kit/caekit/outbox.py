@@ -11,13 +11,12 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
-from cae_contracts import build_event, contract_for
 from sqlalchemy import event, func, insert, select
 from sqlalchemy.orm import Session
 
+from cae_contracts import build_event, contract_for
 from caekit import context
 from caekit.tables import outbox_table
-
 
 _wakers: list = []  # threading.Event of each relay in this process
 

@@ -4,14 +4,13 @@ One round: read up to ``batch`` pending rows (``FOR UPDATE SKIP LOCKED`` on
 PostgreSQL, so several relays share the work), publish them all, wait for the
 broker's confirms of the whole batch, then mark the confirmed rows sent in one
 UPDATE. A row the broker returns as unroutable (no queue bound) is logged,
-counted, kept and retried after ``UNROUTABLE_RETRY``; a nacked row is retried.
+counted, kept and retried after ``unroutable_retry_seconds``; a nacked row is retried.
 If the relay dies between publish and mark, the rows are published again and
 the consumers' inboxes drop the duplicates (at-least-once + idempotent effects).
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 import time
@@ -27,7 +26,6 @@ from caekit.tables import outbox_table
 
 logger = logging.getLogger("caekit.relay")
 
-UNROUTABLE_RETRY = timedelta(seconds=30)
 CONFIRM_TIMEOUT = 30.0
 
 
@@ -36,11 +34,13 @@ class BrokerUnavailable(ConnectionError):
 
 
 class Relay:
-    def __init__(self, service: str, session_factory, amqp_uri: str, batch: int = 500):
+    def __init__(self, service: str, session_factory, amqp_uri: str, batch: int = 500,
+                 unroutable_retry_seconds: float = 30.0):
         self.service = service
         self.session_factory = session_factory
         self.amqp_uri = amqp_uri
         self.batch = batch
+        self.unroutable_retry = timedelta(seconds=unroutable_retry_seconds)
         self.connection: Connection | None = None
         self.channel = None
         self.connected = False
@@ -104,7 +104,7 @@ class Relay:
             .where(
                 or_(
                     outbox_table.c.unroutable_at.is_(None),
-                    outbox_table.c.unroutable_at < now - UNROUTABLE_RETRY,
+                    outbox_table.c.unroutable_at < now - self.unroutable_retry,
                 )
             )
             .order_by(outbox_table.c.seq)
@@ -168,7 +168,6 @@ class Relay:
                 if row.exchange not in self._declared:
                     self.channel.exchange_declare(row.exchange, "topic", durable=True, auto_delete=False)
                     self._declared.add(row.exchange)
-                body = json.loads(row.body)
                 message = amqp.Message(
                     row.body,
                     content_type="application/cloudevents+json",
@@ -176,10 +175,7 @@ class Relay:
                     delivery_mode=2,
                     message_id=row.event_id,
                     type=row.event_type,
-                    application_headers={
-                        "tenantid": row.tenant_id,
-                        "correlationid": body.get("correlationid") or "",
-                    },
+                    application_headers={"tenantid": row.tenant_id},
                 )
                 self.channel.basic_publish(message, row.exchange, row.event_type, mandatory=True)
                 self._next_tag += 1

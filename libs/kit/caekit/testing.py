@@ -32,7 +32,9 @@ from sqlalchemy import create_engine, text
 
 from caekit import auth
 from caekit.config import Settings
+from caekit.db import make_engine
 from caekit.migrations import upgrade
+from caekit.tables import create_kit_tables
 
 PG_ADMIN_URL = os.environ.get("CAE_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 AMQP_BASE = os.environ.get("CAE_TEST_AMQP_URI", "amqp://guest:guest@127.0.0.1:5672/")
@@ -87,6 +89,58 @@ def queue_info(amqp: str, queue: str) -> dict | None:
         raise
 
 
+def message_count(amqp: str, queue: str) -> int:
+    """Messages ready in a queue, read from the broker now (the management API lags ~5 s)."""
+    from kombu import Connection
+
+    with Connection(amqp, connect_timeout=5) as conn:
+        conn.connect()
+        channel = conn.connection.channel()
+        try:
+            return channel.queue_declare(queue, passive=True).message_count
+        finally:
+            channel.close()
+
+
+def publish_raw(amqp: str, body: dict | bytes, *, routing_key: str | None = None,
+                exchange: str | None = None) -> None:
+    """Publish an event body straight to the broker (as a relay, or a misbehaving producer, would)."""
+    import amqp as pyamqp
+    from kombu import Connection
+
+    if isinstance(body, dict):
+        routing_key = routing_key or body["type"]
+        exchange = exchange or f"{body['type'].split('.')[1]}.events"
+        properties = {"message_id": body["id"], "type": body["type"]}
+        payload = json.dumps(body)
+    else:
+        properties, payload = {}, body
+    with Connection(amqp, connect_timeout=5) as conn:
+        conn.connect()
+        channel = conn.connection.channel()
+        channel.exchange_declare(exchange, "topic", durable=True, auto_delete=False)
+        message = pyamqp.Message(payload, content_type="application/cloudevents+json",
+                                 delivery_mode=2, **properties)
+        channel.basic_publish_confirm(message, exchange, routing_key, confirm_timeout=10)
+        channel.close()
+
+
+def count_rows(url: str, table: str, where: str = "") -> int:
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            return conn.execute(text(f"SELECT count(*) FROM {table} {where}")).scalar_one()
+    finally:
+        engine.dispose()
+
+
+def metric(name: str, **labels) -> float:
+    """The current value of a Prometheus sample in this process (0 when absent)."""
+    from prometheus_client import REGISTRY
+
+    return REGISTRY.get_sample_value(name, labels) or 0.0
+
+
 # -- databases ----------------------------------------------------------------
 class _Databases:
     """Migrates one template per service, then clones it per test (fast)."""
@@ -104,7 +158,7 @@ class _Databases:
         parts = urlsplit(PG_ADMIN_URL)
         return urlunsplit((parts.scheme, parts.netloc, "/" + name, "", ""))
 
-    def template(self, service: str) -> str:
+    def template(self, service: str, metadata=None) -> str:
         if service not in self.templates:
             if backend() == "postgresql":
                 name = f"cae_tpl_{service}_{os.getpid()}"
@@ -113,17 +167,28 @@ class _Databases:
                     conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
                     conn.execute(text(f'CREATE DATABASE "{name}"'))
                 engine.dispose()
-                upgrade(service, self._pg_url(name))
+                self._migrate(service, self._pg_url(name), metadata)
                 self.created.append(name)
                 self.templates[service] = name
             else:
                 path = os.path.join(self.tmp_root, f"template-{service}.db")
-                upgrade(service, f"sqlite:///{path}")
+                self._migrate(service, f"sqlite:///{path}", metadata)
                 self.templates[service] = path
         return self.templates[service]
 
-    def fresh(self, service: str, tmp_path) -> str:
-        template = self.template(service)
+    @staticmethod
+    def _migrate(service: str, url: str, metadata) -> None:
+        if metadata is None:
+            upgrade(service, url)  # the service's own Alembic migrations
+            return
+        engine = make_engine(url)  # a test-only service: its tables and the kit's
+        with engine.begin() as conn:
+            metadata.create_all(conn)
+            create_kit_tables(conn)
+        engine.dispose()
+
+    def fresh(self, service: str, tmp_path, metadata=None) -> str:
+        template = self.template(service, metadata)
         if backend() == "postgresql":
             name = f"cae_t_{service}_{uuid.uuid4().hex[:10]}"
             engine = self._admin()
@@ -155,8 +220,9 @@ def _databases(tmp_path_factory):
 
 @pytest.fixture
 def database_url(_databases, tmp_path):
-    """``database_url("ledger")``: the URL of a fresh database at the service's head revision."""
-    return lambda service: _databases.fresh(service, tmp_path)
+    """``database_url("ledger")``: the URL of a fresh database at the service's head revision
+    (or, with ``metadata=``, a test service's tables created directly)."""
+    return lambda service, metadata=None: _databases.fresh(service, tmp_path, metadata)
 
 
 # -- services -----------------------------------------------------------------
@@ -192,12 +258,13 @@ def start_service(amqp_uri, database_url):
     def start(cls, *, database: str | None = None, wait_ready: bool = True, **overrides):
         settings = Settings(
             service=cls.name,
-            database_url=database or database_url(cls.name),
+            database_url=database or database_url(cls.name, getattr(cls, "test_metadata", None)),
             amqp_uri=amqp_uri,
             http_port=free_port(),
             relay_poll_seconds=0.1,
             retry_delays=(1, 2),
             handler_max_wait_ms=5,
+            relay_unroutable_retry_seconds=1.0,
         )
         settings = replace(settings, **overrides)
         container = ServiceContainer(cls, settings.nameko_config())

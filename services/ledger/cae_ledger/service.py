@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from sqlalchemy import select
+
 from cae_contracts import Event
+from cae_ledger.domain import ACTIVITY_AUXILIARY_ACCOUNTS, CHART_OF_ACCOUNTS, auxiliary_account
+from cae_ledger.store import Activity, LedgerAccount
 from caekit import context, outbox
 from caekit.handlers import reliable_handler
 from caekit.http import api
 from caekit.problems import Forbidden, NotFound
 from caekit.service import ServiceBase
-from sqlalchemy import select
-
-from cae_ledger.domain import ACTIVITY_AUXILIARY_ACCOUNTS, CHART_OF_ACCOUNTS, auxiliary_account
-from cae_ledger.store import Activity, LedgerAccount
 
 STAFF = {"staff", "admin"}
 
@@ -94,3 +94,18 @@ class LedgerService(ServiceBase):
         return {"code": activity.code, "name": activity.name, "member_id": activity.member_id,
                 "opened_at": activity.opened_at.isoformat(),
                 "accounts": [_account_out(a) for a in accounts]}
+
+
+# -- OpenAPI (caekit.openapi): the success response of each endpoint --------------
+from cae_ledger.schemas import AccountList, ActivityList, ActivityOut  # noqa: E402
+
+RESPONSES = {
+    "list_accounts": (200, AccountList, "The cooperative's accounts, by number."),
+    "list_activities": (200, ActivityList, "The cooperative's activities, by code."),
+    "get_activity": (
+        200,
+        ActivityOut,
+        "The activity and its auxiliary accounts.",
+        {403: "An entrepreneur reads only their own activity."},
+    ),
+}

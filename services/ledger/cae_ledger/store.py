@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from caekit.db import TenantScoped
 from sqlalchemy import DateTime, String, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from caekit.db import TenantScoped
 
 
 class Base(DeclarativeBase):

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from cae_contracts.members import LEGAL_FORMS
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates
 
+from cae_contracts.members import LEGAL_FORMS
 from cae_members.domain import siren_is_valid
 
 ACTIVITY_CODE = validate.Regexp(r"^[A-Z0-9][A-Z0-9_-]{0,19}$",

@@ -5,14 +5,14 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 
-from caekit import context, outbox
-from caekit.http import api
-from caekit.problems import Conflict, Forbidden, NotFound
-from caekit.service import ServiceBase
 from sqlalchemy import select
 
 from cae_members.schemas import CooperativeIn, CooperativeOut, MemberIn, MemberOut
 from cae_members.store import Cooperative, Member
+from caekit import context, outbox
+from caekit.http import api
+from caekit.problems import Conflict, Forbidden, NotFound
+from caekit.service import ServiceBase
 
 STAFF = {"staff", "admin"}
 ANY_MEMBER = {"staff", "admin", "entrepreneur"}
@@ -104,3 +104,44 @@ class MembersService(ServiceBase):
         if cooperative is None:
             raise NotFound(f"unknown cooperative {cooperative_id}")
         return cooperative
+
+
+# -- OpenAPI (caekit.openapi): the success response of each endpoint --------------
+from marshmallow import Schema, fields  # noqa: E402
+
+
+class CooperativeList(Schema):
+    """The cooperatives of the network, by name."""
+
+    items = fields.List(fields.Nested(CooperativeOut), required=True)
+
+
+class MemberList(Schema):
+    """The cooperative's members, by last then first name."""
+
+    items = fields.List(fields.Nested(MemberOut), required=True)
+
+
+RESPONSES = {
+    "register_cooperative": (
+        201,
+        CooperativeOut,
+        "The registered cooperative.",
+        {409: "A cooperative with this SIREN is already registered."},
+    ),
+    "list_cooperatives": (200, CooperativeList, "The cooperatives of the network, by name."),
+    "get_cooperative": (200, CooperativeOut, "The cooperative."),
+    "register_member": (
+        201,
+        MemberOut,
+        "The registered member.",
+        {409: "The activity code is already used in this cooperative (`errors.activity_code`)."},
+    ),
+    "list_members": (200, MemberList, "The cooperative's members, by last then first name."),
+    "get_member": (
+        200,
+        MemberOut,
+        "The member.",
+        {403: "An entrepreneur reads only their own record."},
+    ),
+}

@@ -1,5 +1,4 @@
-from caekit.migrations import run_migrations
-
 from cae_members.store import Base
+from caekit.migrations import run_migrations
 
 run_migrations(Base.metadata)

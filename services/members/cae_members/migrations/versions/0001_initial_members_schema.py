@@ -1,12 +1,12 @@
 """initial members schema
 
 Revision ID: 0001
-Revises: 
+Revises:
 """
-from alembic import op
 import sqlalchemy as sa
-from caekit.tables import create_kit_tables, kit_metadata
+from alembic import op
 
+from caekit.tables import create_kit_tables, kit_metadata
 
 revision = '0001'
 down_revision = None

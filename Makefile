@@ -1,0 +1,31 @@
+# The two commands of the README: `make demo` and `make test`. Everything else helps them.
+.PHONY: install infra demo test lint format asyncapi openapi bench bench-kit
+
+install:            ## the locked virtual environment (.venv), installing uv if needed
+	bash scripts/bootstrap.sh
+
+infra:              ## install and start RabbitMQ (with management) and PostgreSQL
+	bash scripts/ensure-infra.sh
+
+demo:               ## the platform on this machine, SQLite stores, seeded demo network
+	bash scripts/demo.sh
+
+test:               ## lint and every test, against real RabbitMQ and PostgreSQL
+	bash scripts/test.sh
+
+lint: install
+	.venv/bin/ruff check .
+
+format: install
+	.venv/bin/ruff format libs services tests bench
+
+asyncapi: install   ## regenerate docs/asyncapi.yaml from the event contracts
+	.venv/bin/python -m cae_contracts.asyncapi --write docs/asyncapi.yaml
+
+openapi: install    ## regenerate docs/openapi/<service>.yaml from the HTTP entrypoints
+	.venv/bin/python -m caekit.openapi --write docs/openapi
+
+bench: bench-kit    ## every benchmark under bench/
+
+bench-kit: install infra   ## kit throughput: broker limit vs naive consumer vs outbox->relay->handler
+	.venv/bin/python bench/bench_kit.py

@@ -1,0 +1,82 @@
+"""A test-only service: it consumes member.joined and records one row per handled event,
+so a doubled effect shows as two rows (the ledger's real handler is idempotent by itself,
+which would hide a broken inbox)."""
+
+from __future__ import annotations
+
+from marshmallow import RAISE, Schema, fields, validate
+from sqlalchemy import Integer, String, func, select
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from caekit import outbox
+from caekit.db import TenantScoped
+from caekit.handlers import reliable_handler
+from caekit.http import api
+from caekit.service import ServiceBase
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Effect(TenantScoped, Base):
+    __tablename__ = "effects"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    event_id: Mapped[str] = mapped_column(String(36))
+    first_name: Mapped[str] = mapped_column(String(100))
+
+
+class Thing(TenantScoped, Base):
+    __tablename__ = "things"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    label: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(Integer)
+
+
+class ThingIn(Schema):
+    class Meta:
+        unknown = RAISE
+
+    label = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    size = fields.Integer(required=True, strict=True, validate=validate.Range(min=0))
+
+
+class Switches:
+    """What the probe's handler does; tests flip these."""
+
+    failures_left = 0  # raise this many more times
+    always_fail = False
+
+
+class ProbeService(ServiceBase):
+    name = "probe"
+    test_metadata = Base.metadata
+
+    @reliable_handler("cae.members.member_joined.v1")
+    def on_member_joined(self, event):
+        if Switches.always_fail:
+            raise RuntimeError("the probe handler is switched to fail")
+        if Switches.failures_left > 0:
+            Switches.failures_left -= 1
+            raise RuntimeError("the probe handler fails this time")
+        self.db.add(Effect(cooperative_id=event.tenant_id, event_id=event.id,
+                           first_name=event.data["first_name"]))
+
+    @api("POST", "/cooperatives/<cooperative_id>/things", roles={"staff", "admin"}, schema=ThingIn)
+    def add_thing(self, request, cooperative_id, body):
+        thing = Thing(cooperative_id=cooperative_id, **body)
+        self.db.add(thing)
+        self.db.flush()
+        outbox.publish(self.db, "cae.members.member_joined.v1", {
+            "member_id": f"00000000-0000-4000-8000-{thing.id:012d}",
+            "cooperative_id": cooperative_id, "first_name": body["label"],
+            "last_name": "Thing", "joined_on": "2026-01-01",
+        })
+        self.db.commit()
+        return 201, {"id": thing.id}
+
+    @api("GET", "/cooperatives/<cooperative_id>/things", roles={"staff", "admin", "entrepreneur"})
+    def count_things(self, request, cooperative_id):
+        return {"count": self.db.scalar(select(func.count()).select_from(Thing))}

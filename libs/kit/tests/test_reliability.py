@@ -1,0 +1,226 @@
+"""The kit's delivery guarantees, against a real RabbitMQ and a real database.
+
+Each test causes the fault it claims to survive: a relay SIGKILLed between
+commit and publish or between publish and mark, a duplicate delivery, a handler
+that raises, a poison message, an event nobody is bound to.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import uuid
+
+import pytest
+
+from cae_contracts import build_event
+from cae_ledger.service import LedgerService
+from cae_members.service import MembersService
+from caekit import dlq, topology
+from caekit.testing import bearer, count_rows, eventually, message_count, metric, publish_raw
+from libs.kit.tests.probe import ProbeService, Switches
+
+MEMBER_JOINED = "cae.members.member_joined.v1"
+PROBE_QUEUE = topology.consumer_queue("probe", MEMBER_JOINED)
+
+
+@pytest.fixture(autouse=True)
+def _reset_switches():
+    Switches.failures_left, Switches.always_fail = 0, False
+    yield
+    Switches.failures_left, Switches.always_fail = 0, False
+
+
+def member_joined(cooperative_id: str, first_name: str = "Léa") -> dict:
+    return build_event(MEMBER_JOINED, {
+        "member_id": str(uuid.uuid4()), "cooperative_id": cooperative_id,
+        "first_name": first_name, "last_name": "Martin", "joined_on": "2026-01-05",
+        "activity_code": None, "activity_name": None,
+    }, tenant_id=cooperative_id)
+
+
+def consumed(outcome: str) -> float:
+    return metric("cae_events_consumed_total", service="probe", consumer=PROBE_QUEUE,
+                  type=MEMBER_JOINED, outcome=outcome)
+
+
+def effects(probe) -> int:
+    return count_rows(probe.settings.database_url, "effects")
+
+
+def test_the_same_event_delivered_twice_has_one_effect(start_service, amqp_uri):
+    probe = start_service(ProbeService)
+    coop = str(uuid.uuid4())
+    event = member_joined(coop)
+    duplicates_before = consumed("duplicate")
+    publish_raw(amqp_uri, event)
+    publish_raw(amqp_uri, event)  # most likely in the same batch
+    eventually(lambda: consumed("duplicate") - duplicates_before >= 1)
+    publish_raw(amqp_uri, event)  # and once more, in a later batch
+    eventually(lambda: consumed("duplicate") - duplicates_before >= 2)
+    assert effects(probe) == 1
+    assert count_rows(probe.settings.database_url, "inbox") == 1
+    assert message_count(amqp_uri, topology.dead_letter_queue(PROBE_QUEUE)) == 0
+
+
+def test_a_failing_handler_is_retried_with_delays_then_parked_and_replayed_once(
+        start_service, amqp_uri):
+    Switches.always_fail = True
+    probe = start_service(ProbeService, retry_delays=(1, 2))
+    coop = str(uuid.uuid4())
+    event = member_joined(coop)
+    labels = {"service": "probe", "consumer": PROBE_QUEUE, "type": MEMBER_JOINED}
+    retried_before = metric("cae_events_retried_total", **labels)
+    parked_before = metric("cae_events_dead_lettered_total", **labels)
+    started = time.monotonic()
+    publish_raw(amqp_uri, event)
+
+    dead = topology.dead_letter_queue(PROBE_QUEUE)
+    eventually(lambda: message_count(amqp_uri, dead) == 1, timeout=30)
+    # three attempts, separated by the configured delays of 1 s then 2 s
+    assert time.monotonic() - started >= 3.0
+    assert metric("cae_events_retried_total", **labels) - retried_before == 2
+    assert metric("cae_events_dead_lettered_total", **labels) - parked_before == 1
+    assert effects(probe) == 0
+
+    parked = dlq.list_parked(amqp_uri, PROBE_QUEUE)
+    assert [p.event_id for p in parked] == [event["id"]]
+    assert parked[0].attempts == 3
+    assert "switched to fail" in parked[0].error
+    assert message_count(amqp_uri, dead) == 1, "listing must not consume"
+
+    Switches.always_fail = False  # the fix
+    assert dlq.replay(amqp_uri, PROBE_QUEUE) == 1
+    eventually(lambda: effects(probe) == 1)
+    assert message_count(amqp_uri, dead) == 0
+    assert dlq.replay(amqp_uri, PROBE_QUEUE) == 0
+    publish_raw(amqp_uri, event)  # a late redelivery changes nothing
+    eventually(lambda: consumed("duplicate") >= 1)
+    time.sleep(0.3)
+    assert effects(probe) == 1
+
+
+def test_a_transient_failure_is_retried_and_handled_once(start_service, amqp_uri):
+    Switches.failures_left = 1
+    probe = start_service(ProbeService, retry_delays=(1, 2))
+    publish_raw(amqp_uri, member_joined(str(uuid.uuid4())))
+    eventually(lambda: effects(probe) == 1, timeout=15)
+    assert message_count(amqp_uri, topology.dead_letter_queue(PROBE_QUEUE)) == 0
+
+
+def test_one_failing_event_does_not_hold_back_its_batch(start_service, amqp_uri):
+    probe = start_service(ProbeService, retry_delays=(1,), handler_max_wait_ms=200)
+    coop = str(uuid.uuid4())
+    Switches.failures_left = 1  # the first event handled fails once
+    for i in range(20):
+        publish_raw(amqp_uri, member_joined(coop, first_name=f"P{i}"))
+    eventually(lambda: effects(probe) == 20, timeout=20)
+    assert count_rows(probe.settings.database_url, "inbox") == 20
+
+
+def test_a_poison_message_is_parked_without_retries(start_service, amqp_uri):
+    start_service(ProbeService)
+    bad = member_joined(str(uuid.uuid4()))
+    bad["data"]["joined_on"] = "not a date"
+    publish_raw(amqp_uri, bad)
+    publish_raw(amqp_uri, b"{not json", routing_key=MEMBER_JOINED, exchange="members.events")
+    dead = topology.dead_letter_queue(PROBE_QUEUE)
+    eventually(lambda: message_count(amqp_uri, dead) == 2)
+    errors = sorted(p.error for p in dlq.list_parked(amqp_uri, PROBE_QUEUE))
+    assert "joined_on" in errors[0] or "joined_on" in errors[1]
+    assert dlq.purge(amqp_uri, PROBE_QUEUE, {bad["id"]}) == 1
+    assert message_count(amqp_uri, dead) == 1
+    assert dlq.purge(amqp_uri, PROBE_QUEUE) == 1
+
+
+# -- the relay --------------------------------------------------------------------
+def _relay(service, amqp_uri, database_url, failpoints: str = ""):
+    env = {**os.environ, "CAE_DATABASE_URL": database_url, "CAE_AMQP_URI": amqp_uri,
+           "CAE_FAILPOINTS": failpoints, "CAE_RELAY_POLL_SECONDS": "0.1",
+           "CAE_LOG_LEVEL": "WARNING"}
+    return subprocess.Popen([sys.executable, "-m", "caekit.cli", "relay", service], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
+def _write_member(http, members, token):
+    response = http.post(f"{members.url}/cooperatives",
+                         json={"name": "Oxalis", "siren": "732829320", "legal_form": "SCOP-SA"},
+                         headers=bearer(token("ops", "network_operator")))
+    assert response.status_code == 201, response.text
+    coop = response.json()["id"]
+    response = http.post(f"{members.url}/cooperatives/{coop}/members",
+                         headers=bearer(token("alice", "staff", coop)),
+                         json={"first_name": "Léa", "last_name": "Martin",
+                               "email": "lea@example.org", "joined_on": "2026-01-05",
+                               "activity_code": "LEA"})
+    assert response.status_code == 201, response.text
+    return coop
+
+
+def _unsent(members) -> int:
+    return count_rows(members.settings.database_url, "outbox", "WHERE sent_at IS NULL")
+
+
+@pytest.mark.parametrize("failpoint", ["relay.after_fetch", "relay.after_publish"])
+def test_a_relay_killed_mid_round_loses_nothing_and_doubles_nothing(
+        start_service, amqp_uri, http, token, failpoint):
+    """after_fetch: killed after the commit, before the publish (the event must still go out);
+    after_publish: killed after the broker confirmed, before marking the rows sent (the
+    event goes out twice and the consumers' inboxes drop the copy)."""
+    probe = start_service(ProbeService)
+    ledger = start_service(LedgerService)
+    members = start_service(MembersService, relay_in_process=False)
+    coop = _write_member(http, members, token)
+    assert _unsent(members) == 2  # cooperative_registered + member_joined, committed
+
+    crashed = _relay("members", amqp_uri, members.settings.database_url, f"{failpoint}=kill")
+    assert crashed.wait(60) == -9, crashed.stderr.read().decode()[-2000:]
+    assert _unsent(members) == 2, "the killed relay must not have marked anything sent"
+
+    relay = _relay("members", amqp_uri, members.settings.database_url)
+    try:
+        eventually(lambda: _unsent(members) == 0, timeout=30)
+        eventually(lambda: effects(probe) >= 1)
+        eventually(lambda: count_rows(ledger.settings.database_url, "activities") == 1)
+        if failpoint == "relay.after_publish":
+            eventually(lambda: count_rows(probe.settings.database_url, "inbox") == 1)
+            eventually(lambda: consumed("duplicate") >= 1)
+        time.sleep(0.5)  # a doubled effect would have landed by now
+        assert effects(probe) == 1
+        assert count_rows(ledger.settings.database_url, "activities") == 1
+        assert count_rows(ledger.settings.database_url, "outbox") == 1  # accounts opened, once
+        staff = bearer(token("alice", "staff", coop))
+        assert http.get(f"{ledger.url}/cooperatives/{coop}/activities/LEA", headers=staff).ok
+    finally:
+        relay.terminate()
+        relay.wait(30)
+
+
+def test_an_unroutable_event_is_detected_kept_and_sent_once_a_queue_is_bound(
+        start_service, amqp_uri, http, token):
+    members = start_service(MembersService)
+    before = metric("cae_events_unroutable_total", service="members",
+                    type="cae.members.cooperative_registered.v1")
+    response = http.post(f"{members.url}/cooperatives",
+                         json={"name": "Oxalis", "siren": "732829320", "legal_form": "SCOP-SA"},
+                         headers=bearer(token("ops", "network_operator")))
+    coop = response.json()["id"]
+    url = members.settings.database_url
+    eventually(lambda: count_rows(url, "outbox", "WHERE unroutable_at IS NOT NULL") == 1)
+    assert count_rows(url, "outbox", "WHERE sent_at IS NULL") == 1, "kept, not dropped"
+    assert metric("cae_events_unroutable_total", service="members",
+                  type="cae.members.cooperative_registered.v1") - before >= 1
+    ready = members_ready(http, members)
+    assert ready["checks"]["outbox"]["backlog"] == 1
+
+    ledger = start_service(LedgerService)  # binds a queue for cooperative_registered
+    eventually(lambda: count_rows(url, "outbox", "WHERE sent_at IS NULL") == 0, timeout=20)
+    eventually(lambda: count_rows(ledger.settings.database_url, "accounts") > 0)
+    staff = bearer(token("alice", "staff", coop))
+    assert http.get(f"{ledger.url}/cooperatives/{coop}/accounts", headers=staff).json()["items"]
+
+
+def members_ready(http, service) -> dict:
+    return http.get(f"{service.url}/health/ready").json()

@@ -1,0 +1,131 @@
+"""Seeds the demo network over the public HTTP APIs and prints where to look."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+import requests
+
+from caekit.auth import mint
+from caekit.config import Settings
+
+NETWORK = [
+    ("Coopaname", "732829320", "SCOP-SA", [
+        ("Léa", "Martin", "BOULANGE", "Boulangerie Léa"),
+        ("Karim", "Benali", "WEBKB", "Studio web Karim"),
+        ("Sophie", "Durand", "TRAD-SD", "Traductions Sophie Durand"),
+    ]),
+    ("Oxalis", "552100554", "SCOP-SARL", [
+        ("Marc", "Petit", "RENOV", "Rénovation énergétique Petit"),
+        ("Inès", "Moreau", "FORMA", "Formation Moreau"),
+    ]),
+    ("Grands Ensemble", "542051180", "SCIC-SAS", [
+        ("Julie", "Roux", "PAYSAGE", "Paysages Julie Roux"),
+    ]),
+]
+
+
+def wait_ready(url: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if requests.get(f"{url}/health/ready", timeout=2).json().get("status") == "ok":
+                return
+        except (requests.RequestException, ValueError):
+            pass
+        time.sleep(0.3)
+    sys.exit(f"demo: {url} is not ready after {timeout}s (see the logs)")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--members", required=True)
+    parser.add_argument("--ledger", required=True)
+    parser.add_argument("--logs", default="var/demo")
+    parser.add_argument("--smoke", action="store_true")
+    args = parser.parse_args()
+    settings = Settings.from_env("demo")
+
+    def token(sub, roles, coop=None):
+        return mint(sub, roles=roles, cooperative_id=coop, settings=settings)
+
+    def auth(tok):
+        return {"Authorization": f"Bearer {tok}"}
+
+    wait_ready(args.members)
+    wait_ready(args.ledger)
+    operator = token("network-ops", ["network_operator"])
+    seeded = []
+    for name, siren, form, people in NETWORK:
+        response = requests.post(f"{args.members}/cooperatives", headers=auth(operator),
+                                 json={"name": name, "siren": siren, "legal_form": form}, timeout=10)
+        response.raise_for_status()
+        coop = response.json()["id"]
+        staff = token(f"staff@{name.lower().replace(' ', '-')}", ["staff"], coop)
+        ids = []
+        for first, last, code, activity in people:
+            response = requests.post(
+                f"{args.members}/cooperatives/{coop}/members", headers=auth(staff), timeout=10,
+                json={"first_name": first, "last_name": last, "joined_on": "2026-01-05",
+                      "email": f"{first.lower()}.{last.lower()}@example.org",
+                      "activity_code": code, "activity_name": activity})
+            response.raise_for_status()
+            ids.append((response.json()["id"], code))
+        seeded.append((name, coop, staff, ids))
+
+    # the scenario crosses services: each member.joined opens the activity's ledger accounts
+    expected = sum(len(p) for *_, p in NETWORK)
+    deadline = time.monotonic() + 60
+    while True:
+        opened = sum(len(requests.get(f"{args.ledger}/cooperatives/{coop}/activities",
+                                      headers=auth(staff), timeout=10).json()["items"])
+                     for _, coop, staff, _ in seeded)
+        if opened == expected:
+            break
+        if time.monotonic() > deadline:
+            sys.exit(f"demo: the ledger opened {opened} of {expected} activities in 60 s")
+        time.sleep(0.3)
+
+    name, coop, staff, ids = seeded[0]
+    member_id, code = ids[0]
+    entrepreneur = token(member_id, ["entrepreneur"], coop)
+    print(f"""
+CAE platform demo: {len(seeded)} cooperatives, {expected} entrepreneurs, {expected} activities
+opened in the ledger from member.joined events.
+
+  members  {args.members}   (health: /health/ready, metrics: /metrics)
+  ledger   {args.ledger}
+  logs     {args.logs}/members.log, {args.logs}/ledger.log
+  broker   http://127.0.0.1:15672 (guest/guest), vhost cae_demo
+
+Tokens (HS256 development secret; `cae token --help` mints others):
+  export OPS={operator}
+  export STAFF={staff}
+  export LEA={entrepreneur}
+
+Try:
+  curl -s {args.members}/cooperatives -H "Authorization: Bearer $OPS"
+  curl -s {args.members}/cooperatives/{coop}/members -H "Authorization: Bearer $STAFF"
+  curl -s {args.ledger}/cooperatives/{coop}/activities/{code} -H "Authorization: Bearer $LEA"
+  curl -s -X POST {args.members}/cooperatives/{coop}/members -H "Authorization: Bearer $STAFF" \\
+       -H 'Content-Type: application/json' \\
+       -d '{{"first_name":"Nora","last_name":"Blanc","email":"nora@example.org","joined_on":"2026-02-01","activity_code":"NORA"}}'
+  curl -s {args.ledger}/cooperatives/{coop}/activities/NORA -H "Authorization: Bearer $STAFF"
+  curl -s {args.members}/cooperatives/{coop}/members -H "Authorization: Bearer $LEA"   # 403: staff only
+  .venv/bin/cae dlq queues   # parked events, if any (CAE_AMQP_URI=amqp://guest:guest@127.0.0.1:5672/cae_demo)
+""", flush=True)
+    if args.smoke:
+        own = requests.get(f"{args.ledger}/cooperatives/{coop}/activities/{code}",
+                           headers=auth(entrepreneur), timeout=10)
+        denied = requests.get(f"{args.members}/cooperatives/{coop}/members",
+                              headers=auth(entrepreneur), timeout=10)
+        if not own.ok or denied.status_code != 403:
+            sys.exit(f"demo smoke: entrepreneur access wrong ({own.status_code}, {denied.status_code})")
+        print("demo smoke: OK")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
