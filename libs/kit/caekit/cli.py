@@ -75,10 +75,49 @@ def cmd_relay(args) -> int:
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
-    print(json.dumps({"relay": args.service, "pid": os.getpid()}), file=sys.stderr, flush=True)
+    if settings.http_port:
+        _serve_relay_health(relay, settings.http_port)
+    print(json.dumps({"relay": args.service, "pid": os.getpid(),
+                      "http": settings.http_port or None}), file=sys.stderr, flush=True)
     relay.run(stop, settings.relay_poll_seconds)
     engine.dispose()
     return 0
+
+
+def _serve_relay_health(relay, port: int) -> None:
+    """/health/live, /health/ready and /metrics for a relay running as its own process."""
+    import eventlet
+    from eventlet import wsgi
+
+    from caekit import metrics, outbox
+
+    def app(environ, start_response):
+        path = environ.get("PATH_INFO", "")
+        if path == "/metrics":
+            payload, content_type = metrics.exposition()
+            start_response("200 OK", [("Content-Type", content_type)])
+            return [payload]
+        if path == "/health/live":
+            status, body = "200 OK", {"status": "ok", "relay": relay.service}
+        elif path == "/health/ready":
+            try:
+                with relay.session_factory() as session:
+                    database, backlog = {"ok": True}, outbox.backlog(session)
+            except Exception as exc:  # noqa: BLE001 - reported
+                database, backlog = {"ok": False, "error": str(exc)[:300]}, None
+            checks = {"database": database, "broker": {"ok": relay.connected},
+                      "outbox": {"ok": backlog is not None, "backlog": backlog}}
+            ok = database["ok"]
+            status = "200 OK" if ok else "503 Service Unavailable"
+            body = {"status": ("ok" if relay.connected else "degraded") if ok else "unavailable",
+                    "relay": relay.service, "checks": checks}
+        else:
+            status, body = "404 Not Found", {"type": "about:blank", "title": "Not found",
+                                             "status": 404, "detail": f"no resource at {path}"}
+        start_response(status, [("Content-Type", "application/json")])
+        return [json.dumps(body).encode()]
+
+    eventlet.spawn(wsgi.server, eventlet.listen(("0.0.0.0", port)), app, log_output=False)
 
 
 def cmd_migrate(args) -> int:

@@ -13,7 +13,7 @@ over the shared one (``CAE_LEDGER_DATABASE_URL`` before ``CAE_DATABASE_URL``).
 | CAE_JWT_PUBLIC_KEY | (none) | RS256 public key, PEM text or a path to a PEM file |
 | CAE_JWT_ISSUER | cae-platform | expected `iss` claim |
 | CAE_RELAY_IN_PROCESS | true | run the outbox relay inside the service process |
-| CAE_RELAY_BATCH | 500 | outbox rows published per confirm round |
+| CAE_RELAY_BATCH | 1000 | outbox rows published per confirm round |
 | CAE_RELAY_POLL_SECONDS | 0.5 | relay poll interval when idle |
 | CAE_RELAY_UNROUTABLE_RETRY_SECONDS | 30 | how long an unroutable event waits before the relay tries it again |
 | CAE_RETRY_DELAYS | 1,10,60 | seconds between handler attempts; after the last, the message is parked |
@@ -54,7 +54,7 @@ class Settings:
     jwt_public_key: str | None = None
     jwt_issuer: str = "cae-platform"
     relay_in_process: bool = True
-    relay_batch: int = 500
+    relay_batch: int = 1000
     relay_poll_seconds: float = 0.5
     relay_unroutable_retry_seconds: float = 30.0
     retry_delays: tuple[int, ...] = (1, 10, 60)
@@ -82,7 +82,7 @@ class Settings:
             jwt_public_key=public_key,
             jwt_issuer=g("JWT_ISSUER", "cae-platform"),
             relay_in_process=_bool(g("RELAY_IN_PROCESS", "true")),
-            relay_batch=int(g("RELAY_BATCH", "500")),
+            relay_batch=int(g("RELAY_BATCH", "1000")),
             relay_poll_seconds=float(g("RELAY_POLL_SECONDS", "0.5")),
             relay_unroutable_retry_seconds=float(g("RELAY_UNROUTABLE_RETRY_SECONDS", "30")),
             retry_delays=delays,

@@ -41,7 +41,12 @@ from sqlalchemy import text
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from cae_contracts import ContractViolation, parse_event
-from caekit import context, failpoints, metrics, topology
+from caekit import (
+    context,
+    failpoints,
+    metrics,
+    topology,
+)
 from caekit.config import settings_of
 from caekit.dependencies import Database
 from caekit.logs import log
@@ -238,10 +243,10 @@ class ReliableHandler(Entrypoint):
                 first_at = time.monotonic()
             if buffer and (len(buffer) >= self.batch_size or time.monotonic() - first_at >= self.max_wait):
                 batch, buffer[:] = list(buffer[: self.batch_size]), buffer[self.batch_size :]
-                self._handle(channel, publisher, batch)
+                self._handle(raw, channel, publisher, batch)
                 first_at = time.monotonic() if buffer else None
 
-    def _handle(self, channel, publisher, messages):
+    def _handle(self, raw, channel, publisher, messages):
         batch = DeliveryBatch(self.service, self.db_attr, messages)
         done = threading.Event()
         failure = []
@@ -254,7 +259,13 @@ class ReliableHandler(Entrypoint):
 
         self.container.spawn_worker(self, (batch,), {}, context_data={},
                                     handle_result=handle_result)
-        done.wait()
+        while not done.is_set():
+            # while the worker waits on the database, take the next deliveries off the
+            # socket (the prefetch leaves room for one more batch)
+            try:
+                raw.drain_events(timeout=0.002)
+            except TimeoutError:
+                pass
         if failure:
             # the batch could not even be run (e.g. database down): nothing was
             # committed; requeue the deliveries and back off

@@ -168,14 +168,14 @@ class Relay:
                 if row.exchange not in self._declared:
                     self.channel.exchange_declare(row.exchange, "topic", durable=True, auto_delete=False)
                     self._declared.add(row.exchange)
+                # the body carries everything (tenant, correlation); the properties are for
+                # tools that look at messages without parsing them
                 message = amqp.Message(
                     row.body,
                     content_type="application/cloudevents+json",
-                    content_encoding="utf-8",
                     delivery_mode=2,
                     message_id=row.event_id,
                     type=row.event_type,
-                    application_headers={"tenantid": row.tenant_id},
                 )
                 self.channel.basic_publish(message, row.exchange, row.event_type, mandatory=True)
                 self._next_tag += 1

@@ -5,10 +5,11 @@ which would hide a broken inbox)."""
 from __future__ import annotations
 
 from marshmallow import RAISE, Schema, fields, validate
+from nameko.rpc import RpcProxy, rpc
 from sqlalchemy import Integer, String, func, select
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from caekit import outbox
+from caekit import context, outbox
 from caekit.db import TenantScoped
 from caekit.handlers import reliable_handler
 from caekit.http import api
@@ -80,3 +81,22 @@ class ProbeService(ServiceBase):
     @api("GET", "/cooperatives/<cooperative_id>/things", roles={"staff", "admin", "entrepreneur"})
     def count_things(self, request, cooperative_id):
         return {"count": self.db.scalar(select(func.count()).select_from(Thing))}
+
+    @rpc
+    def whoami(self):
+        """What the kit bound for this RPC worker, from the caller's nameko context data."""
+        who = context.caller.get()
+        return {"tenant": context.tenant_id.get(), "caller": who.subject,
+                "roles": sorted(who.roles), "correlation_id": context.correlation_id.get()}
+
+
+class AskingService(ServiceBase):
+    """Calls the probe over RPC from inside an HTTP request."""
+
+    name = "asking"
+    test_metadata = Base.metadata
+    probe = RpcProxy("probe")
+
+    @api("GET", "/cooperatives/<cooperative_id>/whoami", roles={"staff"})
+    def ask(self, request, cooperative_id):
+        return self.probe.whoami()

@@ -19,7 +19,15 @@ from cae_contracts import build_event
 from cae_ledger.service import LedgerService
 from cae_members.service import MembersService
 from caekit import dlq, topology
-from caekit.testing import bearer, count_rows, eventually, message_count, metric, publish_raw
+from caekit.testing import (
+    bearer,
+    count_rows,
+    eventually,
+    free_port,
+    message_count,
+    metric,
+    publish_raw,
+)
 from libs.kit.tests.probe import ProbeService, Switches
 
 MEMBER_JOINED = "cae.members.member_joined.v1"
@@ -136,12 +144,19 @@ def test_a_poison_message_is_parked_without_retries(start_service, amqp_uri):
 
 
 # -- the relay --------------------------------------------------------------------
-def _relay(service, amqp_uri, database_url, failpoints: str = ""):
+def _relay(service, amqp_uri, database_url, failpoints: str = "", port: int = 0):
     env = {**os.environ, "CAE_DATABASE_URL": database_url, "CAE_AMQP_URI": amqp_uri,
            "CAE_FAILPOINTS": failpoints, "CAE_RELAY_POLL_SECONDS": "0.1",
-           "CAE_LOG_LEVEL": "WARNING"}
+           "CAE_LOG_LEVEL": "WARNING", "CAE_HTTP_PORT": str(port or free_port())}
     return subprocess.Popen([sys.executable, "-m", "caekit.cli", "relay", service], env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
+def _get_json(http, url):
+    try:
+        return http.get(url, timeout=2).json()
+    except Exception:  # noqa: BLE001 - not listening yet
+        return None
 
 
 def _write_member(http, members, token):
@@ -179,9 +194,13 @@ def test_a_relay_killed_mid_round_loses_nothing_and_doubles_nothing(
     assert crashed.wait(60) == -9, crashed.stderr.read().decode()[-2000:]
     assert _unsent(members) == 2, "the killed relay must not have marked anything sent"
 
-    relay = _relay("members", amqp_uri, members.settings.database_url)
+    port = free_port()
+    relay = _relay("members", amqp_uri, members.settings.database_url, port=port)
     try:
         eventually(lambda: _unsent(members) == 0, timeout=30)
+        ready = eventually(lambda: _get_json(http, f"http://127.0.0.1:{port}/health/ready"))
+        assert ready["checks"]["broker"]["ok"] and ready["checks"]["outbox"]["backlog"] == 0
+        assert "cae_events_published_total" in http.get(f"http://127.0.0.1:{port}/metrics").text
         eventually(lambda: effects(probe) >= 1)
         eventually(lambda: count_rows(ledger.settings.database_url, "activities") == 1)
         if failpoint == "relay.after_publish":
