@@ -50,7 +50,6 @@ VHOST = "/"
 ENVELOPE_SCHEMA_NAME = "CloudEventEnvelope"
 # what the outbox relay sets on every AMQP message (caekit.relay)
 MESSAGE_CONTENT_TYPE = "application/cloudevents+json"
-MESSAGE_CONTENT_ENCODING = "utf-8"
 PERSISTENT = 2
 STALE_HINT = "run make asyncapi"
 
@@ -419,20 +418,6 @@ def build_document(contracts: dict[str, EventContract] | None = None) -> dict[st
             "title": contract.schema.__name__,
             "summary": contract.summary,
             "contentType": MESSAGE_CONTENT_TYPE,
-            "headers": {
-                "type": "object",
-                "description": "AMQP application headers, copied from the envelope for routing and tracing.",
-                "properties": {
-                    "tenantid": {
-                        "type": "string",
-                        "description": "Same as the envelope `tenantid`.",
-                    },
-                    "correlationid": {
-                        "type": "string",
-                        "description": "Same as the envelope `correlationid`; empty when absent.",
-                    },
-                },
-            },
             "correlationId": {
                 "description": "The request or business flow the event belongs to.",
                 "location": "$message.payload#/correlationid",
@@ -440,7 +425,6 @@ def build_document(contracts: dict[str, EventContract] | None = None) -> dict[st
             "payload": payload_json_schema(contract),
             "bindings": {
                 "amqp": {
-                    "contentEncoding": MESSAGE_CONTENT_ENCODING,
                     "messageType": type_,
                     "bindingVersion": AMQP_BINDING_VERSION,
                 }

@@ -3,6 +3,7 @@
     cae run <service>                 run a service (HTTP, handlers, in-process relay)
     cae relay <service>               run a service's outbox relay as its own process
     cae migrate <service>             apply the service's database migrations
+    cae prune <service> [--days 30]   delete confirmed outbox rows and old inbox rows
     cae token --sub S --roles R [--coop C]   mint a development token (HS256)
     cae dlq queues                    parking queues and their message counts
     cae dlq list|show|replay|purge QUEUE [--id EVENT_ID ...]
@@ -136,6 +137,21 @@ def cmd_migrate(args) -> int:
     return 0
 
 
+def cmd_prune(args) -> int:
+    from datetime import UTC, datetime, timedelta
+
+    from caekit.db import make_engine, make_session_factory
+    from caekit.outbox import prune
+
+    settings = _settings(args.service)
+    engine = make_engine(settings.database_url)
+    with make_session_factory(engine)() as session, session.begin():
+        sent, handled = prune(session, datetime.now(UTC) - timedelta(days=args.days))
+    engine.dispose()
+    print(f"{args.service}: pruned {sent} outbox and {handled} inbox rows older than {args.days} days")
+    return 0
+
+
 def cmd_token(args) -> int:
     from caekit.auth import mint
     from caekit.config import Settings
@@ -199,6 +215,10 @@ def main(argv=None) -> int:
     p = sub.add_parser("migrate", help="apply a service's migrations")
     p.add_argument("service", choices=SERVICES)
     p.set_defaults(func=cmd_migrate)
+    p = sub.add_parser("prune", help="delete confirmed outbox rows and old inbox rows")
+    p.add_argument("service", choices=SERVICES)
+    p.add_argument("--days", type=int, default=30, help="keep this many days (default 30)")
+    p.set_defaults(func=cmd_prune)
     p = sub.add_parser("token", help="mint a development token")
     p.add_argument("--sub", required=True, help="the caller (a member id, a staff login...)")
     p.add_argument("--roles", required=True, help="comma-separated: entrepreneur,staff,admin,network_operator")

@@ -70,3 +70,22 @@ def backlog(session: Session) -> int:
     return session.execute(
         select(func.count()).select_from(outbox_table).where(outbox_table.c.sent_at.is_(None))
     ).scalar_one()
+
+
+def prune(session: Session, older_than) -> tuple[int, int]:
+    """Delete outbox rows confirmed before ``older_than`` and inbox rows handled before it.
+
+    Returns (outbox rows, inbox rows) deleted. An inbox row must outlive any
+    redelivery of its event: keep it longer than messages can wait in a queue
+    (retries included); the default retention of ``cae prune`` is 30 days.
+    """
+    from sqlalchemy import delete
+
+    from caekit.tables import inbox_table
+
+    sent = session.execute(
+        delete(outbox_table).where(outbox_table.c.sent_at.is_not(None),
+                                   outbox_table.c.sent_at < older_than)
+    ).rowcount
+    handled = session.execute(delete(inbox_table).where(inbox_table.c.handled_at < older_than)).rowcount
+    return sent, handled
