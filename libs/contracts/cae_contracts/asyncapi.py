@@ -455,8 +455,9 @@ def build_document(contracts: dict[str, EventContract] | None = None) -> dict[st
     }
 
 
-def render(document: dict[str, Any] | None = None) -> str:
-    """The document as YAML text (with a do-not-edit header)."""
+def to_yaml(document: dict[str, Any]) -> str:
+    """Deterministic YAML (block literals for multi-line text, no anchors); also used by
+    the kit's OpenAPI generator."""
     import yaml  # only needed to render; the contracts themselves do not depend on it
 
     class _Dumper(yaml.SafeDumper):
@@ -469,15 +470,13 @@ def render(document: dict[str, Any] | None = None) -> str:
     _Dumper.add_representer(str, _str)
     # never emit anchors/aliases for repeated sub-dicts
     _Dumper.ignore_aliases = lambda self, data: True  # type: ignore[method-assign]
-    body = yaml.dump(
-        build_document() if document is None else document,
-        Dumper=_Dumper,
-        sort_keys=False,
-        allow_unicode=True,
-        default_flow_style=False,
-        width=100,
-    )
-    return HEADER + body
+    return yaml.dump(document, Dumper=_Dumper, sort_keys=False, allow_unicode=True,
+                     default_flow_style=False, width=100)
+
+
+def render(document: dict[str, Any] | None = None) -> str:
+    """The document as YAML text (with a do-not-edit header)."""
+    return HEADER + to_yaml(build_document() if document is None else document)
 
 
 def check(path: Path) -> str | None:

@@ -43,7 +43,7 @@ from typing import Any
 from marshmallow import Schema, fields, validate
 from nameko.extensions import ENTRYPOINT_EXTENSIONS_ATTR
 
-from cae_contracts.asyncapi import schema_to_json_schema
+from cae_contracts.asyncapi import schema_to_json_schema, to_yaml
 from caekit.http import CORRELATION_HEADER, ApiEndpoint
 from caekit.problems import PROBLEM_JSON
 
@@ -547,27 +547,7 @@ def document(service_cls: type) -> dict[str, Any]:
 
 def render(document_: dict[str, Any], service: str) -> str:
     """A document as YAML text (with a do-not-edit header)."""
-    import yaml  # only needed to render; the services do not depend on it
-
-    class _Dumper(yaml.SafeDumper):
-        pass
-
-    def _str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
-        style = "|" if "\n" in value else None
-        return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
-
-    _Dumper.add_representer(str, _str)
-    # never emit anchors/aliases for repeated sub-dicts
-    _Dumper.ignore_aliases = lambda self, data: True  # type: ignore[method-assign]
-    body = yaml.dump(
-        document_,
-        Dumper=_Dumper,
-        sort_keys=False,
-        allow_unicode=True,
-        default_flow_style=False,
-        width=100,
-    )
-    return HEADER.format(service=service) + body
+    return HEADER.format(service=service) + to_yaml(document_)
 
 
 def built_services() -> dict[str, type]:

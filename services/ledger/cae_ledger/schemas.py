@@ -1,9 +1,7 @@
 """HTTP response schemas of the ledger service (marshmallow 4).
 
-They describe what ``cae_ledger.service`` returns (``_account_out`` and
-``_activity_out``) for the OpenAPI document (``caekit.openapi``); the service
-builds its bodies by hand, so keep both in step (libs/kit/tests/test_openapi.py
-checks the keys).
+The service dumps its responses with them, and the OpenAPI document
+(``caekit.openapi``) is generated from them.
 """
 
 from __future__ import annotations

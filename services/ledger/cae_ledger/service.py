@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from cae_contracts import Event
 from cae_ledger.domain import ACTIVITY_AUXILIARY_ACCOUNTS, CHART_OF_ACCOUNTS, auxiliary_account
+from cae_ledger.schemas import AccountList, ActivityList, ActivityOut
 from cae_ledger.store import Activity, LedgerAccount
 from caekit import context, outbox
 from caekit.handlers import reliable_handler
@@ -16,11 +17,6 @@ from caekit.problems import Forbidden, NotFound
 from caekit.service import ServiceBase
 
 STAFF = {"staff", "admin"}
-
-
-def _account_out(account: LedgerAccount) -> dict:
-    return {"number": account.number, "label": account.label, "type": account.type,
-            "general_account": account.general_account, "activity_code": account.activity_code}
 
 
 class LedgerService(ServiceBase):
@@ -68,12 +64,12 @@ class LedgerService(ServiceBase):
     @api("GET", "/cooperatives/<cooperative_id>/accounts", roles=STAFF)
     def list_accounts(self, request, cooperative_id):
         rows = self.db.scalars(select(LedgerAccount).order_by(LedgerAccount.number)).all()
-        return {"items": [_account_out(a) for a in rows]}
+        return AccountList().dump({"items": rows})
 
     @api("GET", "/cooperatives/<cooperative_id>/activities", roles=STAFF)
     def list_activities(self, request, cooperative_id):
         rows = self.db.scalars(select(Activity).order_by(Activity.code)).all()
-        return {"items": [self._activity_out(a) for a in rows]}
+        return ActivityList().dump({"items": [self._with_accounts(a) for a in rows]})
 
     @api("GET", "/cooperatives/<cooperative_id>/activities/<code>",
          roles=STAFF | {"entrepreneur"})
@@ -84,20 +80,18 @@ class LedgerService(ServiceBase):
             raise NotFound(f"no activity {code} in this cooperative")
         if not who.has_any(STAFF) and who.subject != activity.member_id:
             raise Forbidden("an entrepreneur reads only their own activity")
-        return self._activity_out(activity)
+        return ActivityOut().dump(self._with_accounts(activity))
 
-    def _activity_out(self, activity: Activity) -> dict:
+    def _with_accounts(self, activity: Activity) -> dict:
         accounts = self.db.scalars(
             select(LedgerAccount).where(LedgerAccount.activity_code == activity.code)
             .order_by(LedgerAccount.number)
         ).all()
         return {"code": activity.code, "name": activity.name, "member_id": activity.member_id,
-                "opened_at": activity.opened_at.isoformat(),
-                "accounts": [_account_out(a) for a in accounts]}
+                "opened_at": activity.opened_at, "accounts": accounts}
 
 
-# -- OpenAPI (caekit.openapi): the success response of each endpoint --------------
-from cae_ledger.schemas import AccountList, ActivityList, ActivityOut  # noqa: E402
+# the success response of each endpoint, for the OpenAPI document (caekit.openapi)
 
 RESPONSES = {
     "list_accounts": (200, AccountList, "The cooperative's accounts, by number."),

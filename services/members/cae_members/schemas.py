@@ -56,3 +56,15 @@ class MemberOut(Schema):
     activity_name = fields.String(allow_none=True)
     created_at = fields.DateTime()
     created_by = fields.String()
+
+
+class CooperativeList(Schema):
+    """The cooperatives of the network, by name."""
+
+    items = fields.List(fields.Nested(CooperativeOut), required=True)
+
+
+class MemberList(Schema):
+    """The cooperative's members, by last then first name."""
+
+    items = fields.List(fields.Nested(MemberOut), required=True)

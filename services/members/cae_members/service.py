@@ -7,7 +7,14 @@ from datetime import UTC, datetime
 
 from sqlalchemy import select
 
-from cae_members.schemas import CooperativeIn, CooperativeOut, MemberIn, MemberOut
+from cae_members.schemas import (
+    CooperativeIn,
+    CooperativeList,
+    CooperativeOut,
+    MemberIn,
+    MemberList,
+    MemberOut,
+)
 from cae_members.store import Cooperative, Member
 from caekit import context, outbox
 from caekit.http import api
@@ -47,7 +54,7 @@ class MembersService(ServiceBase):
     @api("GET", "/cooperatives", roles={"network_operator"}, allow_network_operator=True)
     def list_cooperatives(self, request):
         rows = self.db.scalars(select(Cooperative).order_by(Cooperative.name)).all()
-        return {"items": CooperativeOut(many=True).dump(rows)}
+        return CooperativeList().dump({"items": rows})
 
     @api("GET", "/cooperatives/<cooperative_id>", roles=ANY_MEMBER | {"network_operator"},
          allow_network_operator=True)
@@ -87,7 +94,7 @@ class MembersService(ServiceBase):
     def list_members(self, request, cooperative_id):
         self._cooperative(cooperative_id)
         rows = self.db.scalars(select(Member).order_by(Member.last_name, Member.first_name)).all()
-        return {"items": MemberOut(many=True).dump(rows)}
+        return MemberList().dump({"items": rows})
 
     @api("GET", "/cooperatives/<cooperative_id>/members/<member_id>", roles=ANY_MEMBER)
     def get_member(self, request, cooperative_id, member_id):
@@ -106,22 +113,7 @@ class MembersService(ServiceBase):
         return cooperative
 
 
-# -- OpenAPI (caekit.openapi): the success response of each endpoint --------------
-from marshmallow import Schema, fields  # noqa: E402
-
-
-class CooperativeList(Schema):
-    """The cooperatives of the network, by name."""
-
-    items = fields.List(fields.Nested(CooperativeOut), required=True)
-
-
-class MemberList(Schema):
-    """The cooperative's members, by last then first name."""
-
-    items = fields.List(fields.Nested(MemberOut), required=True)
-
-
+# the success response of each endpoint, for the OpenAPI document (caekit.openapi)
 RESPONSES = {
     "register_cooperative": (
         201,
