@@ -137,7 +137,7 @@ def management_url(amqp_uri: str, management: str | None = None) -> tuple[str, s
 
 
 def dead_letter_queues(amqp_uri: str, management: str | None = None) -> list[tuple[str, int]]:
-    """Every parking queue of the vhost with its message count (management API)."""
+    """Every parking queue of the vhost (listed by the management API) with its message count."""
     import base64
     import urllib.request
 
@@ -146,5 +146,7 @@ def dead_letter_queues(amqp_uri: str, management: str | None = None) -> list[tup
     token = base64.b64encode(f"{user}:{password}".encode()).decode()
     request.add_header("Authorization", f"Basic {token}")
     with urllib.request.urlopen(request, timeout=10) as response:
-        queues = json.load(response)
-    return sorted((q["name"], q.get("messages") or 0) for q in queues if q["name"].endswith("--dead"))
+        names = sorted(q["name"] for q in json.load(response) if q["name"].endswith("--dead"))
+    # the management API's counts lag by its statistics interval: ask the queues themselves
+    with _channel(amqp_uri) as channel:
+        return [(name, channel.queue_declare(name, passive=True).message_count) for name in names]

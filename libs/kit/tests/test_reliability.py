@@ -7,6 +7,7 @@ that raises, a poison message, an event nobody is bound to.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -138,9 +139,24 @@ def test_a_poison_message_is_parked_without_retries(start_service, amqp_uri):
     eventually(lambda: message_count(amqp_uri, dead) == 2)
     errors = sorted(p.error for p in dlq.list_parked(amqp_uri, PROBE_QUEUE))
     assert "joined_on" in errors[0] or "joined_on" in errors[1]
-    assert dlq.purge(amqp_uri, PROBE_QUEUE, {bad["id"]}) == 1
+
+    # the operator's command line sees the same
+    queues = _cae(amqp_uri, "dlq", "queues")
+    assert f"2  {dead}" in queues
+    listed = [json.loads(line) for line in _cae(amqp_uri, "dlq", "list", PROBE_QUEUE).splitlines()]
+    assert bad["id"] in [item["event_id"] for item in listed]
+    shown = json.loads(_cae(amqp_uri, "dlq", "show", PROBE_QUEUE, "--id", bad["id"]))
+    assert shown["event"]["id"] == bad["id"] and "joined_on" in shown["error"]
+    assert "purged 1" in _cae(amqp_uri, "dlq", "purge", PROBE_QUEUE, "--id", bad["id"])
     assert message_count(amqp_uri, dead) == 1
     assert dlq.purge(amqp_uri, PROBE_QUEUE) == 1
+
+
+def _cae(amqp_uri, *args) -> str:
+    result = subprocess.run([sys.executable, "-m", "caekit.cli", *args], capture_output=True,
+                            text=True, timeout=60, env={**os.environ, "CAE_AMQP_URI": amqp_uri})
+    assert result.returncode == 0, result.stderr
+    return result.stdout
 
 
 # -- the relay --------------------------------------------------------------------
