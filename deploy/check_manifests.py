@@ -16,8 +16,7 @@ Checks, without kubectl or a cluster:
 * every workload (Deployment, StatefulSet, DaemonSet, Job, CronJob) has a pod
   securityContext (runAsNonRoot) and, on every container, resources requests
   and limits and a restrictive securityContext; long-running workloads have
-  liveness and readiness probes on every container (unless the annotation
-  cae-platform/no-probes-reason says why not), named probe ports exist,
+  liveness and readiness probes on every container, named probe ports exist,
   and a Deployment's selector matches its pod labels; Jobs are cleaned up
   (ttlSecondsAfterFinished);
 * Services and PodDisruptionBudgets that select CAE pods (by
@@ -39,8 +38,6 @@ import yaml
 KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 WORKLOAD_KINDS = {"Deployment", "StatefulSet", "DaemonSet", "Job", "CronJob"}
 LONG_RUNNING_KINDS = {"Deployment", "StatefulSet", "DaemonSet"}
-# A workload whose process serves nothing to probe says why in this annotation.
-NO_PROBES_ANNOTATION = "cae-platform/no-probes-reason"
 REQUIRED_LABELS = {"app.kubernetes.io/name": None, "app.kubernetes.io/part-of": "cae"}
 
 
@@ -296,8 +293,7 @@ def _check_workload(tree: Tree, path: Path, doc: dict) -> None:
     elif psc.get("runAsNonRoot") is not True:
         tree.error(path, f"{where}: pod securityContext.runAsNonRoot must be true")
 
-    no_probes_reason = (doc["metadata"].get("annotations") or {}).get(NO_PROBES_ANNOTATION)
-    needs_probes = kind in LONG_RUNNING_KINDS and not (no_probes_reason or "").strip()
+    needs_probes = kind in LONG_RUNNING_KINDS
     containers = pod.get("containers") or []
     if not containers:
         tree.error(path, f"{where}: no containers")

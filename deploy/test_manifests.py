@@ -133,18 +133,29 @@ def test_script_reports_each_kind_of_problem(tmp_path):
     assert "problem(s)" in result.stderr
 
 
-def test_probes_may_be_waived_only_with_a_reason(tmp_path):
+def test_relays_are_probed_like_the_services(tmp_path):
+    """`cae relay` serves /health/* and /metrics on 8000: no probe exemption anymore."""
     relay = DEPLOY / "components" / "relay-separate" / "members-relay.yaml"
     doc = yaml.safe_load(relay.read_text())
     _write(tmp_path, "kustomization.yaml", "resources:\n  - relay.yaml\n")
     (tmp_path / "relay.yaml").write_text(yaml.safe_dump(doc))
     assert check_manifests.check(tmp_path) == []
 
-    doc["metadata"]["annotations"][check_manifests.NO_PROBES_ANNOTATION] = " "
+    # The old waiver annotation waives nothing.
+    container = _container(doc)
+    del container["livenessProbe"], container["readinessProbe"]
+    doc["metadata"]["annotations"] = {"cae-platform/no-probes-reason": "no HTTP endpoint"}
     (tmp_path / "relay.yaml").write_text(yaml.safe_dump(doc))
     errors = check_manifests.check(tmp_path)
     assert any("no livenessProbe" in e for e in errors)
     assert any("no readinessProbe" in e for e in errors)
+
+    # Probes must use a port the container names.
+    doc = yaml.safe_load(relay.read_text())
+    _container(doc)["ports"][0]["name"] = "web"
+    (tmp_path / "relay.yaml").write_text(yaml.safe_dump(doc))
+    errors = check_manifests.check(tmp_path)
+    assert any("uses port 'http', not a named containerPort" in e for e in errors)
 
 
 def test_every_service_has_its_deployment_job_service_and_budget():
@@ -171,7 +182,12 @@ def test_every_service_has_its_deployment_job_service_and_budget():
         assert job["spec"]["template"]["spec"]["containers"][0]["args"] == ["migrate", service]
         relay = DEPLOY / "components" / "relay-separate" / f"{service}-relay.yaml"
         relay_doc = yaml.safe_load(relay.read_text())
-        assert relay_doc["spec"]["template"]["spec"]["containers"][0]["args"] == ["relay", service]
+        assert relay_doc["metadata"]["name"] == f"{service}-relay"
+        relay_container = relay_doc["spec"]["template"]["spec"]["containers"][0]
+        assert relay_container["args"] == ["relay", service]
+        env_from = {next(iter(ref.values()))["name"] for ref in relay_container["envFrom"]}
+        assert env_from == {"cae-config", f"{service}-secrets"}
+        _assert_relay_container_serves_http(relay_container)
 
 
 # --------------------------------------------------------------------------- rendered
@@ -200,21 +216,74 @@ def _env(container: dict) -> dict[str, dict]:
     return {e["name"]: e for e in container.get("env") or []}
 
 
+def _assert_relay_container_serves_http(container: dict) -> None:
+    """`cae relay` listens on CAE_HTTP_PORT (8000): probes on /health/*, /metrics."""
+    assert {"name": "http", "containerPort": 8000, "protocol": "TCP"} in container["ports"]
+    for key, path in (
+        ("startupProbe", "/health/live"),
+        ("livenessProbe", "/health/live"),
+        ("readinessProbe", "/health/ready"),
+    ):
+        assert container[key]["httpGet"] == {"path": path, "port": "http"}, key
+
+
+def _selects(selector: dict, labels: dict) -> bool:
+    """Does a LabelSelector (matchLabels, matchExpressions In/Exists) select these labels?"""
+    if any(labels.get(k) != v for k, v in (selector.get("matchLabels") or {}).items()):
+        return False
+    for expr in selector.get("matchExpressions") or []:
+        key, operator = expr["key"], expr["operator"]
+        if operator == "In" and labels.get(key) not in expr["values"]:
+            return False
+        if operator == "NotIn" and labels.get(key) in expr["values"]:
+            return False
+        if operator == "Exists" and key not in labels:
+            return False
+        if operator == "DoesNotExist" and key in labels:
+            return False
+    return True
+
+
+def _pod_labels(doc: dict) -> dict:
+    return doc["spec"]["template"]["metadata"]["labels"]
+
+
 @needs_kubectl
 def test_production_overlay_renders_as_specified():
     docs = _by_kind_name(_render(DEPLOY / "overlays" / "production"))
+    relay_monitor = docs[("PodMonitor", "cae-relays")]
+    scrape_policy = docs[("NetworkPolicy", "cae-allow-prometheus-scrape")]
     for service in SERVICES:
         deployment = docs[("Deployment", service)]
         assert deployment["spec"]["replicas"] == 3
         env = _env(_container(deployment))
         assert env["CAE_JWT_PUBLIC_KEY"]["valueFrom"]["secretKeyRef"]["name"] == "cae-jwt"
-        # The relay stays in-process until `cae relay` serves health and metrics.
-        assert "CAE_RELAY_IN_PROCESS" not in env
-        assert ("Deployment", f"{service}-relay") not in docs
+        # The relay runs in its own Deployment (components/relay-separate).
+        assert env["CAE_RELAY_IN_PROCESS"]["value"] == "false"
+        relay = docs[("Deployment", f"{service}-relay")]
+        assert relay["spec"]["replicas"] == 1
+        relay_container = _container(relay)
+        assert relay_container["args"] == ["relay", service]
+        assert relay_container["image"] == _container(deployment)["image"]
+        assert "CAE_JWT_PUBLIC_KEY" not in _env(relay_container)
+        assert "annotations" not in relay["metadata"]
+        _assert_relay_container_serves_http(relay_container)
+        # Prometheus scrapes the relay pods and may reach them on 8000.
+        assert _selects(relay_monitor["spec"]["selector"], _pod_labels(relay))
+        assert not _selects(relay_monitor["spec"]["selector"], _pod_labels(deployment))
+        assert _selects(scrape_policy["spec"]["podSelector"], _pod_labels(relay))
+        assert _selects(scrape_policy["spec"]["podSelector"], _pod_labels(deployment))
         assert docs[("Job", f"{service}-migrate")]["metadata"]["namespace"] == "cae"
+    assert [e["port"] for e in relay_monitor["spec"]["podMetricsEndpoints"]] == ["http"]
+    assert relay_monitor["spec"]["podMetricsEndpoints"][0]["path"] == "/metrics"
+    assert {p["port"] for rule in scrape_policy["spec"]["ingress"] for p in rule["ports"]} == {8000}
+    # The ingress controller reaches the services only, not the relays.
+    ingress_policy = docs[("NetworkPolicy", "cae-allow-http-from-ingress")]
+    for service in SERVICES:
+        relay = docs[("Deployment", f"{service}-relay")]
+        assert not _selects(ingress_policy["spec"]["podSelector"], _pod_labels(relay))
     config = next(d for (kind, _), d in docs.items() if kind == "ConfigMap")
     assert config["data"]["CAE_JWT_ALGORITHM"] == "RS256"
-    assert config["data"]["CAE_RELAY_IN_PROCESS"] == "true"
     assert docs[("RabbitmqCluster", "cae-rabbitmq")]["spec"]["replicas"] == 3
     assert docs[("Vhost", "cae")]["spec"]["defaultQueueType"] == "quorum"
     assert docs[("Cluster", "cae-pg")]["spec"]["instances"] == 3
@@ -240,6 +309,7 @@ def test_dev_overlay_renders_as_specified():
         deployment = docs[("Deployment", service)]
         assert deployment["spec"]["replicas"] == 1
         assert _container(deployment)["image"].endswith(":dev")
+        # dev keeps the relay in-process: one Deployment per service.
         assert "CAE_RELAY_IN_PROCESS" not in _env(_container(deployment))
         assert ("Deployment", f"{service}-relay") not in docs
         assert docs[("Secret", f"{service}-secrets")]
@@ -269,11 +339,20 @@ def test_each_component_renders_on_top_of_the_base(tmp_path, component):
     )
     docs = _render(tmp_path)
     assert any(d["kind"] == "Deployment" for d in docs)
+    by_name = _by_kind_name(docs)
     if component == "relay-separate":
-        by_name = _by_kind_name(docs)
         for service in SERVICES:
             env = _env(_container(by_name[("Deployment", service)]))
             assert env["CAE_RELAY_IN_PROCESS"]["value"] == "false"
             relay = _container(by_name[("Deployment", f"{service}-relay")])
             assert relay["args"] == ["relay", service]
             assert relay["image"] == _container(by_name[("Deployment", service)])["image"]
+            _assert_relay_container_serves_http(relay)
+    if component == "monitoring":
+        # The relay monitor is part of the component even without relay-separate:
+        # it selects by label and simply has no targets then.
+        selector = by_name[("PodMonitor", "cae-relays")]["spec"]["selector"]
+        assert selector["matchLabels"]["app.kubernetes.io/component"] == "relay"
+        assert not any(
+            _selects(selector, _pod_labels(d)) for d in docs if d["kind"] == "Deployment"
+        )

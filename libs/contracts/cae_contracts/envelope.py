@@ -66,6 +66,7 @@ class Event:
     time: datetime
     data: dict[str, Any]
     correlation_id: str | None
+    causation_id: str | None
     raw: dict[str, Any]
 
 
@@ -199,5 +200,6 @@ def parse_event(body: Any) -> Event:
         time=envelope["time"],
         data=data,
         correlation_id=envelope.get("correlationid"),
+        causation_id=envelope.get("causationid"),
         raw=body,
     )

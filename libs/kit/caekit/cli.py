@@ -187,8 +187,12 @@ def cmd_dlq(args) -> int:
             if args.action == "list":
                 print(json.dumps(parked.summary()))
             else:
-                print(json.dumps({**parked.summary(), "error": parked.error,
-                                  "event": json.loads(parked.body)}, indent=2))
+                try:
+                    event = json.loads(parked.body)
+                except ValueError:
+                    event = parked.body  # a poison message may not be JSON at all
+                print(json.dumps({**parked.summary(), "error": parked.error, "event": event},
+                                 indent=2))
         return 0
     if args.action == "replay":
         print(f"replayed {dlq.replay(uri, args.queue, ids)} message(s)")

@@ -8,6 +8,7 @@ over the shared one (``CAE_LEDGER_DATABASE_URL`` before ``CAE_DATABASE_URL``).
 | CAE_DATABASE_URL | sqlite:///var/cae-<service>.db | the service's own database (SQLite WAL, or postgresql+psycopg://) |
 | CAE_AMQP_URI | amqp://guest:guest@127.0.0.1:5672/ | RabbitMQ |
 | CAE_HTTP_PORT | 8000 (members 8001, ledger 8002 ... in `make demo`) | HTTP port |
+| CAE_ENV | development | `production` refuses to start with the development JWT secret |
 | CAE_JWT_ALGORITHM | HS256 | HS256 (development secret) or RS256 (public key) |
 | CAE_JWT_SECRET | dev-secret-change-me-not-for-production | HS256 secret (development only) |
 | CAE_JWT_PUBLIC_KEY | (none) | RS256 public key, PEM text or a path to a PEM file |
@@ -29,6 +30,7 @@ import os
 from dataclasses import dataclass, field
 
 DEFAULT_AMQP_URI = "amqp://guest:guest@127.0.0.1:5672/"
+DEVELOPMENT_JWT_SECRET = "dev-secret-change-me-not-for-production"
 
 
 def _get(service: str | None, name: str, default: str | None = None) -> str | None:
@@ -50,7 +52,7 @@ class Settings:
     amqp_uri: str = DEFAULT_AMQP_URI
     http_port: int = 8000
     jwt_algorithm: str = "HS256"
-    jwt_secret: str = "dev-secret-change-me-not-for-production"
+    jwt_secret: str = DEVELOPMENT_JWT_SECRET
     jwt_public_key: str | None = None
     jwt_issuer: str = "cae-platform"
     relay_in_process: bool = True
@@ -71,6 +73,10 @@ class Settings:
         if public_key and not public_key.lstrip().startswith("-----") and os.path.exists(public_key):
             with open(public_key) as fh:
                 public_key = fh.read()
+        if (g("ENV", "development") != "development" and g("JWT_ALGORITHM", "HS256") == "HS256"
+                and g("JWT_SECRET", DEVELOPMENT_JWT_SECRET) == DEVELOPMENT_JWT_SECRET):
+            raise ValueError("CAE_ENV is not development: set CAE_JWT_ALGORITHM=RS256 with "
+                             "CAE_JWT_PUBLIC_KEY, or a CAE_JWT_SECRET of your own")
         delays = tuple(int(x) for x in g("RETRY_DELAYS", "1,10,60").split(",") if x.strip())
         return cls(
             service=service,
@@ -78,7 +84,7 @@ class Settings:
             amqp_uri=g("AMQP_URI", DEFAULT_AMQP_URI),
             http_port=int(g("HTTP_PORT", "8000")),
             jwt_algorithm=g("JWT_ALGORITHM", "HS256"),
-            jwt_secret=g("JWT_SECRET", "dev-secret-change-me-not-for-production"),
+            jwt_secret=g("JWT_SECRET", DEVELOPMENT_JWT_SECRET),
             jwt_public_key=public_key,
             jwt_issuer=g("JWT_ISSUER", "cae-platform"),
             relay_in_process=_bool(g("RELAY_IN_PROCESS", "true")),

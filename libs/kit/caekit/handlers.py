@@ -39,6 +39,7 @@ from kombu import Connection
 from nameko.extensions import Entrypoint
 from sqlalchemy import text
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from cae_contracts import ContractViolation, parse_event
 from caekit import (
@@ -53,6 +54,9 @@ from caekit.logs import log
 from caekit.tables import inbox_table
 
 logger = logging.getLogger("caekit.handlers")
+
+# AMQP heartbeats detect a half-open connection (a broker gone without a TCP reset)
+HEARTBEAT_SECONDS = 30
 
 
 @dataclass
@@ -95,8 +99,10 @@ class DeliveryBatch:
                 session.commit()
                 for i, event in todo:
                     outcomes[i] = Outcome("handled" if event.id in claimed else "duplicate")
-            except Exception:  # noqa: BLE001 - replay one by one to isolate the failure
+            except Exception as exc:  # noqa: BLE001 - replay one by one to isolate the failure
                 session.rollback()
+                if _unavailable(exc):
+                    raise
                 for i, event in todo:
                     outcomes[i] = self._one_by_one(session, service, handler, event)
         self.outcomes = outcomes
@@ -112,6 +118,8 @@ class DeliveryBatch:
             return Outcome("handled")
         except Exception as exc:  # noqa: BLE001 - reported, retried, then parked
             session.rollback()
+            if _unavailable(exc):
+                raise
             return Outcome("failed", _describe(exc))
 
     def _apply(self, session, service, handler, event) -> None:
@@ -157,6 +165,12 @@ def claim(session, consumer: str, events) -> set[str]:
     return set(rows.scalars())
 
 
+def _unavailable(exc: BaseException) -> bool:
+    """The database is unreachable: no event is at fault, so none is retried or parked;
+    the whole batch goes back to the queue and the consumer backs off."""
+    return isinstance(exc, OperationalError | InterfaceError)
+
+
 def _describe(exc: BaseException) -> str:
     text = "".join(traceback.format_exception_only(type(exc), exc)).strip()
     return text[:2000]
@@ -164,6 +178,7 @@ def _describe(exc: BaseException) -> str:
 
 class ReliableHandler(Entrypoint):
     def __init__(self, event_type: str, *, retry_delays=None, batch_size=None, **kwargs):
+        kwargs.setdefault("expected_exceptions", (OperationalError, InterfaceError))
         self.event_type = event_type
         self._retry_delays = retry_delays
         self._batch_size = batch_size
@@ -204,7 +219,7 @@ class ReliableHandler(Entrypoint):
         while not self._stop.is_set():
             conn = None
             try:
-                conn = Connection(self.amqp_uri, connect_timeout=5, heartbeat=0)
+                conn = Connection(self.amqp_uri, connect_timeout=5, heartbeat=HEARTBEAT_SECONDS)
                 conn.connect()
                 self._consume(conn.connection)
                 delay = 0.5
@@ -212,6 +227,11 @@ class ReliableHandler(Entrypoint):
                 self.connected = False
                 log(logger, logging.WARNING, "consumer lost the broker; reconnecting",
                     queue=self.queue, error=str(exc), retry_in=delay)
+                self._stop.wait(delay)
+                delay = min(delay * 2, 10.0)
+            except Exception:  # noqa: BLE001 - never let a consumer thread take the service down
+                self.connected = False
+                logger.exception("consumer failed; its unacknowledged deliveries go back to the queue")
                 self._stop.wait(delay)
                 delay = min(delay * 2, 10.0)
             finally:
@@ -239,6 +259,7 @@ class ReliableHandler(Entrypoint):
                 raw.drain_events(timeout=timeout)
             except TimeoutError:
                 pass
+            raw.heartbeat_tick()
             if buffer and first_at is None:
                 first_at = time.monotonic()
             if buffer and (len(buffer) >= self.batch_size or time.monotonic() - first_at >= self.max_wait):
@@ -267,11 +288,12 @@ class ReliableHandler(Entrypoint):
             except TimeoutError:
                 pass
         if failure:
-            # the batch could not even be run (e.g. database down): nothing was
+            # the batch could not be run (the database is unavailable): nothing was
             # committed; requeue the deliveries and back off
             log(logger, logging.ERROR, "batch failed before any effect; requeued",
                 queue=self.queue, error=_describe(failure[0]))
-            channel.basic_nack(messages[-1].delivery_tag, multiple=True, requeue=True)
+            for message in messages:
+                channel.basic_reject(message.delivery_tag, requeue=True)
             self._stop.wait(1.0)
             return
         tally = Counter(outcome.status for outcome in batch.outcomes)

@@ -1,10 +1,11 @@
 """The HTTP entrypoint of every service: authentication, tenancy, body parsing, problems.
 
-``@api(method, url, roles=..., schema=...)`` checks, before any worker runs:
-the body size (413), the bearer token (401), the caller's roles (403), that a
-``<cooperative_id>`` in the URL is the caller's own cooperative (403), that the
-body is a JSON object (400/415) and that it loads with the marshmallow schema
-(422 naming each bad field). The service method then gets the loaded body as
+``@api(method, url, roles=..., schema=...)`` checks, before any worker runs and
+in this order: the bearer token (401), the caller's roles (403), that a
+``<cooperative_id>`` in the URL is the caller's own cooperative (403); then, on
+an endpoint with a body schema, the body size (413), its media type (415), that
+it is a JSON object (400) and that it loads with the marshmallow schema (422
+naming each bad field). The service method then gets the loaded body as
 ``body`` and the request context (tenant, caller, correlation id) is bound.
 Every error is an RFC 9457 problem+json; an unexpected exception is a 500
 problem that carries the correlation id and no internals.
@@ -22,6 +23,7 @@ from eventlet.event import Event
 from marshmallow import ValidationError
 from nameko.web.handlers import HttpRequestHandler
 from nameko.web.server import WebServer, WsgiApp
+from sqlalchemy.exc import InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Request, Response
 
@@ -189,6 +191,10 @@ class ApiEndpoint(HttpRequestHandler):
             problem = Unprocessable("some fields are invalid", errors=exc.messages)
         elif isinstance(exc, CrossTenantWrite):
             problem = Forbidden("that record belongs to another cooperative")
+        elif isinstance(exc, OperationalError | InterfaceError):
+            logger.error("database unavailable on %s %s: %s", request.method, request.path, exc)
+            problem = Problem("the service's database is unavailable; retry later", status=503)
+            problem.title, problem.slug = "Service unavailable", "unavailable"
         else:
             logger.error("unexpected error on %s %s", request.method, request.path,
                          exc_info=(type(exc), exc, exc.__traceback__))

@@ -14,6 +14,7 @@ from alembic import command, context
 from alembic.config import Config
 
 from caekit.db import make_engine
+from caekit.tables import kit_metadata
 
 
 def alembic_config(service: str, url: str) -> Config:
@@ -34,7 +35,8 @@ def run_migrations(target_metadata) -> None:
     url = context.config.get_main_option("sqlalchemy.url")
     engine = make_engine(url)
     with engine.connect() as connection:
-        context.configure(connection=connection, target_metadata=target_metadata,
+        # the kit's tables too, so that autogenerate neither drops nor ignores them
+        context.configure(connection=connection, target_metadata=[target_metadata, kit_metadata],
                           render_as_batch=connection.dialect.name == "sqlite")
         with context.begin_transaction():
             context.run_migrations()

@@ -9,6 +9,7 @@ nothing committed is lost if the broker is down.
 from __future__ import annotations
 
 import json
+import weakref
 from datetime import UTC, datetime
 
 from sqlalchemy import event, func, insert, select
@@ -18,18 +19,18 @@ from cae_contracts import build_event, contract_for
 from caekit import context
 from caekit.tables import outbox_table
 
-_wakers: list = []  # threading.Event of each relay in this process
+_wakers: weakref.WeakSet = weakref.WeakSet()  # threading.Event of each relay in this process
 
 
 def wake_relays_on_commit(waker) -> None:
     """Set ``waker`` whenever a transaction that wrote outbox rows commits."""
-    _wakers.append(waker)
+    _wakers.add(waker)
 
 
 @event.listens_for(Session, "after_commit")
 def _after_commit(session):
     if session.info.pop("outbox_dirty", False):
-        for waker in _wakers:
+        for waker in list(_wakers):
             waker.set()
 
 

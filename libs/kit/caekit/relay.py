@@ -27,6 +27,7 @@ from caekit.tables import outbox_table
 logger = logging.getLogger("caekit.relay")
 
 CONFIRM_TIMEOUT = 30.0
+HEARTBEAT_SECONDS = 30  # detects a half-open connection to a vanished broker
 
 
 class BrokerUnavailable(ConnectionError):
@@ -56,7 +57,7 @@ class Relay:
     # -- broker -------------------------------------------------------------
     def connect(self) -> None:
         self.close()
-        conn = Connection(self.amqp_uri, connect_timeout=5, heartbeat=0)
+        conn = Connection(self.amqp_uri, connect_timeout=5, heartbeat=HEARTBEAT_SECONDS)
         try:
             conn.connect()
         except Exception as exc:
@@ -200,6 +201,20 @@ class Relay:
             metrics.OUTBOX_BACKLOG.labels(self.service).set(backlog(session))
             self._last_backlog_at = time.monotonic()
 
+    def _heartbeat(self) -> None:
+        if self.connection is None:
+            return
+        raw = self.connection.connection
+        try:
+            try:  # an idle relay must still read the broker's heartbeats
+                raw.drain_events(timeout=0)
+            except (TimeoutError, BlockingIOError):
+                pass
+            raw.heartbeat_tick()
+        except (OSError, amqp.exceptions.AMQPError) as exc:
+            log(logger, logging.WARNING, "broker heartbeat lost; reconnecting", error=str(exc))
+            self.close()
+
     # -- loop ---------------------------------------------------------------
     def run(self, stop: threading.Event, poll_seconds: float = 0.5) -> None:
         """Relay until ``stop`` is set; reconnects with growing delays when the broker is down."""
@@ -222,4 +237,5 @@ class Relay:
                 continue
             if published < self.batch:
                 self.wakeup.wait(poll_seconds)
+            self._heartbeat()
         self.close()

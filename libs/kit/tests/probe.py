@@ -7,6 +7,7 @@ from __future__ import annotations
 from marshmallow import RAISE, Schema, fields, validate
 from nameko.rpc import RpcProxy, rpc
 from sqlalchemy import Integer, String, func, select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from caekit import context, outbox
@@ -49,6 +50,11 @@ class Switches:
 
     failures_left = 0  # raise this many more times
     always_fail = False
+    database_down = False  # raise what SQLAlchemy raises when the database is unreachable
+
+
+def _unreachable():
+    return OperationalError("SELECT 1", {}, ConnectionRefusedError("connection refused"))
 
 
 class ProbeService(ServiceBase):
@@ -57,6 +63,8 @@ class ProbeService(ServiceBase):
 
     @reliable_handler("cae.members.member_joined.v1")
     def on_member_joined(self, event):
+        if Switches.database_down:
+            raise _unreachable()
         if Switches.always_fail:
             raise RuntimeError("the probe handler is switched to fail")
         if Switches.failures_left > 0:
@@ -67,6 +75,8 @@ class ProbeService(ServiceBase):
 
     @api("POST", "/cooperatives/<cooperative_id>/things", roles={"staff", "admin"}, schema=ThingIn)
     def add_thing(self, request, cooperative_id, body):
+        if Switches.database_down:
+            raise _unreachable()
         thing = Thing(cooperative_id=cooperative_id, **body)
         self.db.add(thing)
         self.db.flush()

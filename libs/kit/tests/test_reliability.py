@@ -37,9 +37,9 @@ PROBE_QUEUE = topology.consumer_queue("probe", MEMBER_JOINED)
 
 @pytest.fixture(autouse=True)
 def _reset_switches():
-    Switches.failures_left, Switches.always_fail = 0, False
+    Switches.failures_left, Switches.always_fail, Switches.database_down = 0, False, False
     yield
-    Switches.failures_left, Switches.always_fail = 0, False
+    Switches.failures_left, Switches.always_fail, Switches.database_down = 0, False, False
 
 
 def member_joined(cooperative_id: str, first_name: str = "Léa") -> dict:
@@ -127,6 +127,33 @@ def test_one_failing_event_does_not_hold_back_its_batch(start_service, amqp_uri)
         publish_raw(amqp_uri, member_joined(coop, first_name=f"P{i}"))
     eventually(lambda: effects(probe) == 20, timeout=20)
     assert count_rows(probe.settings.database_url, "inbox") == 20
+
+
+def test_an_unreachable_database_parks_nothing_and_the_events_wait(start_service, amqp_uri):
+    """No event is at fault when the database is down: nothing is retried or parked; the
+    deliveries go back to the queue and are handled once the database answers."""
+    Switches.database_down = True
+    probe = start_service(ProbeService, retry_delays=(1,))
+    labels = {"service": "probe", "consumer": PROBE_QUEUE, "type": MEMBER_JOINED}
+    retried = metric("cae_events_retried_total", **labels)
+    parked = metric("cae_events_dead_lettered_total", **labels)
+    publish_raw(amqp_uri, member_joined(str(uuid.uuid4())))
+    time.sleep(2.5)  # long enough for a retry of 1 s and a park, were they to happen
+    assert metric("cae_events_retried_total", **labels) == retried
+    assert metric("cae_events_dead_lettered_total", **labels) == parked
+    assert message_count(amqp_uri, topology.dead_letter_queue(PROBE_QUEUE)) == 0
+    Switches.database_down = False
+    eventually(lambda: effects(probe) == 1, timeout=15)
+
+
+def test_an_unreachable_database_is_a_503_problem(start_service, http, token):
+    Switches.database_down = True
+    probe = start_service(ProbeService)
+    response = http.post(f"{probe.url}/cooperatives/c1/things", json={"label": "x", "size": 1},
+                         headers=bearer(token("alice", "staff", "c1")))
+    assert response.status_code == 503
+    assert response.headers["Content-Type"].startswith("application/problem+json")
+    assert "unavailable" in response.json()["detail"]
 
 
 def test_a_poison_message_is_parked_without_retries(start_service, amqp_uri):

@@ -40,6 +40,16 @@ def test_settings_defaults_are_documented_values(monkeypatch):
     assert s.retry_delays == (1, 10, 60) and s.http_port == 8000
 
 
+def test_production_refuses_the_development_secret(monkeypatch):
+    monkeypatch.setenv("CAE_ENV", "production")
+    monkeypatch.delenv("CAE_JWT_SECRET", raising=False)
+    monkeypatch.delenv("CAE_JWT_ALGORITHM", raising=False)
+    with pytest.raises(ValueError, match="RS256"):
+        Settings.from_env("members")
+    monkeypatch.setenv("CAE_JWT_ALGORITHM", "RS256")
+    assert Settings.from_env("members").jwt_algorithm == "RS256"
+
+
 def test_hs256_tokens_round_trip_and_carry_the_cooperative():
     s = settings()
     token = auth.mint("alice", roles=["staff"], cooperative_id="c-1", settings=s)
