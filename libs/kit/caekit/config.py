@@ -19,6 +19,7 @@ over the shared one (``CAE_LEDGER_DATABASE_URL`` before ``CAE_DATABASE_URL``).
 | CAE_RELAY_UNROUTABLE_RETRY_SECONDS | 30 | how long an unroutable event waits before the relay tries it again |
 | CAE_RETRY_DELAYS | 1,10,60 | seconds between handler attempts; after the last, the message is parked |
 | CAE_HANDLER_BATCH | 200 | deliveries handled in one database transaction |
+| CAE_HANDLER_CONCURRENCY | 2 | batches of one handler in flight at once, each in its own transaction |
 | CAE_HANDLER_MAX_WAIT_MS | 20 | how long a partial batch waits for more deliveries |
 | CAE_MAX_BODY_BYTES | 1048576 | largest HTTP request body accepted |
 | CAE_LOG_LEVEL | INFO | log level; logs are JSON lines on stderr |
@@ -62,6 +63,7 @@ class Settings:
     retry_delays: tuple[int, ...] = (1, 10, 60)
     handler_batch: int = 200
     handler_max_wait_ms: int = 20
+    handler_concurrency: int = 2
     max_body_bytes: int = 1024 * 1024
     log_level: str = "INFO"
     extra: dict = field(default_factory=dict)
@@ -94,6 +96,7 @@ class Settings:
             retry_delays=delays,
             handler_batch=int(g("HANDLER_BATCH", "200")),
             handler_max_wait_ms=int(g("HANDLER_MAX_WAIT_MS", "20")),
+            handler_concurrency=int(g("HANDLER_CONCURRENCY", "2")),
             max_body_bytes=int(g("MAX_BODY_BYTES", str(1024 * 1024))),
             log_level=g("LOG_LEVEL", "INFO"),
         )

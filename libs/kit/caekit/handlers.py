@@ -30,7 +30,7 @@ import logging
 import threading
 import time
 import traceback
-from collections import Counter
+from collections import Counter, deque
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -176,6 +176,13 @@ def _describe(exc: BaseException) -> str:
     return text[:2000]
 
 
+@dataclass
+class _InFlight:
+    batch: DeliveryBatch
+    done: threading.Event = field(default_factory=threading.Event)
+    failure: BaseException | None = None
+
+
 class ReliableHandler(Entrypoint):
     def __init__(self, event_type: str, *, retry_delays=None, batch_size=None, **kwargs):
         kwargs.setdefault("expected_exceptions", (OperationalError, InterfaceError))
@@ -191,6 +198,7 @@ class ReliableHandler(Entrypoint):
         self.delays = tuple(self._retry_delays or settings.retry_delays)
         self.batch_size = self._batch_size or settings.handler_batch
         self.max_wait = settings.handler_max_wait_ms / 1000.0
+        self.concurrency = max(1, settings.handler_concurrency)
         self.queue = topology.consumer_queue(self.service, self.event_type)
         databases = [d for d in self.container.dependencies if isinstance(d, Database)]
         if len(databases) != 1:
@@ -247,59 +255,73 @@ class ReliableHandler(Entrypoint):
         publisher = raw.channel()
         publisher.confirm_select()
         topology.declare(channel, self.service, self.event_type, self.delays)
-        channel.basic_qos(0, self.batch_size * 2, False)
+        # room for the batches in flight and the next one filling up
+        channel.basic_qos(0, self.batch_size * (self.concurrency + 1), False)
         buffer: list = []
         channel.basic_consume(self.queue, callback=buffer.append, no_ack=False)
         self.connected = True
         self.ready.set()
+        inflight: deque[_InFlight] = deque()
         first_at = None
-        while not self._stop.is_set():
-            try:
-                timeout = 0.2 if not buffer else max(0.0, first_at + self.max_wait - time.monotonic())
-                raw.drain_events(timeout=timeout)
-            except TimeoutError:
-                pass
-            raw.heartbeat_tick()
-            if buffer and first_at is None:
-                first_at = time.monotonic()
-            if buffer and (len(buffer) >= self.batch_size or time.monotonic() - first_at >= self.max_wait):
-                batch, buffer[:] = list(buffer[: self.batch_size]), buffer[self.batch_size :]
-                self._handle(raw, channel, publisher, batch)
-                first_at = time.monotonic() if buffer else None
+        try:
+            while not self._stop.is_set() or inflight:
+                if inflight:
+                    timeout = 0.002  # poll for the batches' completion
+                elif buffer:
+                    timeout = max(0.0, first_at + self.max_wait - time.monotonic())
+                else:
+                    timeout = 0.2
+                try:
+                    raw.drain_events(timeout=timeout)
+                except TimeoutError:
+                    pass
+                raw.heartbeat_tick()
+                # settle finished batches in delivery order, so that one multiple ack
+                # acknowledges exactly one batch
+                while inflight and inflight[0].done.is_set():
+                    self._settle(channel, publisher, inflight.popleft())
+                if self._stop.is_set():
+                    continue  # finish what is in flight; take nothing new
+                if buffer and first_at is None:
+                    first_at = time.monotonic()
+                full = len(buffer) >= self.batch_size
+                if buffer and len(inflight) < self.concurrency and (
+                        full or time.monotonic() - first_at >= self.max_wait):
+                    batch, buffer[:] = list(buffer[: self.batch_size]), buffer[self.batch_size :]
+                    inflight.append(self._start(batch))
+                    first_at = time.monotonic() if buffer else None
+        finally:
+            self.connected = False
 
-    def _handle(self, raw, channel, publisher, messages):
-        batch = DeliveryBatch(self.service, self.db_attr, messages)
-        done = threading.Event()
-        failure = []
+    def _start(self, messages) -> _InFlight:
+        """Hand a batch to a nameko worker; the consumer goes on reading meanwhile."""
+        flight = _InFlight(DeliveryBatch(self.service, self.db_attr, messages))
 
         def handle_result(worker_ctx, result, exc_info):
             if exc_info is not None:
-                failure.append(exc_info[1])
-            done.set()
+                flight.failure = exc_info[1]
+            flight.done.set()
             return result, exc_info
 
-        self.container.spawn_worker(self, (batch,), {}, context_data={},
+        self.container.spawn_worker(self, (flight.batch,), {}, context_data={},
                                     handle_result=handle_result)
-        while not done.is_set():
-            # while the worker waits on the database, take the next deliveries off the
-            # socket (the prefetch leaves room for one more batch)
-            try:
-                raw.drain_events(timeout=0.002)
-            except TimeoutError:
-                pass
-        if failure:
+        return flight
+
+    def _settle(self, channel, publisher, flight: _InFlight) -> None:
+        messages = flight.batch.messages
+        if flight.failure is not None:
             # the batch could not be run (the database is unavailable): nothing was
             # committed; requeue the deliveries and back off
             log(logger, logging.ERROR, "batch failed before any effect; requeued",
-                queue=self.queue, error=_describe(failure[0]))
+                queue=self.queue, error=_describe(flight.failure))
             for message in messages:
                 channel.basic_reject(message.delivery_tag, requeue=True)
             self._stop.wait(1.0)
             return
-        tally = Counter(outcome.status for outcome in batch.outcomes)
+        tally = Counter(outcome.status for outcome in flight.batch.outcomes)
         for status, count in tally.items():
             metrics.EVENTS_CONSUMED.labels(self.service, self.queue, self.event_type, status).inc(count)
-        for message, outcome in zip(messages, batch.outcomes, strict=True):
+        for message, outcome in zip(messages, flight.batch.outcomes, strict=True):
             if outcome.status in ("failed", "poison"):
                 self._reroute(publisher, message, outcome)
         failpoints.hit("handler.before_ack")
