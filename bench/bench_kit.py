@@ -67,6 +67,9 @@ def vhost_uri(name: str) -> str:
 
 def fresh_database(kind: str, name: str, tmp: str) -> str:
     if kind == "sqlite":
+        for suffix in ("", "-wal", "-shm"):
+            if os.path.exists(f"{tmp}/{name}.db{suffix}"):
+                os.remove(f"{tmp}/{name}.db{suffix}")
         return f"sqlite:///{tmp}/{name}.db"
     from sqlalchemy import create_engine, text
 
