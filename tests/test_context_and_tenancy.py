@@ -55,6 +55,7 @@ def test_events_caused_by_events_keep_the_correlation_and_name_their_cause(
     opened = eventually(lambda: _bodies(ledger.settings.database_url,
                                         "cae.ledger.activity_accounts_opened.v1"))[0]
     assert opened["correlationid"] == "chain-1"
+    assert joined["actor"] == opened["actor"] == "alice"  # who started the flow
     assert opened["causationid"] == joined["id"]
     assert opened["tenantid"] == coop
     assert opened["data"]["accounts"] == ["401-FORMA", "411-FORMA", "421-FORMA", "425-FORMA"]

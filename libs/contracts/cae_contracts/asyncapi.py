@@ -67,7 +67,8 @@ Envelope: each message body is a CloudEvents {SPECVERSION} envelope in structure
 `time`, `subject` (the id of the aggregate the event is about), `tenantid` (the
 cooperative the event belongs to), `datacontenttype` (`application/json`) and the
 event `data`. The extensions `correlationid` (the request or business flow the
-event belongs to) and `causationid` (the message that caused it) are optional.
+event belongs to), `causationid` (the message that caused it) and `actor` (who caused
+it: the caller of the request at the origin of the flow) are optional.
 
 Exchanges and routing keys: a service publishes to its own durable topic exchange
 `<service>.events` (for example `members.events`) with the event type as routing
@@ -101,6 +102,7 @@ ENVELOPE_DESCRIPTIONS = {
     "datacontenttype": "Content type of `data`.",
     "correlationid": "Extension: the request or business flow the event belongs to.",
     "causationid": "Extension: id of the message (command or event) that caused this event.",
+    "actor": "Extension: who caused the change (the subject of the token at the origin of the flow).",
     "data": "The event payload, described by the contract of `type`.",
 }
 

@@ -24,7 +24,7 @@ class ContractViolation(ValueError):
 
 
 class CloudEventSchema(Schema):
-    """The envelope. ``correlationid`` and ``causationid`` are CloudEvents extensions."""
+    """The envelope. ``correlationid``, ``causationid`` and ``actor`` are CloudEvents extensions."""
 
     class Meta:
         unknown = RAISE
@@ -39,6 +39,7 @@ class CloudEventSchema(Schema):
     datacontenttype = fields.String(required=True, validate=validate.Equal("application/json"))
     correlationid = fields.String(validate=validate.Length(max=128))
     causationid = fields.String(validate=validate.Length(max=128))
+    actor = fields.String(validate=validate.Length(min=1, max=200))
     data = fields.Dict(required=True)
 
 
@@ -67,6 +68,7 @@ class Event:
     data: dict[str, Any]
     correlation_id: str | None
     causation_id: str | None
+    actor: str | None
     raw: dict[str, Any]
 
 
@@ -90,6 +92,7 @@ def build_event(
     tenant_id: str,
     correlation_id: str | None = None,
     causation_id: str | None = None,
+    actor: str | None = None,
     event_id: str | None = None,
     time: datetime | None = None,
 ) -> dict[str, Any]:
@@ -119,6 +122,8 @@ def build_event(
         body["correlationid"] = correlation_id
     if causation_id:
         body["causationid"] = causation_id
+    if actor:
+        body["actor"] = actor
     errors = _envelope_schema.validate(body)
     if errors:
         raise ContractViolation(f"{type_} envelope is invalid", errors)
@@ -126,7 +131,7 @@ def build_event(
 
 
 _TEXT_LIMITS = {"source": 200, "subject": 200, "tenantid": 64, "correlationid": 128,
-                "causationid": 128}
+                "causationid": 128, "actor": 200}
 
 
 def _load_envelope(body: dict) -> dict:
@@ -201,5 +206,6 @@ def parse_event(body: Any) -> Event:
         data=data,
         correlation_id=envelope.get("correlationid"),
         causation_id=envelope.get("causationid"),
+        actor=envelope.get("actor"),
         raw=body,
     )

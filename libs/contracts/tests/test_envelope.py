@@ -49,6 +49,8 @@ MUTATIONS = {
     "content-type": lambda b: b.update(datacontenttype="text/xml"),
     "data-list": lambda b: b.update(data=[1]),
     "correlation-long": lambda b: b.update(correlationid="c" * 129),
+    "actor-empty": lambda b: b.update(actor=""),
+    "actor-int": lambda b: b.update(actor=5),
 }
 
 

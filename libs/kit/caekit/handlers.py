@@ -125,7 +125,9 @@ class DeliveryBatch:
     def _apply(self, session, service, handler, event) -> None:
         tokens = context.bind(
             tenant=event.tenant_id,
-            who=context.Caller(f"event:{event.type}", event.tenant_id, frozenset({"service"})),
+            # acting for whoever started the flow, with the rights of a service
+            who=context.Caller(event.actor or f"event:{event.type}", event.tenant_id,
+                               frozenset({"service"})),
             correlation=event.correlation_id,
             causation=event.id,
         )

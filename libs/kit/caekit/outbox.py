@@ -50,6 +50,7 @@ def publish(session: Session, type_: str, data: dict, *, tenant_id: str | None =
         tenant_id=str(tenant),
         correlation_id=context.correlation_id.get(),
         causation_id=context.causation_id.get(),
+        actor=context.caller.get().subject,
     )
     session.execute(
         insert(outbox_table).values(
