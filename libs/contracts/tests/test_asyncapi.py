@@ -54,6 +54,45 @@ SAMPLES: dict[str, dict[str, Any]] = {
         "member_id": None,
         "accounts": ["706100", "411000"],
     },
+    "cae.members.cooperative_updated.v1": {
+        "cooperative_id": COOP, "effective_on": dt.date(2026, 7, 1), "name": "Coopaname",
+        "legal_form": "SCOP-SA", "statute_profile": "scop-sa",
+        "default_contribution_rate": Decimal("0.1200"), "staff_size_bracket": "50_and_more",
+        "changed": ["default_contribution_rate"],
+    },
+    "cae.members.contract_signed.v1": {
+        "contract_id": uuid.UUID(int=7), "member_id": MEMBER, "cooperative_id": COOP,
+        "kind": "CESA", "signed_on": dt.date(2025, 11, 1), "ends_on": None,
+        "trial_ends_on": dt.date(2026, 1, 1), "associate_deadline": dt.date(2028, 1, 1),
+    },
+    "cae.members.contract_ended.v1": {
+        "contract_id": uuid.UUID(int=7), "member_id": MEMBER, "cooperative_id": COOP,
+        "kind": "CAPE", "ended_on": dt.date(2025, 11, 1), "reason": "CESA signed",
+    },
+    "cae.members.member_became_associate.v1": {
+        "member_id": MEMBER, "cooperative_id": COOP, "associate_on": dt.date(2027, 6, 30),
+        "associate_deadline": dt.date(2028, 1, 1),
+    },
+    "cae.members.associate_deadline_approaching.v1": {
+        "member_id": MEMBER, "cooperative_id": COOP, "associate_deadline": dt.date(2028, 1, 1),
+        "days_left": 90, "alert": "approaching_90",
+    },
+    "cae.members.associate_deadline_missed.v1": {
+        "member_id": MEMBER, "cooperative_id": COOP, "associate_deadline": dt.date(2028, 1, 1),
+    },
+    "cae.members.activity_opened.v1": {
+        "activity_id": uuid.UUID(int=9), "cooperative_id": COOP, "code": "BOULANGE",
+        "name": "Boulangerie", "opened_on": dt.date(2026, 1, 5), "member_ids": [MEMBER],
+        "contribution_rate": Decimal("0.0800"),
+    },
+    "cae.members.activity_closed.v1": {
+        "activity_id": uuid.UUID(int=9), "cooperative_id": COOP, "code": "BOULANGE",
+        "closed_on": dt.date(2026, 12, 31),
+    },
+    "cae.members.member_left.v1": {
+        "member_id": MEMBER, "cooperative_id": COOP, "left_on": dt.date(2026, 12, 31),
+        "reason": "found a salaried job",
+    },
 }
 
 
@@ -594,7 +633,7 @@ def test_field_to_json_schema_on_an_unbound_field():
 
 
 def test_every_sample_is_a_registered_type():
-    assert set(SAMPLES) <= set(CONTRACTS)
+    assert set(SAMPLES) == set(CONTRACTS), "every contract needs a sample"
 
 
 @pytest.mark.parametrize("type_", sorted(SAMPLES))
