@@ -22,3 +22,17 @@ def siren_is_valid(siren: str) -> bool:
                 digit -= 9
         total += digit
     return total % 10 == 0
+
+
+STATUTE_PROFILE_OF_LEGAL_FORM = {
+    "SCOP-SARL": "scop-sarl",
+    "SCOP-SA": "scop-sa",
+    "SCIC-SAS": "scic",
+    "SCIC-SA": "scic",
+}
+
+
+def default_statute_profile(legal_form: str) -> str:
+    """The quorum and majority profile a cooperative starts with (CG Scop model statutes
+    for a SCOP-SARL or a SCOP-SA; SCIC statutes define voting colleges)."""
+    return STATUTE_PROFILE_OF_LEGAL_FORM[legal_form]

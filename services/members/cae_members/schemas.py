@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates
 
-from cae_contracts.members import LEGAL_FORMS
+from cae_contracts.members import LEGAL_FORMS, STAFF_SIZE_BRACKETS, STATUTE_PROFILES
 from cae_members.domain import siren_is_valid
 
+DEFAULT_CONTRIBUTION_RATE = Decimal("0.1000")
 ACTIVITY_CODE = validate.Regexp(r"^[A-Z0-9][A-Z0-9_-]{0,19}$",
                                 error="an activity code is 1-20 of A-Z, 0-9, _ and -, starting alphanumeric")
 
@@ -18,6 +21,16 @@ class CooperativeIn(Schema):
     name = fields.String(required=True, validate=validate.Length(min=1, max=200))
     siren = fields.String(required=True)
     legal_form = fields.String(required=True, validate=validate.OneOf(LEGAL_FORMS))
+    statute_profile = fields.String(
+        validate=validate.OneOf(STATUTE_PROFILES),
+        metadata={"description": "quorum and majority rules; default from the legal form"})
+    default_contribution_rate = fields.Decimal(
+        as_string=True, places=4, load_default=DEFAULT_CONTRIBUTION_RATE,
+        validate=validate.Range(min=0, max=Decimal("0.5")),
+        metadata={"description": "share of revenue HT, e.g. 0.10 (Coopaname's 10 %, the default)"})
+    staff_size_bracket = fields.String(
+        load_default="under_11", validate=validate.OneOf(STAFF_SIZE_BRACKETS),
+        metadata={"description": "decides some payroll rates"})
 
     @validates("siren")
     def _siren(self, value, **_):
@@ -30,6 +43,9 @@ class CooperativeOut(Schema):
     name = fields.String()
     siren = fields.String()
     legal_form = fields.String()
+    statute_profile = fields.String()
+    default_contribution_rate = fields.Decimal(as_string=True, places=4)
+    staff_size_bracket = fields.String()
     registered_at = fields.DateTime()
 
 

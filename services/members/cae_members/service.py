@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import select
 
+from cae_members.domain import default_statute_profile
 from cae_members.schemas import (
     CooperativeIn,
     CooperativeList,
@@ -34,6 +35,7 @@ class MembersService(ServiceBase):
     def register_cooperative(self, request, body):
         if self.db.scalar(select(Cooperative).where(Cooperative.siren == body["siren"])):
             raise Conflict(f"a cooperative with SIREN {body['siren']} is already registered")
+        body.setdefault("statute_profile", default_statute_profile(body["legal_form"]))
         cooperative = Cooperative(
             id=str(uuid.uuid4()),
             registered_at=datetime.now(UTC),
@@ -47,6 +49,9 @@ class MembersService(ServiceBase):
             "siren": cooperative.siren,
             "legal_form": cooperative.legal_form,
             "registered_at": cooperative.registered_at,
+            "statute_profile": cooperative.statute_profile,
+            "default_contribution_rate": cooperative.default_contribution_rate,
+            "staff_size_bracket": cooperative.staff_size_bracket,
         }, tenant_id=cooperative.id)
         self.db.commit()
         return 201, CooperativeOut().dump(cooperative)

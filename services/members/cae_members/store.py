@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
 
-from sqlalchemy import Date, DateTime, ForeignKey, String, UniqueConstraint
+from sqlalchemy import Date, DateTime, ForeignKey, Numeric, String, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from caekit.db import TenantScoped
@@ -23,6 +24,9 @@ class Cooperative(Base):
     name: Mapped[str] = mapped_column(String(200))
     siren: Mapped[str] = mapped_column(String(9), unique=True)
     legal_form: Mapped[str] = mapped_column(String(20))
+    statute_profile: Mapped[str] = mapped_column(String(20), server_default="scop-sarl")
+    default_contribution_rate: Mapped[Decimal] = mapped_column(Numeric(5, 4), server_default="0.1")
+    staff_size_bracket: Mapped[str] = mapped_column(String(20), server_default="under_11")
     registered_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     registered_by: Mapped[str] = mapped_column(String(200))
 

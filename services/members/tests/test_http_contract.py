@@ -209,3 +209,38 @@ def test_the_correlation_id_is_returned_and_carried_into_the_event(http, members
     engine.dispose()
     assert [b["correlationid"] for b in bodies] == ["req-42"]
     assert bodies[0]["tenantid"] == coop
+
+
+def test_a_cooperative_is_registered_with_its_settings_and_their_defaults(http, members, token):
+    operator = bearer(token("ops", "network_operator"))
+    defaults = http.post(f"{members.url}/cooperatives", headers=operator,
+                         json={"name": "Oxalis", "siren": "552100554", "legal_form": "SCIC-SAS"})
+    assert defaults.status_code == 201, defaults.text
+    assert defaults.json()["statute_profile"] == "scic"  # from the legal form
+    assert defaults.json()["default_contribution_rate"] == "0.1000"
+    assert defaults.json()["staff_size_bracket"] == "under_11"
+    explicit = http.post(f"{members.url}/cooperatives", headers=operator, json={
+        "name": "Coopaname", "siren": "732829320", "legal_form": "SCOP-SA",
+        "default_contribution_rate": "0.12", "staff_size_bracket": "50_and_more"})
+    assert explicit.json()["default_contribution_rate"] == "0.1200"
+    assert explicit.json()["statute_profile"] == "scop-sa"
+    from sqlalchemy import text
+
+    from caekit.db import make_engine
+    engine = make_engine(members.settings.database_url)
+    with engine.connect() as conn:
+        body = json.loads(conn.execute(text(
+            "SELECT body FROM outbox WHERE tenant_id = :c"), {"c": explicit.json()["id"]}).scalar_one())
+    engine.dispose()
+    assert body["data"]["default_contribution_rate"] == "0.1200"
+    assert body["data"]["staff_size_bracket"] == "50_and_more"
+
+
+def test_an_out_of_range_contribution_rate_is_422(http, members, token):
+    before = rows(members)
+    assert_problem(http.post(f"{members.url}/cooperatives",
+                             headers=bearer(token("ops", "network_operator")),
+                             json={"name": "X", "siren": "732829320", "legal_form": "SCOP-SA",
+                                   "default_contribution_rate": "1.5"}),
+                   422, "default_contribution_rate")
+    assert rows(members) == before
