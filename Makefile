@@ -4,7 +4,7 @@
 install:            ## the locked virtual environment (.venv), installing uv if needed
 	bash scripts/bootstrap.sh
 
-infra:              ## install and start RabbitMQ (with management) and PostgreSQL
+infra: install      ## install and start RabbitMQ (with management) and PostgreSQL
 	bash scripts/ensure-infra.sh
 
 demo:               ## the platform on this machine, SQLite stores, seeded demo network

@@ -96,7 +96,7 @@ def list_parked(amqp_uri: str, queue: str, limit: int = 10_000) -> list[ParkedMe
 def replay(amqp_uri: str, queue: str, event_ids: set[str] | None = None) -> int:
     """Move parked messages (all, or those with the given event ids) back to their queue."""
     queue = dead_letter_queue_of(queue)
-    replayed = 0
+    replayed, existing = 0, set()
     with _channel(amqp_uri) as channel:
         channel.confirm_select()
         for message in _take(channel, queue, 1_000_000):
@@ -108,7 +108,11 @@ def replay(amqp_uri: str, queue: str, event_ids: set[str] | None = None) -> int:
             headers[REPLAYED_HEADER] = int(headers.get(REPLAYED_HEADER, 0)) + 1
             properties = {k: v for k, v in message.properties.items() if k != "application_headers"}
             copy = amqp.Message(message.body, application_headers=headers, **properties)
-            channel.basic_publish_confirm(copy, "", parked.queue, confirm_timeout=30)
+            if parked.queue not in existing:
+                channel.queue_declare(parked.queue, passive=True)  # raises if it is gone
+                existing.add(parked.queue)
+            channel.basic_publish_confirm(copy, "", parked.queue, mandatory=True,
+                                          confirm_timeout=30)
             channel.basic_ack(message.delivery_tag)
             replayed += 1
     return replayed

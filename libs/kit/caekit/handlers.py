@@ -81,8 +81,8 @@ class DeliveryBatch:
         for i, message in enumerate(self.messages):
             try:
                 event = parse_event(json.loads(message.body))
-            except (ValueError, ContractViolation) as exc:
-                outcomes[i] = Outcome("poison", f"{type(exc).__name__}: {exc}")
+            except (ValueError, RecursionError, ContractViolation) as exc:
+                outcomes[i] = Outcome("poison", f"{type(exc).__name__}: {str(exc)[:2000]}")
                 continue
             if event.id in first_of:
                 outcomes[i] = Outcome("duplicate")  # twice in this batch
@@ -92,16 +92,24 @@ class DeliveryBatch:
         if todo:
             try:
                 claimed = claim(session, self.consumer, [e for _, e in todo])
-                for _, event in todo:
-                    if event.id in claimed:
-                        self._apply(session, service, handler, event)
+                tenant = None
+                # one cooperative after the other: the identity map is emptied between two,
+                # so that session.get() never returns another cooperative's object
+                for _, event in sorted(todo, key=lambda item: item[1].tenant_id):
+                    if event.id not in claimed:
+                        continue
+                    if tenant is not None and event.tenant_id != tenant:
+                        session.flush()
+                        session.expunge_all()
+                    tenant = event.tenant_id
+                    self._apply(session, service, handler, event)
                 failpoints.hit("handler.before_commit")
                 session.commit()
                 for i, event in todo:
                     outcomes[i] = Outcome("handled" if event.id in claimed else "duplicate")
             except Exception as exc:  # noqa: BLE001 - replay one by one to isolate the failure
                 session.rollback()
-                if _unavailable(exc):
+                if _unavailable(exc, session):
                     raise
                 for i, event in todo:
                     outcomes[i] = self._one_by_one(session, service, handler, event)
@@ -118,7 +126,7 @@ class DeliveryBatch:
             return Outcome("handled")
         except Exception as exc:  # noqa: BLE001 - reported, retried, then parked
             session.rollback()
-            if _unavailable(exc):
+            if _unavailable(exc, session):
                 raise
             return Outcome("failed", _describe(exc))
 
@@ -167,10 +175,21 @@ def claim(session, consumer: str, events) -> set[str]:
     return set(rows.scalars())
 
 
-def _unavailable(exc: BaseException) -> bool:
-    """The database is unreachable: no event is at fault, so none is retried or parked;
-    the whole batch goes back to the queue and the consumer backs off."""
-    return isinstance(exc, OperationalError | InterfaceError)
+def _unavailable(exc: BaseException, session) -> bool:
+    """The database is unreachable: no event is at fault, so none is retried or parked.
+
+    An OperationalError is also what a deadlock, a lock or statement timeout or a bad
+    statement raise: those are one event's failure. Only when a fresh connection
+    cannot run ``SELECT 1`` either is the database taken to be down.
+    """
+    if not isinstance(exc, OperationalError | InterfaceError):
+        return False
+    try:
+        with session.get_bind().connect() as connection:
+            connection.execute(text("SELECT 1"))
+        return False
+    except (OperationalError, InterfaceError):
+        return True
 
 
 def _describe(exc: BaseException) -> str:
@@ -265,6 +284,7 @@ class ReliableHandler(Entrypoint):
         self.ready.set()
         inflight: deque[_InFlight] = deque()
         first_at = None
+        outage = 0.0
         try:
             while not self._stop.is_set() or inflight:
                 if inflight:
@@ -281,7 +301,24 @@ class ReliableHandler(Entrypoint):
                 # settle finished batches in delivery order, so that one multiple ack
                 # acknowledges exactly one batch
                 while inflight and inflight[0].done.is_set():
-                    self._settle(channel, publisher, inflight.popleft())
+                    flight = inflight.popleft()
+                    if flight.failure is None:
+                        outage = 0.0
+                        self._settle(channel, publisher, flight)
+                    elif self._stop.is_set():
+                        # stopping during an outage: give the deliveries back to the queue
+                        for message in flight.batch.messages:
+                            channel.basic_reject(message.delivery_tag, requeue=True)
+                    else:
+                        # the database is unavailable: nothing was committed. Keep the
+                        # deliveries (a requeue would count against a quorum queue's
+                        # delivery limit) and run the same batch again after a pause.
+                        outage = min(outage * 2, 10.0) if outage else 0.5
+                        log(logger, logging.ERROR, "database unavailable; batch kept, retrying",
+                            queue=self.queue, error=_describe(flight.failure), retry_in=outage)
+                        self._stop.wait(outage)
+                        inflight.appendleft(self._start(flight.batch.messages))
+                        break
                 if self._stop.is_set():
                     continue  # finish what is in flight; take nothing new
                 if buffer and first_at is None:
@@ -311,15 +348,6 @@ class ReliableHandler(Entrypoint):
 
     def _settle(self, channel, publisher, flight: _InFlight) -> None:
         messages = flight.batch.messages
-        if flight.failure is not None:
-            # the batch could not be run (the database is unavailable): nothing was
-            # committed; requeue the deliveries and back off
-            log(logger, logging.ERROR, "batch failed before any effect; requeued",
-                queue=self.queue, error=_describe(flight.failure))
-            for message in messages:
-                channel.basic_reject(message.delivery_tag, requeue=True)
-            self._stop.wait(1.0)
-            return
         tally = Counter(outcome.status for outcome in flight.batch.outcomes)
         for status, count in tally.items():
             metrics.EVENTS_CONSUMED.labels(self.service, self.queue, self.event_type, status).inc(count)
@@ -353,7 +381,8 @@ class ReliableHandler(Entrypoint):
         properties = {k: v for k, v in message.properties.items() if k != "application_headers"}
         properties["delivery_mode"] = 2
         copy = amqp.Message(message.body, application_headers=headers, **properties)
-        publisher.basic_publish_confirm(copy, "", target, confirm_timeout=30)
+        # mandatory: a missing queue is an error (the original stays unacknowledged), not a drop
+        publisher.basic_publish_confirm(copy, "", target, mandatory=True, confirm_timeout=30)
 
 
 def reliable_handler(event_type: str, **options):

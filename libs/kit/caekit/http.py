@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import time
 import uuid
 from functools import partial
@@ -23,7 +24,7 @@ from eventlet.event import Event
 from marshmallow import ValidationError
 from nameko.web.handlers import HttpRequestHandler
 from nameko.web.server import WebServer, WsgiApp
-from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Request, Response
 
@@ -32,7 +33,9 @@ from caekit.config import settings_of
 from caekit.db import CrossTenantWrite
 from caekit.problems import (
     BadRequest,
+    Conflict,
     Forbidden,
+    LengthRequired,
     MethodNotAllowed,
     NotFound,
     PayloadTooLarge,
@@ -46,6 +49,7 @@ from caekit.problems import (
 logger = logging.getLogger("caekit.http")
 
 CORRELATION_HEADER = "X-Correlation-ID"
+CORRELATION_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 
 
 class _ProblemWsgiApp(WsgiApp):
@@ -92,8 +96,9 @@ class ApiEndpoint(HttpRequestHandler):
     def handle_request(self, request):
         request.shallow = False
         started = time.perf_counter()
-        correlation = request.headers.get(CORRELATION_HEADER) or uuid.uuid4().hex
-        correlation = correlation[:128]
+        correlation = request.headers.get(CORRELATION_HEADER, "")
+        if not CORRELATION_ID.fullmatch(correlation):
+            correlation = uuid.uuid4().hex  # absent, or unsafe to echo and log
         try:
             kwargs = dict(request.path_values)
             context_data = self._authorize(request, kwargs, correlation)
@@ -150,6 +155,9 @@ class ApiEndpoint(HttpRequestHandler):
 
     def _load_body(self, request):
         limit = self.settings.max_body_bytes
+        if request.content_length is None and "chunked" in request.headers.get(
+                "Transfer-Encoding", "").lower():
+            raise LengthRequired("send the body with a Content-Length (chunked bodies are not read)")
         if request.content_length is not None and request.content_length > limit:
             raise PayloadTooLarge(f"the body has {request.content_length} bytes; the limit is {limit}")
         raw = request.stream.read(limit + 1)
@@ -160,8 +168,10 @@ class ApiEndpoint(HttpRequestHandler):
             raise UnsupportedMediaType(f"send application/json, not {mimetype}")
         try:
             data = json.loads(raw.decode("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise BadRequest(f"the body is not valid JSON: {exc}") from exc
+            # lone surrogates parse, but no database can store them
+            json.dumps(data, ensure_ascii=False).encode("utf-8")
+        except (ValueError, RecursionError) as exc:  # also UnicodeError, JSONDecodeError
+            raise BadRequest(f"the body is not valid JSON: {str(exc)[:200]}") from exc
         if not isinstance(data, dict):
             raise BadRequest("the body must be a JSON object")
         try:
@@ -191,6 +201,9 @@ class ApiEndpoint(HttpRequestHandler):
             problem = Unprocessable("some fields are invalid", errors=exc.messages)
         elif isinstance(exc, CrossTenantWrite):
             problem = Forbidden("that record belongs to another cooperative")
+        elif isinstance(exc, IntegrityError):
+            problem = Conflict("the request conflicts with the current state (a concurrent "
+                               "request may have created the same record)")
         elif isinstance(exc, OperationalError | InterfaceError):
             logger.error("database unavailable on %s %s: %s", request.method, request.path, exc)
             problem = Problem("the service's database is unavailable; retry later", status=503)

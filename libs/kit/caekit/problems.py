@@ -48,6 +48,10 @@ class Conflict(Problem):
     status, title, slug = 409, "Conflict", "conflict"
 
 
+class LengthRequired(Problem):
+    status, title, slug = 411, "Length required", "length-required"
+
+
 class PayloadTooLarge(Problem):
     status, title, slug = 413, "Payload too large", "payload-too-large"
 

@@ -188,7 +188,10 @@ class Relay:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     raise BrokerUnavailable(f"no confirm for delivery tag {last} in {CONFIRM_TIMEOUT}s")
-                self.connection.connection.drain_events(timeout=min(remaining, 1.0))
+                try:
+                    self.connection.connection.drain_events(timeout=min(remaining, 1.0))
+                except TimeoutError:
+                    continue  # a slow broker is not a lost one: wait until the deadline
         except (OSError, amqp.exceptions.AMQPError, BrokerUnavailable) as exc:
             self.close()
             raise BrokerUnavailable(str(exc)) from exc

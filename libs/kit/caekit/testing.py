@@ -201,6 +201,19 @@ class _Databases:
         shutil.copyfile(template, path)
         return f"sqlite:///{path}"
 
+    def drop(self, urls) -> None:
+        """Drop per-test databases now (SQLite files go with the test's tmp_path)."""
+        if backend() != "postgresql" or not urls:
+            return
+        engine = self._admin()
+        with engine.connect() as conn:
+            for url in urls:
+                name = urlsplit(url).path.lstrip("/")
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+                if name in self.created:
+                    self.created.remove(name)
+        engine.dispose()
+
     def drop_all(self):
         if backend() != "postgresql" or not self.created:
             return
@@ -221,8 +234,16 @@ def _databases(tmp_path_factory):
 @pytest.fixture
 def database_url(_databases, tmp_path):
     """``database_url("ledger")``: the URL of a fresh database at the service's head revision
-    (or, with ``metadata=``, a test service's tables created directly)."""
-    return lambda service, metadata=None: _databases.fresh(service, tmp_path, metadata)
+    (or, with ``metadata=``, a test service's tables created directly); dropped after the test."""
+    created = []
+
+    def make(service, metadata=None):
+        url = _databases.fresh(service, tmp_path, metadata)
+        created.append(url)
+        return url
+
+    yield make
+    _databases.drop(created)
 
 
 # -- services -----------------------------------------------------------------

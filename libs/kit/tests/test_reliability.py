@@ -15,12 +15,15 @@ import time
 import uuid
 
 import pytest
+from sqlalchemy import create_engine, text
 
 from cae_contracts import build_event
 from cae_ledger.service import LedgerService
 from cae_members.service import MembersService
 from caekit import dlq, topology
 from caekit.testing import (
+    PG_ADMIN_URL,
+    backend,
     bearer,
     count_rows,
     eventually,
@@ -129,21 +132,44 @@ def test_one_failing_event_does_not_hold_back_its_batch(start_service, amqp_uri)
     assert count_rows(probe.settings.database_url, "inbox") == 20
 
 
+@pytest.mark.skipif(backend() != "postgresql", reason="closes a PostgreSQL database to connections")
 def test_an_unreachable_database_parks_nothing_and_the_events_wait(start_service, amqp_uri):
     """No event is at fault when the database is down: nothing is retried or parked; the
-    deliveries go back to the queue and are handled once the database answers."""
-    Switches.database_down = True
+    batch is kept and handled once the database answers again."""
     probe = start_service(ProbeService, retry_delays=(1,))
+    name = probe.settings.database_url.rsplit("/", 1)[1]
     labels = {"service": "probe", "consumer": PROBE_QUEUE, "type": MEMBER_JOINED}
     retried = metric("cae_events_retried_total", **labels)
     parked = metric("cae_events_dead_lettered_total", **labels)
+    admin = create_engine(PG_ADMIN_URL.replace("postgresql://", "postgresql+psycopg://", 1),
+                          isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false'))
+        conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                          "WHERE datname = :d AND pid <> pg_backend_pid()"), {"d": name})
+    try:
+        publish_raw(amqp_uri, member_joined(str(uuid.uuid4())))
+        time.sleep(3)  # long enough for a retry of 1 s and a park, were they to happen
+        assert metric("cae_events_retried_total", **labels) == retried
+        assert metric("cae_events_dead_lettered_total", **labels) == parked
+        assert message_count(amqp_uri, topology.dead_letter_queue(PROBE_QUEUE)) == 0
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true'))
+        admin.dispose()
+    eventually(lambda: effects(probe) == 1, timeout=30)
+
+
+def test_an_operational_error_with_the_database_up_is_the_events_failure(
+        start_service, amqp_uri):
+    """A deadlock or a statement timeout raises OperationalError too: with the database
+    answering, that event is retried and parked like any failure, not requeued forever."""
+    Switches.database_down = True
+    start_service(ProbeService, retry_delays=(1,))
     publish_raw(amqp_uri, member_joined(str(uuid.uuid4())))
-    time.sleep(2.5)  # long enough for a retry of 1 s and a park, were they to happen
-    assert metric("cae_events_retried_total", **labels) == retried
-    assert metric("cae_events_dead_lettered_total", **labels) == parked
-    assert message_count(amqp_uri, topology.dead_letter_queue(PROBE_QUEUE)) == 0
-    Switches.database_down = False
-    eventually(lambda: effects(probe) == 1, timeout=15)
+    eventually(lambda: message_count(amqp_uri, topology.dead_letter_queue(PROBE_QUEUE)) == 1,
+               timeout=20)
+    assert "connection refused" in dlq.list_parked(amqp_uri, PROBE_QUEUE)[0].error
 
 
 def test_an_unreachable_database_is_a_503_problem(start_service, http, token):

@@ -244,3 +244,32 @@ def test_an_out_of_range_contribution_rate_is_422(http, members, token):
                                    "default_contribution_rate": "1.5"}),
                    422, "default_contribution_rate")
     assert rows(members) == before
+
+
+@pytest.mark.parametrize("payload, fragment", [
+    pytest.param(b"[" * 50_000, "not valid JSON", id="nested-too-deep"),
+    pytest.param(b'{"first_name": "\\ud800"}', "not valid JSON", id="lone-surrogate"),
+    pytest.param(b'{"n": ' + b"9" * 5000 + b"}", "not valid JSON", id="huge-integer"),
+])
+def test_hostile_json_is_a_400_and_writes_nothing(http, members, coop, token, payload, fragment):
+    staff = {**bearer(token("alice", "staff", coop)), "Content-Type": "application/json"}
+    before = rows(members)
+    assert_problem(http.post(f"{members.url}/cooperatives/{coop}/members", data=payload,
+                             headers=staff), 400, fragment)
+    assert rows(members) == before
+
+
+def test_a_chunked_body_is_411(http, members, coop, token):
+    staff = {**bearer(token("alice", "staff", coop)), "Content-Type": "application/json"}
+    before = rows(members)
+    response = http.post(f"{members.url}/cooperatives/{coop}/members", headers=staff,
+                         data=(chunk for chunk in [json.dumps(GOOD_MEMBER).encode()]))
+    assert_problem(response, 411, "Content-Length")
+    assert rows(members) == before
+
+
+def test_an_unsafe_correlation_id_is_replaced(http, members):
+    response = http.get(f"{members.url}/health/live", headers={"X-Correlation-ID": "a b<script>"})
+    assert response.status_code == 200
+    assert response.headers["X-Correlation-ID"] != "a b<script>"
+    assert len(response.headers["X-Correlation-ID"]) == 32
