@@ -199,6 +199,9 @@ class ApiEndpoint(HttpRequestHandler):
             problem = exc
         elif isinstance(exc, ValidationError):
             problem = Unprocessable("some fields are invalid", errors=exc.messages)
+        elif isinstance(getattr(exc, "rule", None), str) and isinstance(getattr(exc, "message", None), str):
+            # a domain rule refused the operation (e.g. members' lifecycle.RuleViolation)
+            problem = Unprocessable(exc.message, errors={"rule": [exc.rule]})
         elif isinstance(exc, CrossTenantWrite):
             problem = Forbidden("that record belongs to another cooperative")
         elif isinstance(exc, IntegrityError):

@@ -72,6 +72,10 @@ class MemberOut(Schema):
     activity_name = fields.String(allow_none=True)
     created_at = fields.DateTime()
     created_by = fields.String()
+    associate_deadline = fields.Date(allow_none=True)
+    associate_on = fields.Date(allow_none=True)
+    left_on = fields.Date(allow_none=True)
+    left_reason = fields.String(allow_none=True)
 
 
 class CooperativeList(Schema):
@@ -84,3 +88,70 @@ class MemberList(Schema):
     """The cooperative's members, by last then first name."""
 
     items = fields.List(fields.Nested(MemberOut), required=True)
+
+
+class ContractIn(Schema):
+    class Meta:
+        unknown = RAISE
+
+    kind = fields.String(required=True, validate=validate.OneOf(("CAPE", "CESA")))
+    signed_on = fields.Date(required=True)
+    ends_on = fields.Date(load_default=None, allow_none=True,
+                          metadata={"description": "a CAPE's end; none for a CESA"})
+    trial_ends_on = fields.Date(load_default=None, allow_none=True,
+                                metadata={"description": "a CESA's trial period end, if any"})
+
+
+class RenewalIn(Schema):
+    class Meta:
+        unknown = RAISE
+
+    ends_on = fields.Date(required=True)
+
+
+class DatedIn(Schema):
+    class Meta:
+        unknown = RAISE
+
+    on = fields.Date(required=True)
+
+
+class ExitIn(DatedIn):
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=500))
+
+
+class ScanIn(Schema):
+    class Meta:
+        unknown = RAISE
+
+    today = fields.Date(required=True)
+
+
+class ContractOut(Schema):
+    id = fields.String()
+    member_id = fields.String()
+    kind = fields.String()
+    signed_on = fields.Date()
+    ends_on = fields.Date(allow_none=True)
+    renewals = fields.Integer()
+    trial_ends_on = fields.Date(allow_none=True)
+    ended_on = fields.Date(allow_none=True)
+    end_reason = fields.String(allow_none=True)
+
+
+class DeadlineOut(Schema):
+    member_id = fields.String(attribute="id")
+    first_name = fields.String()
+    last_name = fields.String()
+    associate_deadline = fields.Date()
+
+
+class DeadlineList(Schema):
+    """Entrepreneurs still to become associates, soonest deadline first."""
+
+    items = fields.List(fields.Nested(DeadlineOut), required=True)
+
+
+class ScanOut(Schema):
+    today = fields.Date()
+    published = fields.Integer()

@@ -3,23 +3,32 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
+from nameko.timer import timer
 from sqlalchemy import select
 
+from cae_members import membership
 from cae_members.domain import default_statute_profile
 from cae_members.schemas import (
+    ContractIn,
+    ContractOut,
     CooperativeIn,
     CooperativeList,
     CooperativeOut,
+    DatedIn,
+    DeadlineList,
+    ExitIn,
     MemberIn,
     MemberList,
     MemberOut,
+    RenewalIn,
+    ScanIn,
 )
 from cae_members.store import Cooperative, Member
 from caekit import context, outbox
 from caekit.http import api
-from caekit.problems import Conflict, Forbidden, NotFound
+from caekit.problems import BadRequest, Conflict, Forbidden, NotFound
 from caekit.service import ServiceBase
 
 STAFF = {"staff", "admin"}
@@ -110,6 +119,81 @@ class MembersService(ServiceBase):
         if member is None:
             raise NotFound(f"no member {member_id} in this cooperative")
         return MemberOut().dump(member)
+
+    # -- contracts and the three-year rule -----------------------------------------------
+    @api("POST", "/cooperatives/<cooperative_id>/members/<member_id>/contracts", roles=STAFF,
+         schema=ContractIn)
+    def sign_contract(self, request, cooperative_id, member_id, body):
+        """Sign a CAPE or the CESA (which sets the associate deadline)."""
+        contract = membership.sign_contract(self.db, membership.find_member(self.db, member_id),
+                                            **body)
+        self.db.commit()
+        return 201, ContractOut().dump(contract)
+
+    @api("GET", "/cooperatives/<cooperative_id>/members/<member_id>/contracts", roles=ANY_MEMBER)
+    def list_contracts(self, request, cooperative_id, member_id):
+        self._own_record(member_id)
+        membership.find_member(self.db, member_id)
+        return {"items": ContractOut(many=True).dump(membership.contracts_of(self.db, member_id))}
+
+    @api("POST", "/cooperatives/<cooperative_id>/members/<member_id>/contracts/<contract_id>/renewals",
+         roles=STAFF, schema=RenewalIn)
+    def renew_cape(self, request, cooperative_id, member_id, contract_id, body):
+        """Renew a CAPE (twice at most, 12 months each)."""
+        contract = membership.renew_cape(self.db, membership.find_member(self.db, member_id),
+                                         contract_id, body["ends_on"])
+        self.db.commit()
+        return ContractOut().dump(contract)
+
+    @api("POST", "/cooperatives/<cooperative_id>/members/<member_id>/associate", roles=STAFF,
+         schema=DatedIn)
+    def admit_associate(self, request, cooperative_id, member_id, body):
+        """Record that a CESA holder became an associate."""
+        person = membership.admit_associate(self.db, membership.find_member(self.db, member_id),
+                                            body["on"])
+        self.db.commit()
+        return MemberOut().dump(person)
+
+    @api("POST", "/cooperatives/<cooperative_id>/members/<member_id>/exit", roles=STAFF,
+         schema=ExitIn)
+    def record_exit(self, request, cooperative_id, member_id, body):
+        """Record an exit and its reason; running contracts end that day."""
+        person = membership.record_exit(self.db, membership.find_member(self.db, member_id),
+                                        body["on"], body["reason"])
+        self.db.commit()
+        return MemberOut().dump(person)
+
+    @api("GET", "/cooperatives/<cooperative_id>/associate-deadlines", roles=STAFF)
+    def associate_deadlines(self, request, cooperative_id):
+        """Upcoming (and missed) associate deadlines, soonest first; ?within_days=365."""
+        try:
+            within = int(request.args.get("within_days", "365"))
+            today = date.fromisoformat(request.args.get("today", date.today().isoformat()))
+        except ValueError as exc:
+            raise BadRequest(f"within_days is a number of days and today a date: {exc}") from exc
+        if not 0 <= within <= 3650:
+            raise BadRequest("within_days is between 0 and 3650")
+        rows = membership.upcoming_deadlines(self.db, today, within)
+        return DeadlineList().dump({"items": rows})
+
+    @api("POST", "/deadline-scans", roles={"network_operator"}, schema=ScanIn,
+         allow_network_operator=True)
+    def scan_deadlines(self, request, body):
+        """Run the associate-deadline scan for a day (the daily timer runs it for today)."""
+        published = membership.scan_deadlines(self.db, body["today"])
+        self.db.commit()
+        return {"today": body["today"].isoformat(), "published": published}
+
+    @timer(interval=3600)
+    def daily_deadline_scan(self):
+        """Hourly tick; the scan publishes each alert once, so repeating it is harmless."""
+        membership.scan_deadlines(self.db, date.today())
+        self.db.commit()
+
+    def _own_record(self, member_id) -> None:
+        who = context.caller.get()
+        if not who.has_any(STAFF) and who.subject != str(member_id):
+            raise Forbidden("an entrepreneur reads only their own record")
 
     def _cooperative(self, cooperative_id) -> Cooperative:
         cooperative = self.db.get(Cooperative, str(cooperative_id))

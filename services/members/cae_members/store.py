@@ -50,3 +50,41 @@ class Member(TenantScoped, Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     created_by: Mapped[str] = mapped_column(String(200))
     correlation_id: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    # the three-year rule (Code du travail L7331-3), set when the CESA is signed
+    associate_deadline: Mapped[date | None] = mapped_column(Date, nullable=True, index=True)
+    associate_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    left_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    left_reason: Mapped[str | None] = mapped_column(String(500), nullable=True)
+
+
+class Contract(TenantScoped, Base):
+    """A CAPE or a CESA. Never deleted; an ended contract records when and why."""
+
+    __tablename__ = "contracts"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    cooperative_id: Mapped[str] = mapped_column(ForeignKey("cooperatives.id"), index=True)
+    member_id: Mapped[str] = mapped_column(ForeignKey("members.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(4))
+    signed_on: Mapped[date] = mapped_column(Date)
+    ends_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    renewals: Mapped[int] = mapped_column(default=0)
+    trial_ends_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    ended_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    end_reason: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_by: Mapped[str] = mapped_column(String(200))
+
+
+class DeadlineAlert(TenantScoped, Base):
+    """An associate-deadline alert already published: the daily scan sends each once."""
+
+    __tablename__ = "deadline_alerts"
+    __table_args__ = (UniqueConstraint("member_id", "kind", "deadline", name="uq_deadline_alerts"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    cooperative_id: Mapped[str] = mapped_column(ForeignKey("cooperatives.id"), index=True)
+    member_id: Mapped[str] = mapped_column(ForeignKey("members.id"))
+    kind: Mapped[str] = mapped_column(String(20))
+    deadline: Mapped[date] = mapped_column(Date)
+    sent_on: Mapped[date] = mapped_column(Date)
