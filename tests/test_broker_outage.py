@@ -45,8 +45,9 @@ def test_writes_are_accepted_while_the_broker_is_down_and_flow_when_it_is_back(
         body = ready.json()
         assert body["status"] == "degraded"
         assert body["checks"]["broker"]["ok"] is False
-        assert body["checks"]["outbox"]["backlog"] == 4
-        assert count_rows(members.settings.database_url, "outbox", "WHERE sent_at IS NULL") == 4
+        # one cooperative_registered, then member_joined + activity_opened per member
+        assert body["checks"]["outbox"]["backlog"] == 7
+        assert count_rows(members.settings.database_url, "outbox", "WHERE sent_at IS NULL") == 7
     finally:
         rabbitmqctl("start_app")
         rabbitmqctl("await_startup")

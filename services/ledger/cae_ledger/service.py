@@ -28,18 +28,24 @@ class LedgerService(ServiceBase):
 
     @reliable_handler("cae.members.member_joined.v1")
     def on_member_joined(self, event: Event):
-        code = event.data["activity_code"]
-        if not code:
-            return  # no activity yet: its accounts open with activity.opened
-        cooperative_id = str(event.data["cooperative_id"])
+        if event.data["activity_code"]:  # else its accounts open with activity.opened
+            self._open_activity(str(event.data["cooperative_id"]), event.data["activity_code"],
+                                event.data.get("activity_name"), str(event.data["member_id"]),
+                                event.id)
+
+    @reliable_handler("cae.members.activity_opened.v1")
+    def on_activity_opened(self, event: Event):
+        self._open_activity(str(event.data["cooperative_id"]), event.data["code"],
+                            event.data["name"], str(event.data["member_ids"][0]), event.id)
+
+    def _open_activity(self, cooperative_id, code, name, member_id, event_id) -> None:
+        """Open an activity's auxiliary accounts once, whichever event names it first."""
         if self.db.scalar(select(Activity.id).where(Activity.code == code)):
-            return  # opened already (same code from another event): nothing to do
+            return
         self._ensure_chart(cooperative_id)
         now = datetime.now(UTC)
-        member_id = str(event.data["member_id"])
         self.db.add(Activity(cooperative_id=cooperative_id, code=code, member_id=member_id,
-                             name=event.data.get("activity_name"), opened_at=now,
-                             opened_by_event=event.id))
+                             name=name, opened_at=now, opened_by_event=event_id))
         numbers = []
         for general in ACTIVITY_AUXILIARY_ACCOUNTS:
             label, type_ = CHART_OF_ACCOUNTS[general]

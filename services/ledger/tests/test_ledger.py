@@ -52,3 +52,17 @@ def test_an_activity_is_opened_once_and_a_member_without_one_opens_nothing(
         "401-LEA", "411-LEA", "421-LEA", "425-LEA"]
     assert http.get(f"{ledger.url}/cooperatives/{coop}/activities/NOPE",
                     headers=staff).status_code == 404
+
+
+def test_an_opened_activity_gets_its_accounts(start_service, amqp_uri, http, token):
+    ledger = start_service(LedgerService)
+    coop, member = str(uuid.uuid4()), str(uuid.uuid4())
+    publish_raw(amqp_uri, build_event("cae.members.activity_opened.v1", {
+        "activity_id": str(uuid.uuid4()), "cooperative_id": coop, "code": "RENOV",
+        "name": "Rénovation", "opened_on": "2025-02-01", "member_ids": [member]},
+        tenant_id=coop))
+    url = ledger.settings.database_url
+    eventually(lambda: count_rows(url, "accounts", "WHERE activity_code = 'RENOV'") == 4)
+    activity = http.get(f"{ledger.url}/cooperatives/{coop}/activities/RENOV",
+                        headers=bearer(token(member, "entrepreneur", coop))).json()
+    assert activity["member_id"] == member and activity["name"] == "Rénovation"

@@ -155,3 +155,54 @@ class DeadlineList(Schema):
 class ScanOut(Schema):
     today = fields.Date()
     published = fields.Integer()
+
+
+class ActivityIn(Schema):
+    class Meta:
+        unknown = RAISE
+
+    code = fields.String(required=True, validate=ACTIVITY_CODE)
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    opened_on = fields.Date(required=True)
+    member_ids = fields.List(fields.UUID(), required=True, validate=validate.Length(min=1, max=50))
+    contribution_rate = fields.Decimal(
+        as_string=True, places=4, load_default=None, allow_none=True,
+        validate=validate.Range(min=0, max=Decimal("0.5")),
+        metadata={"description": "overrides the cooperative's default rate for this activity"})
+
+
+class ActivityOut(Schema):
+    id = fields.String()
+    code = fields.String()
+    name = fields.String()
+    opened_on = fields.Date()
+    closed_on = fields.Date(allow_none=True)
+    contribution_rate = fields.Decimal(as_string=True, places=4, allow_none=True)
+    member_ids = fields.List(fields.String())
+
+
+class ActivityList(Schema):
+    """The cooperative's activities, by code."""
+
+    items = fields.List(fields.Nested(ActivityOut), required=True)
+
+
+class InterviewIn(Schema):
+    class Meta:
+        unknown = RAISE
+
+    held_on = fields.Date(required=True)
+    notes = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=2000))
+
+
+class FollowUpOut(Schema):
+    member_id = fields.String()
+    first_name = fields.String()
+    last_name = fields.String()
+    interviews_in_12_months = fields.Integer()
+
+
+class FollowUpList(Schema):
+    """Entrepreneurs with fewer than two follow-up interviews in the last 12 months."""
+
+    items = fields.List(fields.Nested(FollowUpOut), required=True)

@@ -8,9 +8,12 @@ from datetime import UTC, date, datetime
 from nameko.timer import timer
 from sqlalchemy import select
 
-from cae_members import membership
+from cae_members import activities, membership
 from cae_members.domain import default_statute_profile
 from cae_members.schemas import (
+    ActivityIn,
+    ActivityList,
+    ActivityOut,
     ContractIn,
     ContractOut,
     CooperativeIn,
@@ -19,13 +22,15 @@ from cae_members.schemas import (
     DatedIn,
     DeadlineList,
     ExitIn,
+    FollowUpList,
+    InterviewIn,
     MemberIn,
     MemberList,
     MemberOut,
     RenewalIn,
     ScanIn,
 )
-from cae_members.store import Cooperative, Member
+from cae_members.store import Activity, Cooperative, Member
 from caekit import context, outbox
 from caekit.http import api
 from caekit.problems import BadRequest, Conflict, Forbidden, NotFound
@@ -80,7 +85,7 @@ class MembersService(ServiceBase):
     def register_member(self, request, cooperative_id, body):
         self._cooperative(cooperative_id)
         code = body.get("activity_code")
-        if code and self.db.scalar(select(Member.id).where(Member.activity_code == code)):
+        if code and self.db.scalar(select(Activity.id).where(Activity.code == code)):
             raise Conflict(f"activity code {code} is already used in this cooperative",
                            errors={"activity_code": ["already used in this cooperative"]})
         member = Member(
@@ -101,6 +106,12 @@ class MembersService(ServiceBase):
             "activity_code": member.activity_code,
             "activity_name": member.activity_name,
         })
+        if code:  # a member who starts with an activity: open it too
+            self.db.flush()
+            activities.open_activity(
+                self.db, cooperative_id, code=code, opened_on=member.joined_on,
+                name=member.activity_name or f"{member.first_name} {member.last_name}",
+                member_ids=[member.id])
         self.db.commit()
         return 201, MemberOut().dump(member)
 
@@ -189,6 +200,52 @@ class MembersService(ServiceBase):
         """Hourly tick; the scan publishes each alert once, so repeating it is harmless."""
         membership.scan_deadlines(self.db, date.today())
         self.db.commit()
+
+    # -- activities and follow-up ----------------------------------------------------------
+    @api("POST", "/cooperatives/<cooperative_id>/activities", roles=STAFF, schema=ActivityIn)
+    def open_activity(self, request, cooperative_id, body):
+        """Open an activity (enseigne) for one or more entrepreneurs."""
+        activity = activities.open_activity(self.db, cooperative_id, **body)
+        self.db.commit()
+        return 201, ActivityOut().dump(self._activity_view(activity))
+
+    @api("GET", "/cooperatives/<cooperative_id>/activities", roles=STAFF)
+    def list_activities(self, request, cooperative_id):
+        rows = self.db.scalars(select(Activity).order_by(Activity.code)).all()
+        return ActivityList().dump({"items": [self._activity_view(a) for a in rows]})
+
+    @api("POST", "/cooperatives/<cooperative_id>/activities/<code>/close", roles=STAFF,
+         schema=DatedIn)
+    def close_activity(self, request, cooperative_id, code, body):
+        activity = activities.close_activity(self.db, code, body["on"])
+        self.db.commit()
+        return ActivityOut().dump(self._activity_view(activity))
+
+    @api("POST", "/cooperatives/<cooperative_id>/members/<member_id>/interviews", roles=STAFF,
+         schema=InterviewIn)
+    def record_interview(self, request, cooperative_id, member_id, body):
+        """Record a follow-up interview (décret 2015-1363)."""
+        person = membership.find_member(self.db, member_id)
+        activities.record_interview(self.db, person, body["held_on"], body["notes"])
+        self.db.commit()
+        return 201, {"member_id": member_id, "held_on": body["held_on"].isoformat()}
+
+    @api("GET", "/cooperatives/<cooperative_id>/follow-up-due", roles=STAFF)
+    def follow_up_due(self, request, cooperative_id):
+        """Entrepreneurs with fewer than two interviews in the last 12 months; ?today=."""
+        try:
+            today = date.fromisoformat(request.args.get("today", date.today().isoformat()))
+        except ValueError as exc:
+            raise BadRequest(f"today is a date (YYYY-MM-DD): {exc}") from exc
+        due = activities.follow_up_due(self.db, today)
+        return FollowUpList().dump({"items": [
+            {"member_id": p.id, "first_name": p.first_name, "last_name": p.last_name,
+             "interviews_in_12_months": n} for p, n in due]})
+
+    def _activity_view(self, activity) -> dict:
+        return {**{c: getattr(activity, c) for c in (
+            "id", "code", "name", "opened_on", "closed_on", "contribution_rate")},
+            "member_ids": activities.members_of(self.db, activity)}
 
     def _own_record(self, member_id) -> None:
         who = context.caller.get()

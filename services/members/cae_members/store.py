@@ -88,3 +88,43 @@ class DeadlineAlert(TenantScoped, Base):
     kind: Mapped[str] = mapped_column(String(20))
     deadline: Mapped[date] = mapped_column(Date)
     sent_on: Mapped[date] = mapped_column(Date)
+
+
+class FollowUpInterview(TenantScoped, Base):
+    """An individual follow-up interview (décret 2015-1363: at least two a year)."""
+
+    __tablename__ = "follow_up_interviews"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    cooperative_id: Mapped[str] = mapped_column(ForeignKey("cooperatives.id"), index=True)
+    member_id: Mapped[str] = mapped_column(ForeignKey("members.id"), index=True)
+    held_on: Mapped[date] = mapped_column(Date)
+    notes: Mapped[str | None] = mapped_column(String(2000), nullable=True)
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    recorded_by: Mapped[str] = mapped_column(String(200))
+
+
+class Activity(TenantScoped, Base):
+    """An activity (enseigne): one or more entrepreneurs, an analytic code unique in the
+    cooperative, and optionally its own contribution rate."""
+
+    __tablename__ = "activities"
+    __table_args__ = (UniqueConstraint("cooperative_id", "code", name="uq_activities_code"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    cooperative_id: Mapped[str] = mapped_column(ForeignKey("cooperatives.id"), index=True)
+    code: Mapped[str] = mapped_column(String(20))
+    name: Mapped[str] = mapped_column(String(200))
+    opened_on: Mapped[date] = mapped_column(Date)
+    closed_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    contribution_rate: Mapped[Decimal | None] = mapped_column(Numeric(5, 4), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_by: Mapped[str] = mapped_column(String(200))
+
+
+class ActivityMember(TenantScoped, Base):
+    __tablename__ = "activity_members"
+
+    activity_id: Mapped[str] = mapped_column(ForeignKey("activities.id"), primary_key=True)
+    member_id: Mapped[str] = mapped_column(ForeignKey("members.id"), primary_key=True)
+    cooperative_id: Mapped[str] = mapped_column(ForeignKey("cooperatives.id"), index=True)
