@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from cae_members import lifecycle
 from cae_members.lifecycle import RuleViolation
-from cae_members.store import Contract, DeadlineAlert, Member
+from cae_members.store import Contract, DeadlineAlert, Member, MemberStep
 from caekit import context, outbox
 from caekit.problems import NotFound
 
@@ -32,6 +32,42 @@ def find_member(session: Session, member_id: str) -> Member:
     if found is None:
         raise NotFound(f"no member {member_id} in this cooperative")
     return found
+
+
+def history(session: Session, member_id: str) -> list[MemberStep]:
+    return list(session.scalars(select(MemberStep).where(MemberStep.member_id == str(member_id))
+                                .order_by(MemberStep.seq)))
+
+
+def _as_steps(rows: list[MemberStep]) -> list[lifecycle.Step]:
+    return [lifecycle.Step(r.stage, r.on, corrects=r.corrects, reason=r.reason) for r in rows]
+
+
+def _append(session: Session, person: Member, rows: list[MemberStep],
+            step: lifecycle.Step) -> MemberStep:
+    row = MemberStep(cooperative_id=person.cooperative_id, member_id=person.id, seq=len(rows),
+                     stage=str(step.stage), on=step.on, corrects=step.corrects,
+                     reason=step.reason, recorded_at=datetime.now(UTC),
+                     recorded_by=context.caller.get().subject)
+    session.add(row)
+    return row
+
+
+def record_step(session: Session, person: Member, stage: str, on: date,
+                reason: str = "") -> MemberStep:
+    """Move a person to ``stage`` on ``on`` (the lifecycle's transition rules apply)."""
+    rows = history(session, person.id)
+    return _append(session, person, rows,
+                   lifecycle.next_step(_as_steps(rows), lifecycle.Stage(stage), on, reason=reason))
+
+
+def correct_step(session: Session, person: Member, seq: int, *, reason: str,
+                 stage: str | None = None, on: date | None = None) -> MemberStep:
+    """Correct a recorded step by a new, dated one; the mistaken row stays."""
+    rows = history(session, person.id)
+    return _append(session, person, rows, lifecycle.correct_step(
+        _as_steps(rows), seq, reason=reason,
+        stage=lifecycle.Stage(stage) if stage else None, on=on))
 
 
 def contracts_of(session: Session, member_id: str) -> list[Contract]:
@@ -86,6 +122,7 @@ def sign_contract(session: Session, person: Member, *, kind: str, signed_on: dat
         if ends_on is None:
             raise RuleViolation("cape.end_required", "a CAPE has an end date")
         lifecycle.validate_cape(signed_on, ends_on)
+        record_step(session, person, "cape", signed_on)
         contract.ends_on = ends_on
         session.add(contract)
         _signed(session, contract)
@@ -98,6 +135,7 @@ def sign_contract(session: Session, person: Member, *, kind: str, signed_on: dat
     earlier = [(c.signed_on, c.ended_on or c.ends_on) for c in existing if c.kind == "CAPE"]
     if trial_ends_on is not None:
         lifecycle.validate_trial(signed_on, trial_ends_on, earlier)
+    record_step(session, person, "cesa", signed_on)
     contract.trial_ends_on = trial_ends_on
     person.associate_deadline = lifecycle.associate_deadline(signed_on, earlier)
     session.add(contract)
@@ -127,6 +165,7 @@ def admit_associate(session: Session, person: Member, on: date) -> Member:
     if person.associate_on is not None:
         raise RuleViolation("associate.already", f"already an associate since {person.associate_on}")
     _not_before(on, cesa.signed_on, "the CESA's signature")
+    record_step(session, person, "associate", on)
     person.associate_on = on
     outbox.publish(session, BECAME_ASSOCIATE, {
         "member_id": person.id, "cooperative_id": person.cooperative_id,
@@ -137,6 +176,7 @@ def admit_associate(session: Session, person: Member, on: date) -> Member:
 def record_exit(session: Session, person: Member, on: date, reason: str) -> Member:
     _still_member(person)
     _not_before(on, person.joined_on, "the date the person joined")
+    record_step(session, person, "exited", on, reason)
     for contract in contracts_of(session, person.id):
         if contract.ended_on is None:
             _not_before(on, contract.signed_on, f"the {contract.kind}'s signature")

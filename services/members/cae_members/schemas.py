@@ -206,3 +206,41 @@ class FollowUpList(Schema):
     """Entrepreneurs with fewer than two follow-up interviews in the last 12 months."""
 
     items = fields.List(fields.Nested(FollowUpOut), required=True)
+
+
+class StepIn(Schema):
+    class Meta:
+        unknown = RAISE
+
+    stage = fields.String(required=True, validate=validate.OneOf(("diagnostic",)),
+                          metadata={"description": "contracts, admission and exit have their own "
+                                                   "endpoints, which record their steps"})
+    on = fields.Date(required=True)
+
+
+class CorrectionIn(Schema):
+    class Meta:
+        unknown = RAISE
+
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=500))
+    on = fields.Date(load_default=None)
+    stage = fields.String(load_default=None, validate=validate.OneOf(
+        ("candidate", "diagnostic", "cape", "cesa", "associate", "exited")))
+
+
+class StepOut(Schema):
+    seq = fields.Integer()
+    stage = fields.String()
+    on = fields.Date()
+    corrects = fields.Integer(allow_none=True)
+    reason = fields.String()
+    recorded_at = fields.DateTime()
+    recorded_by = fields.String()
+
+
+class HistoryOut(Schema):
+    """Every recorded step (corrections included) and the history they amount to."""
+
+    stage = fields.String(allow_none=True)
+    steps = fields.List(fields.Nested(StepOut))
+    effective = fields.List(fields.Dict())

@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime
 from nameko.timer import timer
 from sqlalchemy import select
 
-from cae_members import activities, membership
+from cae_members import activities, lifecycle, membership
 from cae_members.domain import default_statute_profile
 from cae_members.schemas import (
     ActivityIn,
@@ -19,16 +19,20 @@ from cae_members.schemas import (
     CooperativeIn,
     CooperativeList,
     CooperativeOut,
+    CorrectionIn,
     DatedIn,
     DeadlineList,
     ExitIn,
     FollowUpList,
+    HistoryOut,
     InterviewIn,
     MemberIn,
     MemberList,
     MemberOut,
     RenewalIn,
     ScanIn,
+    StepIn,
+    StepOut,
 )
 from cae_members.store import Activity, Cooperative, Member
 from caekit import context, outbox
@@ -97,6 +101,7 @@ class MembersService(ServiceBase):
             **body,
         )
         self.db.add(member)
+        membership.record_step(self.db, member, "candidate", member.joined_on)
         outbox.publish(self.db, "cae.members.member_joined.v1", {
             "member_id": member.id,
             "cooperative_id": cooperative_id,
@@ -130,6 +135,38 @@ class MembersService(ServiceBase):
         if member is None:
             raise NotFound(f"no member {member_id} in this cooperative")
         return MemberOut().dump(member)
+
+    # -- history ------------------------------------------------------------------------------
+    @api("POST", "/cooperatives/<cooperative_id>/members/<member_id>/steps", roles=STAFF,
+         schema=StepIn)
+    def record_step(self, request, cooperative_id, member_id, body):
+        """Record a dated step (diagnostic); the other stages come with their own operations."""
+        row = membership.record_step(self.db, membership.find_member(self.db, member_id),
+                                     body["stage"], body["on"])
+        self.db.commit()
+        return 201, StepOut().dump(row)
+
+    @api("POST", "/cooperatives/<cooperative_id>/members/<member_id>/steps/<int:seq>/corrections",
+         roles=STAFF, schema=CorrectionIn)
+    def correct_step(self, request, cooperative_id, member_id, seq, body):
+        """Correct a recorded step by a dated correction; the history keeps both."""
+        row = membership.correct_step(self.db, membership.find_member(self.db, member_id), seq,
+                                      **body)
+        self.db.commit()
+        return 201, StepOut().dump(row)
+
+    @api("GET", "/cooperatives/<cooperative_id>/members/<member_id>/history", roles=ANY_MEMBER)
+    def member_history(self, request, cooperative_id, member_id):
+        self._own_record(member_id)
+        membership.find_member(self.db, member_id)
+        rows = membership.history(self.db, member_id)
+        steps = [lifecycle.Step(r.stage, r.on, corrects=r.corrects, reason=r.reason) for r in rows]
+        effective = lifecycle.effective_history(steps)
+        return HistoryOut().dump({
+            "stage": str(lifecycle.current_stage(steps)) if steps else None,
+            "steps": rows,
+            "effective": [{"stage": str(e.stage), "on": e.on.isoformat(), "reason": e.reason}
+                          for e in effective]})
 
     # -- contracts and the three-year rule -----------------------------------------------
     @api("POST", "/cooperatives/<cooperative_id>/members/<member_id>/contracts", roles=STAFF,

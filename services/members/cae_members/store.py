@@ -128,3 +128,22 @@ class ActivityMember(TenantScoped, Base):
     activity_id: Mapped[str] = mapped_column(ForeignKey("activities.id"), primary_key=True)
     member_id: Mapped[str] = mapped_column(ForeignKey("members.id"), primary_key=True)
     cooperative_id: Mapped[str] = mapped_column(ForeignKey("cooperatives.id"), index=True)
+
+
+class MemberStep(TenantScoped, Base):
+    """One dated step of a person's history (candidate, diagnostic, CAPE, CESA, associate,
+    exited). Never updated: a mistake is fixed by a later row that ``corrects`` it."""
+
+    __tablename__ = "member_steps"
+    __table_args__ = (UniqueConstraint("member_id", "seq", name="uq_member_steps_seq"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    cooperative_id: Mapped[str] = mapped_column(ForeignKey("cooperatives.id"), index=True)
+    member_id: Mapped[str] = mapped_column(ForeignKey("members.id"), index=True)
+    seq: Mapped[int] = mapped_column()
+    stage: Mapped[str] = mapped_column(String(12))
+    on: Mapped[date] = mapped_column(Date)
+    corrects: Mapped[int | None] = mapped_column(nullable=True)
+    reason: Mapped[str] = mapped_column(String(500), default="")
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    recorded_by: Mapped[str] = mapped_column(String(200))
