@@ -244,3 +244,35 @@ class HistoryOut(Schema):
     stage = fields.String(allow_none=True)
     steps = fields.List(fields.Nested(StepOut))
     effective = fields.List(fields.Dict())
+
+
+class SettingsIn(Schema):
+    """New settings of a cooperative from a date; omitted fields keep their value."""
+
+    class Meta:
+        unknown = RAISE
+
+    effective_on = fields.Date(required=True)
+    name = fields.String(validate=validate.Length(min=1, max=200))
+    legal_form = fields.String(validate=validate.OneOf(LEGAL_FORMS))
+    statute_profile = fields.String(validate=validate.OneOf(STATUTE_PROFILES))
+    default_contribution_rate = fields.Decimal(as_string=True, places=4,
+                                               validate=validate.Range(min=0, max=Decimal("0.5")))
+    staff_size_bracket = fields.String(validate=validate.OneOf(STAFF_SIZE_BRACKETS))
+
+
+class VersionOut(Schema):
+    effective_on = fields.Date()
+    name = fields.String()
+    legal_form = fields.String()
+    statute_profile = fields.String()
+    default_contribution_rate = fields.Decimal(as_string=True, places=4)
+    staff_size_bracket = fields.String()
+    recorded_at = fields.DateTime()
+    recorded_by = fields.String()
+
+
+class VersionList(Schema):
+    """Every dated version of the cooperative's settings, oldest first."""
+
+    items = fields.List(fields.Nested(VersionOut), required=True)

@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime
 from nameko.timer import timer
 from sqlalchemy import select
 
-from cae_members import activities, lifecycle, membership
+from cae_members import activities, cooperatives, lifecycle, membership
 from cae_members.domain import default_statute_profile
 from cae_members.schemas import (
     ActivityIn,
@@ -31,8 +31,11 @@ from cae_members.schemas import (
     MemberOut,
     RenewalIn,
     ScanIn,
+    SettingsIn,
     StepIn,
     StepOut,
+    VersionList,
+    VersionOut,
 )
 from cae_members.store import Activity, Cooperative, Member
 from caekit import context, outbox
@@ -61,6 +64,8 @@ class MembersService(ServiceBase):
             **body,
         )
         self.db.add(cooperative)
+        cooperatives.record_version(self.db, cooperative, cooperative.registered_at.date(),
+                                    {n: getattr(cooperative, n) for n in cooperatives.SETTINGS})
         outbox.publish(self.db, "cae.members.cooperative_registered.v1", {
             "cooperative_id": cooperative.id,
             "name": cooperative.name,
@@ -82,7 +87,27 @@ class MembersService(ServiceBase):
     @api("GET", "/cooperatives/<cooperative_id>", roles=ANY_MEMBER | {"network_operator"},
          allow_network_operator=True)
     def get_cooperative(self, request, cooperative_id):
-        return CooperativeOut().dump(self._cooperative(cooperative_id))
+        """The cooperative with the settings in force today."""
+        cooperative = self._cooperative(cooperative_id)
+        view = {name: getattr(cooperative, name) for name in ("id", "siren", "registered_at")}
+        return CooperativeOut().dump(
+            {**view, **cooperatives.in_force(self.db, cooperative, date.today())})
+
+    @api("POST", "/cooperatives/<cooperative_id>/settings", roles={"admin", "network_operator"},
+         schema=SettingsIn, allow_network_operator=True)
+    def change_settings(self, request, cooperative_id, body):
+        """Change settings from a date (the general assembly's new contribution rate...)."""
+        cooperative = self._cooperative(cooperative_id)
+        effective_on = body.pop("effective_on")
+        version = cooperatives.change_settings(self.db, cooperative, effective_on, body)
+        self.db.commit()
+        return 201, VersionOut().dump(version)
+
+    @api("GET", "/cooperatives/<cooperative_id>/settings", roles=ANY_MEMBER | {"network_operator"},
+         allow_network_operator=True)
+    def settings_history(self, request, cooperative_id):
+        self._cooperative(cooperative_id)
+        return VersionList().dump({"items": cooperatives.versions(self.db, cooperative_id)})
 
     # -- members ----------------------------------------------------------------
     @api("POST", "/cooperatives/<cooperative_id>/members", roles=STAFF, schema=MemberIn)

@@ -147,3 +147,23 @@ class MemberStep(TenantScoped, Base):
     reason: Mapped[str] = mapped_column(String(500), default="")
     recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     recorded_by: Mapped[str] = mapped_column(String(200))
+
+
+class CooperativeVersion(Base):
+    """A cooperative's settings from a date on. Versions are kept; the one in force on a day
+    is the latest with ``effective_on`` on or before it."""
+
+    __tablename__ = "cooperative_versions"
+    __table_args__ = (UniqueConstraint("cooperative_id", "effective_on", "recorded_at",
+                                       name="uq_cooperative_versions"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    cooperative_id: Mapped[str] = mapped_column(ForeignKey("cooperatives.id"), index=True)
+    effective_on: Mapped[date] = mapped_column(Date)
+    name: Mapped[str] = mapped_column(String(200))
+    legal_form: Mapped[str] = mapped_column(String(20))
+    statute_profile: Mapped[str] = mapped_column(String(20))
+    default_contribution_rate: Mapped[Decimal] = mapped_column(Numeric(5, 4))
+    staff_size_bracket: Mapped[str] = mapped_column(String(20))
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    recorded_by: Mapped[str] = mapped_column(String(200))

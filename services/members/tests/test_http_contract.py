@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from datetime import date
 
 import pytest
 
@@ -273,3 +274,38 @@ def test_an_unsafe_correlation_id_is_replaced(http, members):
     assert response.status_code == 200
     assert response.headers["X-Correlation-ID"] != "a b<script>"
     assert len(response.headers["X-Correlation-ID"]) == 32
+
+
+def test_settings_change_from_a_date_and_every_version_is_kept(http, members, coop, token):
+    admin = bearer(token("bob", "admin", coop))
+    url = f"{members.url}/cooperatives/{coop}/settings"
+    # the general assembly lowers the rate from today, then again from a future date
+    today_iso = date.today().isoformat()
+    assert http.post(url, headers=admin, json={"effective_on": today_iso,
+                                               "default_contribution_rate": "0.09"}).status_code == 201
+    before_registration = http.post(url, headers=admin, json={"effective_on": "2000-01-01"})
+    assert before_registration.json()["errors"]["rule"] == ["dates.out_of_order"]
+    assert http.post(url, headers=admin, json={"effective_on": "2099-01-01",
+                                               "default_contribution_rate": "0.08",
+                                               "staff_size_bracket": "11_to_49"}).status_code == 201
+    versions = http.get(url, headers=admin).json()["items"]
+    assert [v["default_contribution_rate"] for v in versions] == ["0.1000", "0.0900", "0.0800"]
+    today = http.get(f"{members.url}/cooperatives/{coop}", headers=admin).json()
+    assert today["default_contribution_rate"] == "0.0900"  # the future version is not in force
+    assert today["staff_size_bracket"] == "under_11"
+    from sqlalchemy import text
+
+    from caekit.db import make_engine
+    engine = make_engine(members.settings.database_url)
+    with engine.connect() as conn:
+        updates = [json.loads(b)["data"] for b in conn.execute(text(
+            "SELECT body FROM outbox WHERE event_type = 'cae.members.cooperative_updated.v1' "
+            "ORDER BY seq")).scalars()]
+    engine.dispose()
+    assert [(u["effective_on"], u["changed"]) for u in updates] == [
+        (today_iso, ["default_contribution_rate"]),
+        ("2099-01-01", ["default_contribution_rate", "staff_size_bracket"])]
+    staff = bearer(token("alice", "staff", coop))
+    assert http.post(url, headers=staff, json={"effective_on": today_iso}).status_code == 403
+    assert http.post(url, headers=admin, json={"effective_on": today_iso,
+                                               "default_contribution_rate": "2"}).status_code == 422
