@@ -7,6 +7,7 @@
     cae token --sub S --roles R [--coop C]   mint a development token (HS256)
     cae dlq queues                    parking queues and their message counts
     cae dlq list|show|replay|purge QUEUE [--id EVENT_ID ...]
+    cae <service> ...                 the service's own commands (cae members import FILE ...)
 """
 
 from __future__ import annotations
@@ -207,6 +208,14 @@ def cmd_dlq(args) -> int:
 
 
 def main(argv=None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] in SERVICES:  # a service's own commands: cae <service> ...
+        try:
+            module = importlib.import_module(f"cae_{argv[0]}.cli")
+        except ModuleNotFoundError:
+            print(f"cae: the {argv[0]} service has no commands", file=sys.stderr)
+            return 2
+        return module.main(argv[1:])
     parser = argparse.ArgumentParser(prog="cae", description="CAE platform operations")
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("run", help="run a service")

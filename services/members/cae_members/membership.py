@@ -15,9 +15,9 @@ from sqlalchemy.orm import Session
 
 from cae_members import lifecycle
 from cae_members.lifecycle import RuleViolation
-from cae_members.store import Contract, DeadlineAlert, Member, MemberStep
+from cae_members.store import Activity, Contract, DeadlineAlert, Member, MemberStep
 from caekit import context, outbox
-from caekit.problems import NotFound
+from caekit.problems import Conflict, NotFound
 
 CONTRACT_SIGNED = "cae.members.contract_signed.v1"
 CONTRACT_ENDED = "cae.members.contract_ended.v1"
@@ -25,6 +25,35 @@ BECAME_ASSOCIATE = "cae.members.member_became_associate.v1"
 MEMBER_LEFT = "cae.members.member_left.v1"
 APPROACHING = "cae.members.associate_deadline_approaching.v1"
 MISSED = "cae.members.associate_deadline_missed.v1"
+
+
+def register_member(session: Session, cooperative_id: str, *, first_name: str, last_name: str,
+                    email: str, joined_on: date, activity_code: str | None = None,
+                    activity_name: str | None = None, external_ref: str | None = None) -> Member:
+    """A person joins as a candidate; one who starts with an activity opens it too."""
+    from cae_members import activities  # activities uses this module's helpers
+
+    if activity_code and session.scalar(select(Activity.id).where(Activity.code == activity_code)):
+        raise Conflict(f"activity code {activity_code} is already used in this cooperative",
+                       errors={"activity_code": ["already used in this cooperative"]})
+    person = Member(id=str(uuid.uuid4()), cooperative_id=cooperative_id, first_name=first_name,
+                    last_name=last_name, email=email, joined_on=joined_on,
+                    activity_code=activity_code, activity_name=activity_name,
+                    external_ref=external_ref, created_at=datetime.now(UTC),
+                    created_by=context.caller.get().subject,
+                    correlation_id=context.correlation_id.get())
+    session.add(person)
+    record_step(session, person, "candidate", joined_on)
+    outbox.publish(session, "cae.members.member_joined.v1", {
+        "member_id": person.id, "cooperative_id": cooperative_id, "first_name": first_name,
+        "last_name": last_name, "joined_on": joined_on, "activity_code": activity_code,
+        "activity_name": activity_name})
+    if activity_code:
+        session.flush()
+        activities.open_activity(session, cooperative_id, code=activity_code, opened_on=joined_on,
+                                 name=activity_name or f"{first_name} {last_name}",
+                                 member_ids=[person.id])
+    return person
 
 
 def find_member(session: Session, member_id: str) -> Member:

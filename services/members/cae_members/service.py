@@ -113,35 +113,7 @@ class MembersService(ServiceBase):
     @api("POST", "/cooperatives/<cooperative_id>/members", roles=STAFF, schema=MemberIn)
     def register_member(self, request, cooperative_id, body):
         self._cooperative(cooperative_id)
-        code = body.get("activity_code")
-        if code and self.db.scalar(select(Activity.id).where(Activity.code == code)):
-            raise Conflict(f"activity code {code} is already used in this cooperative",
-                           errors={"activity_code": ["already used in this cooperative"]})
-        member = Member(
-            id=str(uuid.uuid4()),
-            cooperative_id=cooperative_id,
-            created_at=datetime.now(UTC),
-            created_by=context.caller.get().subject,
-            correlation_id=context.correlation_id.get(),
-            **body,
-        )
-        self.db.add(member)
-        membership.record_step(self.db, member, "candidate", member.joined_on)
-        outbox.publish(self.db, "cae.members.member_joined.v1", {
-            "member_id": member.id,
-            "cooperative_id": cooperative_id,
-            "first_name": member.first_name,
-            "last_name": member.last_name,
-            "joined_on": member.joined_on,
-            "activity_code": member.activity_code,
-            "activity_name": member.activity_name,
-        })
-        if code:  # a member who starts with an activity: open it too
-            self.db.flush()
-            activities.open_activity(
-                self.db, cooperative_id, code=code, opened_on=member.joined_on,
-                name=member.activity_name or f"{member.first_name} {member.last_name}",
-                member_ids=[member.id])
+        member = membership.register_member(self.db, cooperative_id, **body)
         self.db.commit()
         return 201, MemberOut().dump(member)
 

@@ -37,7 +37,10 @@ class Cooperative(Base):
 
 class Member(TenantScoped, Base):
     __tablename__ = "members"
-    __table_args__ = (UniqueConstraint("cooperative_id", "activity_code", name="uq_members_activity"),)
+    __table_args__ = (
+        UniqueConstraint("cooperative_id", "activity_code", name="uq_members_activity"),
+        UniqueConstraint("cooperative_id", "external_ref", name="uq_members_external_ref"),
+    )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     cooperative_id: Mapped[str] = mapped_column(ForeignKey("cooperatives.id"), index=True)
@@ -50,6 +53,8 @@ class Member(TenantScoped, Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     created_by: Mapped[str] = mapped_column(String(200))
     correlation_id: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    # the identifier an imported person had in the cooperative's previous tool
+    external_ref: Mapped[str | None] = mapped_column(String(64), nullable=True)
     # the three-year rule (Code du travail L7331-3), set when the CESA is signed
     associate_deadline: Mapped[date | None] = mapped_column(Date, nullable=True, index=True)
     associate_on: Mapped[date | None] = mapped_column(Date, nullable=True)

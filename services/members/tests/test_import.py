@@ -1,0 +1,99 @@
+"""`cae members import`: a dry run names every bad line, a failing import writes nothing,
+a re-import writes nothing (real database, through the command line)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from cae_members.service import MembersService
+from caekit.testing import bearer, count_rows
+
+HEADER = ("person_ref;first_name;last_name;email;joined_on;cape_signed_on;cape_ends_on;"
+          "cesa_signed_on;associate_on;left_on;left_reason;activity_code;activity_name\n")
+GOOD = HEADER + (
+    "P-1;Léa;Martin;lea@example.org;2025-01-01;2025-01-01;2025-11-01;2025-11-01;;;;BOULANGE;Boulangerie\n"
+    "P-2;Karim;Benali;karim@example.org;2023-02-01;;;2023-02-01;2025-06-30;;;;\n"
+    "P-3;Inès;Moreau;ines@example.org;2024-03-01;2024-03-01;2024-09-01;;;2024-08-31;moved away;;\n"
+)
+BAD = HEADER + (
+    "P-1;Léa;Martin;lea@example.org;2025-13-01;;;;;;;;\n"              # line 2: bad date
+    "P-2;Karim;Benali;;2023-02-01;;;;;;;;\n"                           # line 3: no email
+    "P-3;Inès;Moreau;ines@example.org;2024-03-01;2024-03-01;2025-03-02;;;;;;\n"  # line 4: CAPE > 12 months
+    "P-3;Inès;Moreau;ines@example.org;2024-03-01;;;;;;;;\n"           # line 5: duplicate ref
+    "P-5;Jo;Petit;jo@example.org;2024-03-01;;;;;;;bad code;\n"        # line 6: bad activity code
+)
+
+
+@pytest.fixture
+def members(start_service):
+    return start_service(MembersService)
+
+
+@pytest.fixture
+def coop(http, members, token):
+    return http.post(f"{members.url}/cooperatives", headers=bearer(token("ops", "network_operator")),
+                     json={"name": "Coopaname", "siren": "732829320", "legal_form": "SCOP-SA"}
+                     ).json()["id"]
+
+
+def cae_import(members, coop, tmp_path, text, *extra):
+    path = tmp_path / "people.csv"
+    path.write_text(text, encoding="utf-8")
+    env = {**os.environ, "CAE_DATABASE_URL": members.settings.database_url}
+    return subprocess.run([sys.executable, "-m", "caekit.cli", "members", "import", str(path),
+                           "--cooperative", coop, *extra],
+                          capture_output=True, text=True, env=env, timeout=120)
+
+
+def state(members) -> tuple[int, ...]:
+    url = members.settings.database_url
+    return tuple(count_rows(url, t) for t in ("members", "contracts", "member_steps", "activities",
+                                              "outbox"))
+
+
+def test_a_dry_run_then_an_import_then_a_reimport(members, coop, tmp_path, http, token):
+    before = state(members)
+    dry = cae_import(members, coop, tmp_path, GOOD, "--dry-run")
+    assert dry.returncode == 0, dry.stdout + dry.stderr
+    assert "would create 3" in dry.stdout
+    assert state(members) == before
+    real = cae_import(members, coop, tmp_path, GOOD)
+    assert real.returncode == 0, real.stdout + real.stderr
+    assert "created 3, skipped 0" in real.stdout
+    after = state(members)
+    # steps: candidate + CAPE + CESA, candidate + CESA + associate, candidate + CAPE + exit
+    assert after[:4] == (before[0] + 3, before[1] + 4, before[2] + 9, before[3] + 1)
+    again = cae_import(members, coop, tmp_path, GOOD)
+    assert "created 0, skipped 3" in again.stdout
+    assert state(members) == after, "a re-import changes nothing"
+    staff = bearer(token("alice", "staff", coop))
+    people = {m["last_name"]: m for m in http.get(f"{members.url}/cooperatives/{coop}/members",
+                                                  headers=staff).json()["items"]}
+    assert people["Martin"]["associate_deadline"] == "2028-01-01"  # CAPE of 10 months, then CESA
+    assert people["Benali"]["associate_on"] == "2025-06-30"
+    assert people["Moreau"]["left_on"] == "2024-08-31"
+
+
+def test_a_bad_file_names_each_bad_line_and_writes_nothing(members, coop, tmp_path):
+    before = state(members)
+    for extra in (("--dry-run",), ()):
+        result = cae_import(members, coop, tmp_path, BAD, *extra)
+        assert result.returncode == 1
+        out = result.stdout
+        assert "line 2, joined_on: Not a valid date." in out
+        assert "line 3, email:" in out
+        assert "line 4, cape.too_long:" in out and "L127-1" in out
+        assert "line 5, person_ref: P-3 is already on line 4" in out
+        assert "line 6, activity_code:" in out
+        assert state(members) == before
+    assert "nothing was written" in result.stdout
+
+
+def test_a_file_without_the_required_columns_is_refused(members, coop, tmp_path):
+    result = cae_import(members, coop, tmp_path, "name,email\nLéa,l@example.org\n", "--dry-run")
+    assert result.returncode == 1
+    assert "line 1, person_ref, first_name, last_name, joined_on: missing column" in result.stdout
