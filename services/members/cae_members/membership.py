@@ -234,15 +234,18 @@ def scan_deadlines(session: Session, today: date) -> int:
     A second run on the same day finds the alerts recorded and publishes nothing.
     """
     horizon = today + timedelta(days=90)
+    concerned = (Member.associate_deadline.is_not(None), Member.associate_deadline <= horizon,
+                 (Member.associate_on.is_(None)) | (Member.associate_on > today),
+                 (Member.left_on.is_(None)) | (Member.left_on > today))
     candidates = session.scalars(
-        select(Member).where(Member.associate_deadline.is_not(None),
-                             Member.associate_deadline <= horizon)
+        select(Member).where(*concerned)
         .order_by(Member.cooperative_id, Member.associate_deadline)
         .execution_options(all_tenants=True)).all()
     sent: dict[tuple[str, date], set[str]] = {}
     for alert in session.scalars(
-            select(DeadlineAlert).where(DeadlineAlert.member_id.in_([m.id for m in candidates]))
-            .execution_options(all_tenants=True)) if candidates else ():
+            select(DeadlineAlert)
+            .where(DeadlineAlert.member_id.in_(select(Member.id).where(*concerned)))
+            .execution_options(all_tenants=True)):
         sent.setdefault((alert.member_id, alert.deadline), set()).add(alert.kind)
     published = 0
     for person in candidates:
