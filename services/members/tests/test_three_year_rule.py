@@ -163,3 +163,40 @@ def test_upcoming_deadlines_soonest_first_and_only_for_staff_of_the_cooperative(
     bad = http.get(f"{members.url}/cooperatives/{coop}/associate-deadlines?within_days=x",
                    headers=staff)
     assert bad.status_code == 400
+
+
+def test_another_cooperatives_token_or_ids_change_nothing(http, members, coop, staff, token):
+    """403 on another cooperative's URLs, 404 for its ids under one's own: nothing written."""
+    member = join(http, members, coop, staff)
+    other = http.post(f"{members.url}/cooperatives", headers=bearer(token("ops", "network_operator")),
+                      json={"name": "Oxalis", "siren": "552100554", "legal_form": "SCOP-SARL"}
+                      ).json()["id"]
+    mallory = bearer(token("mallory", "admin", other))
+    url = members.settings.database_url
+    before = tuple(count_rows(url, t) for t in ("contracts", "member_steps", "outbox",
+                                                "activities", "follow_up_interviews"))
+    base = f"{members.url}/cooperatives/{coop}/members/{member}"
+    writes = [
+        (f"{base}/contracts", {"kind": "CESA", "signed_on": "2025-03-01"}),
+        (f"{base}/steps", {"stage": "diagnostic", "on": "2025-02-01"}),
+        (f"{base}/exit", {"on": "2025-06-01", "reason": "x"}),
+        (f"{base}/interviews", {"held_on": "2025-06-01"}),
+        (f"{members.url}/cooperatives/{coop}/activities",
+         {"code": "X", "name": "X", "opened_on": "2025-02-01", "member_ids": [member]}),
+        (f"{members.url}/cooperatives/{coop}/settings", {"effective_on": "2099-01-01"}),
+    ]
+    for target, body in writes:
+        assert http.post(target, headers=mallory, json=body).status_code == 403, target
+    for target in (f"{base}/history", f"{base}/contracts",
+                   f"{members.url}/cooperatives/{coop}/associate-deadlines"):
+        assert http.get(target, headers=mallory).status_code == 403, target
+    # the other cooperative's own URLs, naming this cooperative's member: not found
+    theirs = f"{members.url}/cooperatives/{other}/members/{member}"
+    assert http.post(f"{theirs}/contracts", headers=mallory,
+                     json={"kind": "CESA", "signed_on": "2025-03-01"}).status_code == 404
+    assert http.get(f"{theirs}/history", headers=mallory).status_code == 404
+    assert http.post(f"{members.url}/cooperatives/{other}/activities", headers=mallory, json={
+        "code": "X", "name": "X", "opened_on": "2025-02-01", "member_ids": [member]}
+    ).status_code == 404
+    assert tuple(count_rows(url, t) for t in ("contracts", "member_steps", "outbox",
+                                              "activities", "follow_up_interviews")) == before
