@@ -24,7 +24,7 @@ from eventlet.event import Event
 from marshmallow import ValidationError
 from nameko.web.handlers import HttpRequestHandler
 from nameko.web.server import WebServer, WsgiApp
-from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.exc import DataError, IntegrityError, InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Request, Response
 
@@ -204,6 +204,8 @@ class ApiEndpoint(HttpRequestHandler):
             problem = Unprocessable(exc.message, errors={"rule": [exc.rule]})
         elif isinstance(exc, CrossTenantWrite):
             problem = Forbidden("that record belongs to another cooperative")
+        elif isinstance(exc, DataError):
+            problem = Unprocessable("a value does not fit its field (too long, or out of range)")
         elif isinstance(exc, IntegrityError):
             problem = Conflict("the request conflicts with the current state (a concurrent "
                                "request may have created the same record)")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from cae_members import lifecycle
@@ -86,7 +86,9 @@ def follow_up_due(session: Session, today: date) -> list[tuple[Member, int]]:
     up to ``today`` (décret 2015-1363), with how many they had."""
     running = select(Contract.member_id).where(
         Contract.signed_on <= today,
-        (Contract.ended_on.is_(None)) | (Contract.ended_on > today))
+        or_(Contract.ended_on > today,
+            and_(Contract.ended_on.is_(None),
+                 or_(Contract.ends_on.is_(None), Contract.ends_on > today))))
     people = session.scalars(select(Member).where(Member.id.in_(running))
                              .order_by(Member.last_name, Member.first_name, Member.id)).all()
     since = lifecycle.add_months(today, -12)

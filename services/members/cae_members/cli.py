@@ -21,8 +21,12 @@ def main(argv) -> int:
     from caekit.db import make_engine, make_session_factory
 
     settings = Settings.from_env("members")
-    with open(args.file, encoding="utf-8-sig") as fh:
-        text = fh.read()
+    try:
+        with open(args.file, encoding="utf-8-sig") as fh:
+            text = fh.read()
+    except UnicodeDecodeError as exc:
+        print(f"line 0, -: the file is not UTF-8 ({exc.reason} at byte {exc.start})")
+        return 1
     engine = make_engine(settings.database_url)
     tokens = context.bind(tenant=args.cooperative,
                           who=context.Caller("import", args.cooperative, frozenset({"staff"})),

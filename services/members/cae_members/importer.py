@@ -33,7 +33,7 @@ from sqlalchemy.orm import Session
 
 from cae_members import membership
 from cae_members.lifecycle import RuleViolation
-from cae_members.schemas import ACTIVITY_CODE
+from cae_members.schemas import ACTIVITY_CODE, PLAUSIBLE
 from cae_members.store import Cooperative, Member
 from caekit.problems import Problem
 
@@ -48,14 +48,14 @@ class Row(Schema):
     person_ref = fields.String(required=True, validate=validate.Length(min=1, max=64))
     first_name = fields.String(required=True, validate=validate.Length(min=1, max=100))
     last_name = fields.String(required=True, validate=validate.Length(min=1, max=100))
-    email = fields.Email(required=True)
-    joined_on = fields.Date(required=True)
-    cape_signed_on = fields.Date(load_default=None)
-    cape_ends_on = fields.Date(load_default=None)
-    cesa_signed_on = fields.Date(load_default=None)
-    trial_ends_on = fields.Date(load_default=None)
-    associate_on = fields.Date(load_default=None)
-    left_on = fields.Date(load_default=None)
+    email = fields.Email(required=True, validate=validate.Length(max=254))
+    joined_on = fields.Date(required=True, validate=PLAUSIBLE)
+    cape_signed_on = fields.Date(load_default=None, validate=PLAUSIBLE)
+    cape_ends_on = fields.Date(load_default=None, validate=PLAUSIBLE)
+    cesa_signed_on = fields.Date(load_default=None, validate=PLAUSIBLE)
+    trial_ends_on = fields.Date(load_default=None, validate=PLAUSIBLE)
+    associate_on = fields.Date(load_default=None, validate=PLAUSIBLE)
+    left_on = fields.Date(load_default=None, validate=PLAUSIBLE)
     left_reason = fields.String(load_default=None, validate=validate.Length(max=500))
     activity_code = fields.String(load_default=None, validate=ACTIVITY_CODE)
     activity_name = fields.String(load_default=None, validate=validate.Length(max=200))
@@ -84,6 +84,9 @@ def read(text: str) -> tuple[list[str], list[tuple[int, dict]]]:
         dialect = csv.excel
     reader = csv.DictReader(io.StringIO(text), dialect=dialect)
     return list(reader.fieldnames or []), [(reader.line_num, row) for row in reader]
+
+
+
 
 
 def _apply(session: Session, cooperative_id: str, row: dict) -> None:
@@ -142,6 +145,8 @@ def import_rows(session: Session, cooperative_id: str, header: list[str],
         except Problem as exc:
             column = ", ".join(exc.errors) if exc.errors else "-"
             report.errors.append((line, column, exc.detail))
+        except (ValueError, OverflowError) as exc:  # a value no rule foresaw: report, go on
+            report.errors.append((line, "-", str(exc)[:300]))
     return report
 
 
@@ -160,7 +165,10 @@ def run(session: Session, cooperative_id: str, text: str, *, dry_run: bool,
     if session.get(Cooperative, cooperative_id) is None:
         return Report(errors=[(0, "cooperative", f"unknown cooperative {cooperative_id}")])
     session.info["tenant_id"] = cooperative_id
-    header, rows = read(text)
+    try:
+        header, rows = read(text)
+    except csv.Error as exc:
+        return Report(errors=[(0, "-", f"the file is not readable CSV: {exc}")])
     report = import_rows(session, cooperative_id, header, rows, progress)
     if dry_run or report.errors:
         session.rollback()  # all or nothing

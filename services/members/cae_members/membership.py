@@ -51,7 +51,7 @@ def register_member(session: Session, cooperative_id: str, *, first_name: str, l
     if activity_code:
         session.flush()
         activities.open_activity(session, cooperative_id, code=activity_code, opened_on=joined_on,
-                                 name=activity_name or f"{first_name} {last_name}",
+                                 name=activity_name or f"{first_name} {last_name}"[:200],
                                  member_ids=[person.id])
     return person
 
@@ -90,10 +90,22 @@ def record_step(session: Session, person: Member, stage: str, on: date,
                    lifecycle.next_step(_as_steps(rows), lifecycle.Stage(stage), on, reason=reason))
 
 
+TIED_TO_RECORDS = {"cape", "cesa", "associate", "exited"}
+
+
 def correct_step(session: Session, person: Member, seq: int, *, reason: str,
                  stage: str | None = None, on: date | None = None) -> MemberStep:
-    """Correct a recorded step by a new, dated one; the mistaken row stays."""
+    """Correct a recorded step by a new, dated one; the mistaken row stays.
+
+    Contract, admission and exit steps carry dates that other records (the contract,
+    the associate deadline) depend on: they are not corrected here.
+    """
     rows = history(session, person.id)
+    target = rows[seq].stage if 0 <= seq < len(rows) else None
+    if target in TIED_TO_RECORDS or stage in TIED_TO_RECORDS:
+        raise RuleViolation("correction.tied_to_records",
+                            f"a {target or stage} step is tied to its contract or the member's "
+                            "record: it cannot be corrected as a step")
     return _append(session, person, rows, lifecycle.correct_step(
         _as_steps(rows), seq, reason=reason,
         stage=lifecycle.Stage(stage) if stage else None, on=on))
@@ -161,7 +173,8 @@ def sign_contract(session: Session, person: Member, *, kind: str, signed_on: dat
     for cape in open_capes:  # a CESA takes over from the running CAPE
         _not_before(signed_on, cape.signed_on, "the running CAPE's start")
         _end(session, cape, min(signed_on, cape.ends_on), "CESA signed")
-    earlier = [(c.signed_on, c.ended_on or c.ends_on) for c in existing if c.kind == "CAPE"]
+    earlier = [(c.signed_on, c.ended_on or c.ends_on) for c in existing if c.kind == "CAPE"
+               and (c.ended_on or c.ends_on) > c.signed_on]  # a CAPE replaced on its first day
     if trial_ends_on is not None:
         lifecycle.validate_trial(signed_on, trial_ends_on, earlier)
     record_step(session, person, "cesa", signed_on)
@@ -194,6 +207,11 @@ def admit_associate(session: Session, person: Member, on: date) -> Member:
     if person.associate_on is not None:
         raise RuleViolation("associate.already", f"already an associate since {person.associate_on}")
     _not_before(on, cesa.signed_on, "the CESA's signature")
+    if person.associate_deadline is not None and on > person.associate_deadline:
+        raise RuleViolation(
+            "associate.deadline_missed",
+            f"the deadline was {person.associate_deadline}: past it the CESA ends "
+            "(Code du travail L7331-3); record its end first")
     record_step(session, person, "associate", on)
     person.associate_on = on
     outbox.publish(session, BECAME_ASSOCIATE, {
@@ -209,7 +227,9 @@ def record_exit(session: Session, person: Member, on: date, reason: str) -> Memb
     for contract in contracts_of(session, person.id):
         if contract.ended_on is None:
             _not_before(on, contract.signed_on, f"the {contract.kind}'s signature")
-            _end(session, contract, on, f"exit: {reason}")
+            # a CAPE that already ran out ended on its own date
+            ended = min(on, contract.ends_on) if contract.ends_on else on
+            _end(session, contract, ended, f"exit: {reason}"[:500])
     person.left_on, person.left_reason = on, reason
     outbox.publish(session, MEMBER_LEFT, {
         "member_id": person.id, "cooperative_id": person.cooperative_id,

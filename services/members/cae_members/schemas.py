@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates
@@ -10,6 +11,9 @@ from cae_contracts.members import LEGAL_FORMS, STAFF_SIZE_BRACKETS, STATUTE_PROF
 from cae_members.domain import siren_is_valid
 
 DEFAULT_CONTRIBUTION_RATE = Decimal("0.1000")
+# dates outside this range are typing mistakes, and would overflow date arithmetic
+PLAUSIBLE = validate.Range(min=date(1900, 1, 1), max=date(2200, 12, 31),
+                           error="a date between 1900-01-01 and 2200-12-31")
 ACTIVITY_CODE = validate.Regexp(r"^[A-Z0-9][A-Z0-9_-]{0,19}$",
                                 error="an activity code is 1-20 of A-Z, 0-9, _ and -, starting alphanumeric")
 
@@ -56,7 +60,7 @@ class MemberIn(Schema):
     first_name = fields.String(required=True, validate=validate.Length(min=1, max=100))
     last_name = fields.String(required=True, validate=validate.Length(min=1, max=100))
     email = fields.Email(required=True, validate=validate.Length(max=254))
-    joined_on = fields.Date(required=True)
+    joined_on = fields.Date(required=True, validate=PLAUSIBLE)
     activity_code = fields.String(load_default=None, allow_none=True, validate=ACTIVITY_CODE)
     activity_name = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
 
@@ -95,25 +99,25 @@ class ContractIn(Schema):
         unknown = RAISE
 
     kind = fields.String(required=True, validate=validate.OneOf(("CAPE", "CESA")))
-    signed_on = fields.Date(required=True)
+    signed_on = fields.Date(required=True, validate=PLAUSIBLE)
     ends_on = fields.Date(load_default=None, allow_none=True,
-                          metadata={"description": "a CAPE's end; none for a CESA"})
+                          metadata={"description": "a CAPE's end; none for a CESA"}, validate=PLAUSIBLE)
     trial_ends_on = fields.Date(load_default=None, allow_none=True,
-                                metadata={"description": "a CESA's trial period end, if any"})
+                                metadata={"description": "a CESA's trial period end, if any"}, validate=PLAUSIBLE)
 
 
 class RenewalIn(Schema):
     class Meta:
         unknown = RAISE
 
-    ends_on = fields.Date(required=True)
+    ends_on = fields.Date(required=True, validate=PLAUSIBLE)
 
 
 class DatedIn(Schema):
     class Meta:
         unknown = RAISE
 
-    on = fields.Date(required=True)
+    on = fields.Date(required=True, validate=PLAUSIBLE)
 
 
 class ExitIn(DatedIn):
@@ -124,7 +128,7 @@ class ScanIn(Schema):
     class Meta:
         unknown = RAISE
 
-    today = fields.Date(required=True)
+    today = fields.Date(required=True, validate=PLAUSIBLE)
 
 
 class ContractOut(Schema):
@@ -163,7 +167,7 @@ class ActivityIn(Schema):
 
     code = fields.String(required=True, validate=ACTIVITY_CODE)
     name = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    opened_on = fields.Date(required=True)
+    opened_on = fields.Date(required=True, validate=PLAUSIBLE)
     member_ids = fields.List(fields.UUID(), required=True, validate=validate.Length(min=1, max=50))
     contribution_rate = fields.Decimal(
         as_string=True, places=4, load_default=None, allow_none=True,
@@ -191,7 +195,7 @@ class InterviewIn(Schema):
     class Meta:
         unknown = RAISE
 
-    held_on = fields.Date(required=True)
+    held_on = fields.Date(required=True, validate=PLAUSIBLE)
     notes = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=2000))
 
 
@@ -215,7 +219,7 @@ class StepIn(Schema):
     stage = fields.String(required=True, validate=validate.OneOf(("diagnostic",)),
                           metadata={"description": "contracts, admission and exit have their own "
                                                    "endpoints, which record their steps"})
-    on = fields.Date(required=True)
+    on = fields.Date(required=True, validate=PLAUSIBLE)
 
 
 class CorrectionIn(Schema):
@@ -223,7 +227,7 @@ class CorrectionIn(Schema):
         unknown = RAISE
 
     reason = fields.String(required=True, validate=validate.Length(min=1, max=500))
-    on = fields.Date(load_default=None)
+    on = fields.Date(load_default=None, validate=PLAUSIBLE)
     stage = fields.String(load_default=None, validate=validate.OneOf(
         ("candidate", "diagnostic", "cape", "cesa", "associate", "exited")))
 
@@ -252,7 +256,7 @@ class SettingsIn(Schema):
     class Meta:
         unknown = RAISE
 
-    effective_on = fields.Date(required=True)
+    effective_on = fields.Date(required=True, validate=PLAUSIBLE)
     name = fields.String(validate=validate.Length(min=1, max=200))
     legal_form = fields.String(validate=validate.OneOf(LEGAL_FORMS))
     statute_profile = fields.String(validate=validate.OneOf(STATUTE_PROFILES))

@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from cae_members import activities, cooperatives, lifecycle, membership
 from cae_members.domain import default_statute_profile
+from cae_members.lifecycle import RuleViolation
 from cae_members.schemas import (
     ActivityIn,
     ActivityList,
@@ -44,6 +45,12 @@ from caekit.problems import BadRequest, Conflict, Forbidden, NotFound
 from caekit.service import ServiceBase
 
 STAFF = {"staff", "admin"}
+
+
+def _plausible(day: date) -> date:
+    if not date(1900, 1, 1) <= day <= date(2200, 12, 31):
+        raise ValueError("a date between 1900-01-01 and 2200-12-31")
+    return day
 ANY_MEMBER = {"staff", "admin", "entrepreneur"}
 
 
@@ -213,7 +220,8 @@ class MembersService(ServiceBase):
         """Upcoming (and missed) associate deadlines, soonest first; ?within_days=365."""
         try:
             within = int(request.args.get("within_days", "365"))
-            today = date.fromisoformat(request.args.get("today", date.today().isoformat()))
+            today = _plausible(date.fromisoformat(request.args.get("today",
+                                                                   date.today().isoformat())))
         except ValueError as exc:
             raise BadRequest(f"within_days is a number of days and today a date: {exc}") from exc
         if not 0 <= within <= 3650:
@@ -225,6 +233,9 @@ class MembersService(ServiceBase):
          allow_network_operator=True)
     def scan_deadlines(self, request, body):
         """Run the associate-deadline scan for a day (the daily timer runs it for today)."""
+        if body["today"] > date.today():
+            raise RuleViolation("scan.future", "a scan for a day still to come would record "
+                                "alerts that day has not reached")
         published = membership.scan_deadlines(self.db, body["today"])
         self.db.commit()
         return {"today": body["today"].isoformat(), "published": published}
@@ -268,7 +279,8 @@ class MembersService(ServiceBase):
     def follow_up_due(self, request, cooperative_id):
         """Entrepreneurs with fewer than two interviews in the last 12 months; ?today=."""
         try:
-            today = date.fromisoformat(request.args.get("today", date.today().isoformat()))
+            today = _plausible(date.fromisoformat(request.args.get("today",
+                                                                   date.today().isoformat())))
         except ValueError as exc:
             raise BadRequest(f"today is a date (YYYY-MM-DD): {exc}") from exc
         due = activities.follow_up_due(self.db, today)

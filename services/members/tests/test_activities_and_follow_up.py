@@ -67,8 +67,11 @@ def test_entrepreneurs_with_fewer_than_two_interviews_in_12_months(http, members
     coop = register(http, members, token, "Coopaname", "732829320")
     staff = bearer(token("alice", "staff", coop))
     base = f"{members.url}/cooperatives/{coop}/members"
-    followed, neglected, candidate = (join(http, members, coop, staff, n)
-                                      for n in ("Followed", "Neglected", "Candidate"))
+    followed, neglected, candidate, past = (join(http, members, coop, staff, n)
+                                            for n in ("Followed", "Neglected", "Candidate", "Past"))
+    # a CAPE that ran out on its own date is no longer running
+    http.post(f"{base}/{past}/contracts", headers=staff,
+              json={"kind": "CAPE", "signed_on": "2025-01-01", "ends_on": "2025-06-01"})
     for person in (followed, neglected):
         http.post(f"{base}/{person}/contracts", headers=staff,
                   json={"kind": "CESA", "signed_on": "2025-01-01"})

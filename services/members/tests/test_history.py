@@ -41,6 +41,9 @@ def test_history_of_steps_and_a_dated_correction(http, members, token):
                              json={"on": "2025-03-02", "reason": "typo"})
     assert out_of_order.json()["errors"]["rule"] == ["dates.out_of_order"]
     assert count_rows(members.settings.database_url, "member_steps") == steps_before
+    tied = http.post(f"{base}/steps/2/corrections", headers=staff,
+                     json={"on": "2025-03-02", "reason": "signed a day later"})
+    assert tied.json()["errors"]["rule"] == ["correction.tied_to_records"]
     fixed = http.post(f"{base}/steps/1/corrections", headers=staff,
                       json={"on": "2025-02-03", "reason": "date typed wrong"})
     assert fixed.status_code == 201 and fixed.json()["corrects"] == 1

@@ -110,41 +110,58 @@ def test_a_cape_is_renewed_twice_at_most(http, members, coop, staff):
 
 def test_the_daily_scan_alerts_at_90_and_30_days_and_once_when_missed(
         http, members, coop, staff, token):
-    member = join(http, members, coop, staff)
-    sign(http, members, coop, staff, member, kind="CESA", signed_on="2025-03-01")
-    # deadline 2028-03-01 (2028 is a leap year: 90 days before is 2027-12-02)
-    assert scan(http, members, token, "2027-12-01") == 0
-    assert scan(http, members, token, "2027-12-02") == 1
-    assert scan(http, members, token, "2027-12-02") == 0  # twice the same day: one event
-    assert scan(http, members, token, "2028-01-31") == 1  # 30 days before
-    assert scan(http, members, token, "2028-03-01") == 0  # the deadline day itself
-    assert scan(http, members, token, "2028-03-02") == 1  # missed
-    assert scan(http, members, token, "2028-03-03") == 0  # once
+    member = join(http, members, coop, staff, joined_on="2022-01-01")
+    sign(http, members, coop, staff, member, kind="CESA", signed_on="2022-03-01")
+    # deadline 2025-03-01: 90 days before is 2024-12-01, 30 days before is 2025-01-30
+    assert scan(http, members, token, "2024-11-30") == 0
+    assert scan(http, members, token, "2024-12-01") == 1
+    assert scan(http, members, token, "2024-12-01") == 0  # twice the same day: one event
+    assert scan(http, members, token, "2025-01-30") == 1  # 30 days before
+    assert scan(http, members, token, "2025-03-01") == 0  # the deadline day itself
+    assert scan(http, members, token, "2025-03-02") == 1  # missed
+    assert scan(http, members, token, "2025-03-03") == 0  # once
     approaching = events(members, "associate_deadline_approaching")
     assert [(e["alert"], e["days_left"]) for e in approaching] == [
         ("approaching_90", 90), ("approaching_30", 30)]
     assert events(members, "associate_deadline_missed") == [
-        {"member_id": member, "cooperative_id": coop, "associate_deadline": "2028-03-01"}]
+        {"member_id": member, "cooperative_id": coop, "associate_deadline": "2025-03-01"}]
+    # past the deadline the CESA ends: no admission any more (L7331-3)
+    late = http.post(f"{members.url}/cooperatives/{coop}/members/{member}/associate",
+                     headers=staff, json={"on": "2025-03-02"})
+    assert late.json()["errors"]["rule"] == ["associate.deadline_missed"]
+    # a scan for a day still to come is refused: it would record alerts too early
+    future = http.post(f"{members.url}/deadline-scans", json={"today": "2100-01-01"},
+                       headers=bearer(token("ops", "network_operator")))
+    assert future.status_code == 422 and future.json()["errors"]["rule"] == ["scan.future"]
 
 
 def test_no_alert_after_an_exit_or_an_admission_before_the_deadline(
         http, members, coop, staff, token):
-    leaving = join(http, members, coop, staff, "Leaving")
-    joining = join(http, members, coop, staff, "Associate")
+    leaving = join(http, members, coop, staff, "Leaving", joined_on="2022-01-01")
+    joining = join(http, members, coop, staff, "Associate", joined_on="2022-01-01")
     for member in (leaving, joining):
-        sign(http, members, coop, staff, member, kind="CESA", signed_on="2025-03-01")
+        sign(http, members, coop, staff, member, kind="CESA", signed_on="2022-03-01")
     base = f"{members.url}/cooperatives/{coop}/members"
     assert http.post(f"{base}/{leaving}/exit", headers=staff,
-                     json={"on": "2026-06-30", "reason": "found a salaried job"}).status_code == 200
+                     json={"on": "2023-06-30", "reason": "found a salaried job"}).status_code == 200
     assert http.post(f"{base}/{joining}/associate", headers=staff,
-                     json={"on": "2027-06-30"}).status_code == 200
-    for today in ("2027-12-02", "2028-01-31", "2028-03-02"):
+                     json={"on": "2024-06-30"}).status_code == 200
+    for today in ("2024-12-01", "2025-01-30", "2025-03-02"):
         assert scan(http, members, token, today) == 0
     assert events(members, "member_left")[0]["reason"] == "found a salaried job"
     assert events(members, "contract_ended")[0]["reason"] == "exit: found a salaried job"
-    assert events(members, "member_became_associate")[0]["associate_deadline"] == "2028-03-01"
-    after_exit = http.post(f"{base}/{leaving}/associate", headers=staff, json={"on": "2026-07-01"})
+    assert events(members, "member_became_associate")[0]["associate_deadline"] == "2025-03-01"
+    after_exit = http.post(f"{base}/{leaving}/associate", headers=staff, json={"on": "2023-07-01"})
     assert after_exit.json()["errors"]["rule"] == ["stage.after_exit"]
+
+
+def test_implausible_dates_are_422_not_500(http, members, coop, staff):
+    member = join(http, members, coop, staff)
+    typo = sign(http, members, coop, staff, member, kind="CESA", signed_on="9998-01-01")
+    assert typo.status_code == 422 and "signed_on" in typo.json()["errors"]
+    far = http.get(f"{members.url}/cooperatives/{coop}/associate-deadlines?today=9999-12-31",
+                   headers=staff)
+    assert far.status_code == 400
 
 
 def test_upcoming_deadlines_soonest_first_and_only_for_staff_of_the_cooperative(
