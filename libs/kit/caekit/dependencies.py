@@ -46,6 +46,10 @@ class Database(DependencyProvider):
     def get_dependency(self, worker_ctx) -> Session:
         session = self.session_factory()
         session.info["tenant_id"] = worker_ctx.data.get(context.CTX_TENANT)
+        # an HTTP write with an Idempotency-Key: reserved when this session commits
+        reservation = getattr(worker_ctx.args[0], "cae_idempotency", None) if worker_ctx.args else None
+        if reservation is not None:
+            session.info["idempotency"] = reservation
         self.sessions[worker_ctx] = session
         return session
 

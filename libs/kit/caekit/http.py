@@ -28,7 +28,7 @@ from sqlalchemy.exc import DataError, IntegrityError, InterfaceError, Operationa
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Request, Response
 
-from caekit import auth, context, metrics
+from caekit import auth, context, idempotency, metrics
 from caekit.config import settings_of
 from caekit.db import CrossTenantWrite
 from caekit.problems import (
@@ -104,13 +104,18 @@ class ApiEndpoint(HttpRequestHandler):
             context_data = self._authorize(request, kwargs, correlation)
             if self.schema is not None:
                 kwargs["body"] = self._load_body(request)
-            event = Event()
-            self.container.spawn_worker(
-                self, (request,), kwargs, context_data=context_data,
-                handle_result=partial(self.handle_result, event),
-            )
-            result = event.wait()
-            response = self.response_from_result(result)
+            replay = self._idempotent(request, context_data)
+            if replay is not None:
+                response = replay
+            else:
+                event = Event()
+                self.container.spawn_worker(
+                    self, (request,), kwargs, context_data=context_data,
+                    handle_result=partial(self.handle_result, event),
+                )
+                result = event.wait()
+                response = self.response_from_result(result)
+                self._remember(request, response)
         except Exception as exc:  # noqa: BLE001 - every error becomes a problem
             response = self._problem(exc, request, correlation)
         response.headers[CORRELATION_HEADER] = correlation
@@ -163,6 +168,7 @@ class ApiEndpoint(HttpRequestHandler):
         raw = request.stream.read(limit + 1)
         if len(raw) > limit:
             raise PayloadTooLarge(f"the body is larger than the limit of {limit} bytes")
+        request.cae_raw_body = raw
         mimetype = request.mimetype or ""
         if mimetype and mimetype != "application/json" and not mimetype.endswith("+json"):
             raise UnsupportedMediaType(f"send application/json, not {mimetype}")
@@ -178,6 +184,42 @@ class ApiEndpoint(HttpRequestHandler):
             return self.schema().load(data)
         except ValidationError as exc:
             raise Unprocessable("some fields are invalid", errors=exc.messages) from exc
+
+    # -- idempotency keys (caekit.idempotency) -----------------------------------
+    def _idempotent(self, request, context_data):
+        """A recorded response to replay, or None to run the request (reserving its key)."""
+        key = request.headers.get(idempotency.HEADER)
+        if key is None or request.method not in idempotency.WRITES or self.public:
+            return None
+        if not idempotency.KEY.fullmatch(key):
+            raise BadRequest(f"{idempotency.HEADER} is 1 to 200 of A-Z a-z 0-9 . _ : -")
+        caller = context_data[context.CTX_CALLER]
+        digest = idempotency.request_hash(request.method, request.path,
+                                          getattr(request, "cae_raw_body", b""))
+        found = idempotency.lookup(self._sessions(), caller, key)
+        if found is None:
+            request.cae_idempotency = (caller, key, digest)
+            return None
+        if found.request_hash != digest:
+            raise Conflict(f"this {idempotency.HEADER} was used for another request")
+        if found.status is None:
+            raise Conflict(f"a request with this {idempotency.HEADER} was processed but its "
+                           "response was not recorded; check the resource before retrying")
+        return Response(found.response, status=found.status, mimetype=found.content_type,
+                        headers={"Idempotent-Replayed": "true"})
+
+    def _remember(self, request, response) -> None:
+        reservation = getattr(request, "cae_idempotency", None)
+        if reservation is not None and response.status_code < 400:
+            caller, key, _ = reservation
+            idempotency.record(self._sessions(), caller, key, response.status_code,
+                               response.mimetype, response.get_data(as_text=True))
+
+    def _sessions(self):
+        from caekit.dependencies import Database
+
+        return next(d for d in self.container.dependencies
+                    if isinstance(d, Database)).session_factory
 
     # -- results and errors ---------------------------------------------------
     def response_from_result(self, result):

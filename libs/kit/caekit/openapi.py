@@ -44,6 +44,7 @@ from marshmallow import Schema, fields, validate
 from nameko.extensions import ENTRYPOINT_EXTENSIONS_ATTR
 
 from cae_contracts.asyncapi import schema_to_json_schema, to_yaml
+from caekit import idempotency
 from caekit.http import CORRELATION_HEADER, ApiEndpoint
 from caekit.problems import PROBLEM_JSON
 
@@ -52,6 +53,7 @@ JSON = "application/json"
 SECURITY_SCHEME = "bearerAuth"
 PROBLEM_SCHEMA = "Problem"
 CORRELATION_PARAMETER = "CorrelationId"
+IDEMPOTENCY_PARAMETER = "IdempotencyKey"
 SERVER_URL = "http://localhost:8000"
 STALE_HINT = "run make openapi"
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
@@ -426,6 +428,8 @@ def _operation(
         for name in endpoint.parameters
     ]
     parameters.append({"$ref": f"#/components/parameters/{CORRELATION_PARAMETER}"})
+    if endpoint.http_method.upper() in idempotency.WRITES and not ep.public:
+        parameters.append({"$ref": f"#/components/parameters/{IDEMPOTENCY_PARAMETER}"})
     op["parameters"] = parameters
     if ep.schema is not None:
         op["requestBody"] = {
@@ -523,9 +527,19 @@ def document(service_cls: type) -> dict[str, Any]:
                     "name": CORRELATION_HEADER,
                     "in": "header",
                     "required": False,
-                    "description": "Your id for this request (at most 128 characters are kept).",
+                    "description": "Your id for this request: 1 to 128 of A-Z a-z 0-9 . _ : - "
+                                   "(otherwise a new one is used).",
                     "schema": {"type": "string", "maxLength": 128},
-                }
+                },
+                IDEMPOTENCY_PARAMETER: {
+                    "name": idempotency.HEADER,
+                    "in": "header",
+                    "required": False,
+                    "description": "Your key for this write. The same request again with the same "
+                                   "key gets the first response back (`Idempotent-Replayed: true`) "
+                                   "and writes nothing; another request with it is a 409.",
+                    "schema": {"type": "string", "pattern": "^[A-Za-z0-9._:-]{1,200}$"},
+                },
             },
             "headers": {
                 CORRELATION_HEADER: {

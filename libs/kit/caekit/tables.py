@@ -66,7 +66,21 @@ def _define(metadata: MetaData) -> tuple[Table, Table]:
 
 outbox_table, inbox_table = _define(kit_metadata)
 
+# a write's Idempotency-Key, reserved in the write's own transaction, then its response
+idempotency_table = Table(
+    "idempotency_keys",
+    kit_metadata,
+    Column("caller", String(200), primary_key=True),
+    Column("key", String(200), primary_key=True),
+    Column("request_hash", String(64), nullable=False),
+    Column("status", Integer, nullable=True),  # null until the response is recorded
+    Column("content_type", String(100), nullable=True),
+    Column("response", Text, nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
 
 def create_kit_tables(connection) -> None:
-    """Create the outbox and inbox (called from a service's initial migration)."""
+    """Create the kit's tables that do not exist yet (called from a service's migrations:
+    the initial one, and one more whenever the kit adds a table)."""
     kit_metadata.create_all(bind=connection)

@@ -1,0 +1,21 @@
+"""the kit's idempotency keys
+
+Revision ID: 0008
+Revises: 0007
+"""
+from alembic import op
+
+from caekit.tables import create_kit_tables, idempotency_table
+
+revision = "0008"
+down_revision = "0007"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    create_kit_tables(op.get_bind())  # creates the kit tables this database lacks
+
+
+def downgrade() -> None:
+    idempotency_table.drop(bind=op.get_bind())
