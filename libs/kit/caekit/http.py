@@ -39,6 +39,7 @@ from caekit.problems import (
     MethodNotAllowed,
     NotFound,
     PayloadTooLarge,
+    PreconditionRequired,
     Problem,
     Unauthorized,
     Unprocessable,
@@ -81,11 +82,12 @@ class ApiEndpoint(HttpRequestHandler):
     server = ApiServer()
 
     def __init__(self, method, url, *, roles=None, schema=None, public=False,
-                 allow_network_operator=False, **kwargs):
+                 allow_network_operator=False, idempotency_required=False, **kwargs):
         self.roles = frozenset(roles or ())
         self.schema = schema
         self.public = public
         self.allow_network_operator = allow_network_operator
+        self.idempotency_required = idempotency_required
         kwargs.setdefault("expected_exceptions", (Problem, ValidationError, CrossTenantWrite))
         super().__init__(method, url, **kwargs)
 
@@ -189,6 +191,8 @@ class ApiEndpoint(HttpRequestHandler):
     def _idempotent(self, request, context_data):
         """A recorded response to replay, or None to run the request (reserving its key)."""
         key = request.headers.get(idempotency.HEADER)
+        if key is None and self.idempotency_required and request.method in idempotency.WRITES:
+            raise PreconditionRequired(f"this write needs an {idempotency.HEADER} header")
         if key is None or request.method not in idempotency.WRITES or self.public:
             return None
         if not idempotency.KEY.fullmatch(key):

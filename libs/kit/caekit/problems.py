@@ -60,6 +60,10 @@ class UnsupportedMediaType(Problem):
     status, title, slug = 415, "Unsupported media type", "unsupported-media-type"
 
 
+class PreconditionRequired(Problem):
+    status, title, slug = 428, "Precondition required", "precondition-required"
+
+
 class Unprocessable(Problem):
     status, title, slug = 422, "Invalid fields", "invalid-fields"
 

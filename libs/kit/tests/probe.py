@@ -88,6 +88,12 @@ class ProbeService(ServiceBase):
         self.db.commit()
         return 201, {"id": thing.id}
 
+    @api("PUT", "/cooperatives/<cooperative_id>/things", roles={"staff", "admin"}, schema=ThingIn,
+         idempotency_required=True)
+    def put_thing(self, request, cooperative_id, body):
+        """The same write, with the key required (as the ledger's writes will be)."""
+        return self.add_thing(request, cooperative_id, body=body)
+
     @api("GET", "/cooperatives/<cooperative_id>/things", roles={"staff", "admin", "entrepreneur"})
     def count_things(self, request, cooperative_id):
         return {"count": self.db.scalar(select(func.count()).select_from(Thing))}

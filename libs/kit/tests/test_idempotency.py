@@ -66,3 +66,14 @@ def test_a_malformed_key_is_400(http, probe, token):
     response = post(http, probe, token, {"label": "a", "size": 1}, key="not a key!")
     assert response.status_code == 400 and "Idempotency-Key" in response.json()["detail"]
     assert things(probe) == (0, 0)
+
+
+def test_an_endpoint_can_require_the_key(http, probe, token):
+    headers = bearer(token("alice", "staff", COOP))
+    url = f"{probe.url}/cooperatives/{COOP}/things"
+    missing = http.put(url, json={"label": "a", "size": 1}, headers=headers)
+    assert missing.status_code == 428 and "Idempotency-Key" in missing.json()["detail"]
+    assert things(probe) == (0, 0)
+    ok = http.put(url, json={"label": "a", "size": 1}, headers={**headers, "Idempotency-Key": "p-1"})
+    assert ok.status_code == 201
+    assert things(probe) == (1, 1)
