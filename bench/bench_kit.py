@@ -54,14 +54,14 @@ class Effect(Base):
 
 # -- helpers ------------------------------------------------------------------------
 def vhost_uri(name: str) -> str:
-    from caekit.testing import _management
+    from caekit.testing import management
 
     try:
-        _management("DELETE", f"vhosts/{name}")
+        management("DELETE", f"vhosts/{name}")
     except Exception:  # noqa: BLE001 - absent
         pass
-    _management("PUT", f"vhosts/{name}")
-    _management("PUT", f"permissions/{name}/guest", {"configure": ".*", "write": ".*", "read": ".*"})
+    management("PUT", f"vhosts/{name}")
+    management("PUT", f"permissions/{name}/guest", {"configure": ".*", "write": ".*", "read": ".*"})
     return AMQP_BASE.rstrip("/") + "/" + name
 
 

@@ -20,7 +20,7 @@ import amqp
 from kombu import Connection
 from sqlalchemy import or_, select, update
 
-from caekit import failpoints, metrics
+from caekit import failpoints, metrics, outbox
 from caekit.logs import log
 from caekit.tables import outbox_table
 
@@ -199,9 +199,7 @@ class Relay:
 
     def _report_backlog(self, session, force: bool) -> None:
         if force or time.monotonic() - self._last_backlog_at > 1.0:
-            from caekit.outbox import backlog
-
-            metrics.OUTBOX_BACKLOG.labels(self.service).set(backlog(session))
+            metrics.OUTBOX_BACKLOG.labels(self.service).set(outbox.backlog(session))
             self._last_backlog_at = time.monotonic()
 
     def _heartbeat(self) -> None:

@@ -1,8 +1,7 @@
 """The kit's own tables, present in every service's database: outbox and inbox.
 
-Each service's first Alembic migration creates them with ``create_kit_tables``;
-a later change to these tables ships as a function here that every service's
-next migration calls.
+Each service's migrations create them with ``create_kit_tables(bind, names...)``:
+the first one ``outbox`` and ``inbox``, a later one each table the kit adds.
 """
 
 from __future__ import annotations
@@ -80,7 +79,11 @@ idempotency_table = Table(
 )
 
 
-def create_kit_tables(connection) -> None:
-    """Create the kit's tables that do not exist yet (called from a service's migrations:
-    the initial one, and one more whenever the kit adds a table)."""
-    kit_metadata.create_all(bind=connection)
+def create_kit_tables(connection, *names: str) -> None:
+    """Create the kit's tables named (all of them when none is named) that do not exist yet.
+
+    A migration names the tables it introduces, so that it does the same thing
+    whatever later versions of the kit add.
+    """
+    tables = [kit_metadata.tables[name] for name in names] if names else None
+    kit_metadata.create_all(bind=connection, tables=tables)

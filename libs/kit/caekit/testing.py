@@ -46,7 +46,8 @@ def backend() -> str:
 
 
 # -- RabbitMQ -----------------------------------------------------------------
-def _management(method: str, path: str, body: dict | None = None):
+def management(method: str, path: str, body: dict | None = None):
+    """Call the RabbitMQ management API (vhosts for tests and benchmarks)."""
     parts = urlsplit(AMQP_BASE)
     request = urllib.request.Request(f"{MANAGEMENT}/api/{path}", method=method,
                                      data=json.dumps(body).encode() if body is not None else None)
@@ -58,23 +59,18 @@ def _management(method: str, path: str, body: dict | None = None):
         return json.loads(data) if data else None
 
 
-def management(method: str, path: str, body: dict | None = None):
-    """Call the RabbitMQ management API (tests use it to inspect queues)."""
-    return _management(method, path, body)
-
-
 @pytest.fixture
 def amqp_uri():
     """A throwaway RabbitMQ vhost for one test; its AMQP URI."""
     vhost = f"cae_test_{uuid.uuid4().hex[:12]}"
     user = urlsplit(AMQP_BASE).username or "guest"
-    _management("PUT", f"vhosts/{vhost}")
-    _management("PUT", f"permissions/{vhost}/{user}",
+    management("PUT", f"vhosts/{vhost}")
+    management("PUT", f"permissions/{vhost}/{user}",
                 {"configure": ".*", "write": ".*", "read": ".*"})
     parts = urlsplit(AMQP_BASE)
     yield urlunsplit((parts.scheme, parts.netloc, "/" + quote(vhost, safe=""), "", ""))
     try:
-        _management("DELETE", f"vhosts/{vhost}")
+        management("DELETE", f"vhosts/{vhost}")
     except (urllib.error.URLError, OSError):
         pass  # broker restarting in an outage test: the vhost is removed by the next cleanup
 
@@ -82,7 +78,7 @@ def amqp_uri():
 def queue_info(amqp: str, queue: str) -> dict | None:
     vhost = urlsplit(amqp).path[1:]
     try:
-        return _management("GET", f"queues/{vhost}/{quote(queue, safe='')}")
+        return management("GET", f"queues/{vhost}/{quote(queue, safe='')}")
     except urllib.error.HTTPError as exc:
         if exc.code == 404:
             return None

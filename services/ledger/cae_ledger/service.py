@@ -75,7 +75,13 @@ class LedgerService(ServiceBase):
     @api("GET", "/cooperatives/<cooperative_id>/activities", roles=STAFF)
     def list_activities(self, request, cooperative_id):
         rows = self.db.scalars(select(Activity).order_by(Activity.code)).all()
-        return ActivityList().dump({"items": [self._with_accounts(a) for a in rows]})
+        by_activity: dict[str, list] = {}
+        for account in self.db.scalars(  # one query for every activity's accounts
+                select(LedgerAccount).where(LedgerAccount.activity_code.is_not(None))
+                .order_by(LedgerAccount.number)):
+            by_activity.setdefault(account.activity_code, []).append(account)
+        return ActivityList().dump(
+            {"items": [self._with_accounts(a, by_activity.get(a.code, [])) for a in rows]})
 
     @api("GET", "/cooperatives/<cooperative_id>/activities/<code>",
          roles=STAFF | {"entrepreneur"})
@@ -88,11 +94,11 @@ class LedgerService(ServiceBase):
             raise Forbidden("an entrepreneur reads only their own activity")
         return ActivityOut().dump(self._with_accounts(activity))
 
-    def _with_accounts(self, activity: Activity) -> dict:
-        accounts = self.db.scalars(
-            select(LedgerAccount).where(LedgerAccount.activity_code == activity.code)
-            .order_by(LedgerAccount.number)
-        ).all()
+    def _with_accounts(self, activity: Activity, accounts: list | None = None) -> dict:
+        if accounts is None:
+            accounts = self.db.scalars(
+                select(LedgerAccount).where(LedgerAccount.activity_code == activity.code)
+                .order_by(LedgerAccount.number)).all()
         return {"code": activity.code, "name": activity.name, "member_id": activity.member_id,
                 "opened_at": activity.opened_at, "accounts": accounts}
 

@@ -132,13 +132,8 @@ class MembersService(ServiceBase):
 
     @api("GET", "/cooperatives/<cooperative_id>/members/<member_id>", roles=ANY_MEMBER)
     def get_member(self, request, cooperative_id, member_id):
-        who = context.caller.get()
-        if not who.has_any(STAFF) and who.subject != member_id:
-            raise Forbidden("an entrepreneur reads only their own record")
-        member = self.db.scalar(select(Member).where(Member.id == member_id))
-        if member is None:
-            raise NotFound(f"no member {member_id} in this cooperative")
-        return MemberOut().dump(member)
+        self._own_record(member_id)
+        return MemberOut().dump(membership.find_member(self.db, member_id))
 
     # -- history ------------------------------------------------------------------------------
     @api("POST", "/cooperatives/<cooperative_id>/members/<member_id>/steps", roles=STAFF,

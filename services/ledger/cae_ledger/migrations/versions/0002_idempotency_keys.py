@@ -14,7 +14,7 @@ depends_on = None
 
 
 def upgrade() -> None:
-    create_kit_tables(op.get_bind())  # creates the kit tables this database lacks
+    create_kit_tables(op.get_bind(), "idempotency_keys")
 
 
 def downgrade() -> None:
