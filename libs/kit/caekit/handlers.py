@@ -94,8 +94,10 @@ class DeliveryBatch:
                 claimed = claim(session, self.consumer, [e for _, e in todo])
                 tenant = None
                 # one cooperative after the other: the identity map is emptied between two,
-                # so that session.get() never returns another cooperative's object
-                for _, event in sorted(todo, key=lambda item: item[1].tenant_id):
+                # so that session.get() never returns another cooperative's object; within a
+                # cooperative, by subject, so that two batches lock aggregates in one order
+                for _, event in sorted(todo, key=lambda item: (item[1].tenant_id,
+                                                               item[1].subject or "")):
                     if event.id not in claimed:
                         continue
                     if tenant is not None and event.tenant_id != tenant:

@@ -1,13 +1,33 @@
-"""The ledger store: SQLAlchemy models (migrations in ./migrations)."""
+"""The ledger store: SQLAlchemy models (migrations in ./migrations).
+
+Entries and their lines are never updated or deleted: the migrations add
+triggers that refuse it in the database itself. Balances are kept current in
+``account_balances`` (per account, analytic code and month) and
+``activity_balances`` (one row per activity), so that no query sums lines.
+"""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import DateTime, String, UniqueConstraint
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from caekit.db import TenantScoped
+
+# a 64-bit key that SQLite still treats as its ROWID (autoincrement)
+BigKey = BigInteger().with_variant(Integer, "sqlite")
 
 
 class Base(DeclarativeBase):
@@ -41,3 +61,127 @@ class Activity(TenantScoped, Base):
     member_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
     opened_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     opened_by_event: Mapped[str] = mapped_column(String(36))
+
+
+class Cooperative(TenantScoped, Base):
+    """What the ledger knows of a cooperative: its SIREN (FEC file name) and its settings."""
+
+    __tablename__ = "cooperatives"
+
+    cooperative_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    name: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    siren: Mapped[str | None] = mapped_column(String(9), nullable=True)
+    contribution_basis: Mapped[str] = mapped_column(String(10), default="payment")
+
+
+class Entry(TenantScoped, Base):
+    __tablename__ = "entries"
+    __table_args__ = (
+        UniqueConstraint("cooperative_id", "reverses", name="uq_entries_reversed_once"),
+        Index("ix_entries_year_seq", "cooperative_id", "fiscal_year", "seq"),
+        Index("ix_entries_piece", "cooperative_id", "activity_code", "piece_ref"),
+    )
+
+    seq: Mapped[int] = mapped_column(BigKey, primary_key=True, autoincrement=True)
+    id: Mapped[str] = mapped_column(String(36), unique=True)
+    journal: Mapped[str] = mapped_column(String(4))
+    entry_date: Mapped[date] = mapped_column(Date)
+    period: Mapped[int] = mapped_column(Integer)  # yyyymm
+    fiscal_year: Mapped[int] = mapped_column(Integer)
+    piece_ref: Mapped[str] = mapped_column(String(60))
+    piece_date: Mapped[date] = mapped_column(Date)
+    label: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(20))
+    activity_code: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    revenue_cents: Mapped[int] = mapped_column(BigInteger, default=0)
+    total_cents: Mapped[int] = mapped_column(BigInteger)
+    reverses: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    # the entry this one derives from (a contribution: the payment it was charged on)
+    origin_entry: Mapped[str | None] = mapped_column(String(36), nullable=True, index=True)
+    posted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    posted_by: Mapped[str] = mapped_column(String(100))
+    caused_by_event: Mapped[str | None] = mapped_column(String(36), nullable=True)
+
+    lines: Mapped[list[EntryLine]] = relationship(order_by="EntryLine.id", lazy="selectin")
+
+
+class EntryLine(TenantScoped, Base):
+    __tablename__ = "entry_lines"
+    __table_args__ = (
+        CheckConstraint("debit_cents >= 0 AND credit_cents >= 0 AND "
+                        "(debit_cents = 0) <> (credit_cents = 0)", name="ck_entry_lines_one_side"),
+    )
+
+    id: Mapped[int] = mapped_column(BigKey, primary_key=True, autoincrement=True)
+    entry_seq: Mapped[int] = mapped_column(ForeignKey("entries.seq"), index=True)
+    account: Mapped[str] = mapped_column(String(40))
+    general_account: Mapped[str] = mapped_column(String(8))
+    activity_code: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    debit_cents: Mapped[int] = mapped_column(BigInteger)
+    credit_cents: Mapped[int] = mapped_column(BigInteger)
+
+
+class AccountBalance(TenantScoped, Base):
+    """Debit and credit totals of an account on an analytic code ('' = shared) in a month."""
+
+    __tablename__ = "account_balances"
+
+    cooperative_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    account: Mapped[str] = mapped_column(String(40), primary_key=True)
+    analytic: Mapped[str] = mapped_column(String(20), primary_key=True)
+    period: Mapped[int] = mapped_column(Integer, primary_key=True)
+    debit_cents: Mapped[int] = mapped_column(BigInteger)
+    credit_cents: Mapped[int] = mapped_column(BigInteger)
+
+
+class ActivityBalance(TenantScoped, Base):
+    """An activity's budget components, kept current (see cae_ledger.domain.Budget)."""
+
+    __tablename__ = "activity_balances"
+
+    cooperative_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    activity_code: Mapped[str] = mapped_column(String(20), primary_key=True)
+    cash_received_cents: Mapped[int] = mapped_column(BigInteger)
+    contribution_cents: Mapped[int] = mapped_column(BigInteger)
+    expenses_cents: Mapped[int] = mapped_column(BigInteger)
+    salary_costs_cents: Mapped[int] = mapped_column(BigInteger)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ActivityYear(TenantScoped, Base):
+    """The revenue HT an activity's contribution was charged on so far in a year (band base)."""
+
+    __tablename__ = "activity_years"
+
+    cooperative_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    activity_code: Mapped[str] = mapped_column(String(20), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    revenue_cents: Mapped[int] = mapped_column(BigInteger)
+
+
+class ContributionSchedule(TenantScoped, Base):
+    """A version of a contribution schedule, in force from ``effective_on``.
+
+    ``activity_code`` '' is the cooperative's schedule; a code is that activity's override.
+    """
+
+    __tablename__ = "contribution_schedules"
+    __table_args__ = (UniqueConstraint("cooperative_id", "activity_code", "effective_on",
+                                       name="uq_contribution_schedules_version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    activity_code: Mapped[str] = mapped_column(String(20), default="")
+    effective_on: Mapped[date] = mapped_column(Date)
+    bands: Mapped[str] = mapped_column(Text)  # JSON [[threshold_cents, "rate"], ...]
+    monthly_minimum_cents: Mapped[int] = mapped_column(BigInteger, default=0)
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    recorded_by: Mapped[str] = mapped_column(String(100))
+
+
+class ClosedPeriod(TenantScoped, Base):
+    __tablename__ = "closed_periods"
+
+    cooperative_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    period: Mapped[int] = mapped_column(Integer, primary_key=True)
+    closed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    closed_by: Mapped[str] = mapped_column(String(100))

@@ -1,0 +1,407 @@
+"""The ledger's application layer: posts entries on a session and keeps balances current.
+
+Everything here runs inside the caller's transaction (an HTTP request or a batch
+of events). Balance changes are accumulated in the session and written once, at
+``before_commit``, sorted by key: one upsert per balance row and batch instead of
+one per line, and every transaction takes its row locks in the same order (no
+deadlock between two batches in flight). The activity rows whose budget moved
+get one ``ledger.activity_balance_changed`` event per transaction, carrying the
+committed values.
+
+Locks and ordering: the only row locked before commit is an activity's year row
+(``activity_years``, the base of the contribution's revenue bands), taken by the
+upsert that adds a payment's revenue; the kit applies a batch's events sorted by
+cooperative then subject (the activity), so those locks are also ordered.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+
+from sqlalchemy import event, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from cae_ledger import domain
+from cae_ledger.contribution import (
+    Band,
+    NoScheduleInForce,
+    Schedule,
+    ScheduleHistory,
+    contribution_for,
+    effective_schedule,
+    monthly_top_up,
+)
+from cae_ledger.domain import Budget, EntryDraft, Line, RuleViolation
+from cae_ledger.store import (
+    AccountBalance,
+    Activity,
+    ActivityBalance,
+    ActivityYear,
+    ClosedPeriod,
+    ContributionSchedule,
+    Cooperative,
+    Entry,
+    EntryLine,
+    LedgerAccount,
+)
+from caekit import context, outbox
+from caekit.problems import NotFound
+
+# the schedule a cooperative has until it records its own (domain.md: Coopaname 10 %)
+DEFAULT_SCHEDULE = Schedule.flat(date(2000, 1, 1), Decimal("0.10"))
+
+_PENDING = "ledger_pending"
+
+
+@dataclass
+class _Pending:
+    """What one transaction changes in the balances, written at commit."""
+
+    balances: dict = field(default_factory=lambda: defaultdict(lambda: [0, 0]))
+    budgets: dict = field(default_factory=dict)  # (cooperative, activity) -> Budget
+    last_entry: dict = field(default_factory=dict)  # (cooperative, activity) -> entry id
+    known_accounts: set = field(default_factory=set)  # (cooperative, number)
+    closed: dict = field(default_factory=dict)  # cooperative -> set of closed periods
+
+
+def _pending(session: Session) -> _Pending:
+    pending = session.info.get(_PENDING)
+    if pending is None:
+        pending = session.info[_PENDING] = _Pending()
+    return pending
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget(session):
+    session.info.pop(_PENDING, None)
+
+
+@event.listens_for(Session, "before_commit")
+def _write_balances(session):
+    pending = session.info.pop(_PENDING, None)
+    if pending is None or not (pending.balances or pending.budgets):
+        return
+    now = datetime.now(UTC)
+    if pending.balances:
+        rows = [{"cooperative_id": c, "account": a, "analytic": n, "period": p,
+                 "debit_cents": d, "credit_cents": k}
+                for (c, a, n, p), (d, k) in sorted(pending.balances.items())]
+        session.execute(_upsert(session, AccountBalance, ("debit_cents", "credit_cents")), rows)
+    columns = ("cash_received_cents", "contribution_cents", "expenses_cents", "salary_costs_cents")
+    statement = _upsert(session, ActivityBalance, columns, now=now).returning(
+        *ActivityBalance.__table__.c)
+    for (cooperative, activity), budget in sorted(pending.budgets.items()):
+        row = session.execute(statement, {
+            "cooperative_id": cooperative, "activity_code": activity, "updated_at": now,
+            **{column: getattr(budget, column) for column in columns}}).one()
+        outbox.publish(session, "cae.ledger.activity_balance_changed.v1", {
+            "cooperative_id": cooperative, "activity_code": activity,
+            "available_cents": _budget_of(row).available_cents,
+            **{column: getattr(row, column) for column in columns},
+            "as_of": now.isoformat(), "last_entry_id": pending.last_entry[(cooperative, activity)],
+        }, tenant_id=cooperative)
+
+
+def _upsert(session, model, increments, now=None):
+    """INSERT ... ON CONFLICT (primary key) DO UPDATE adding ``increments`` to the row."""
+    table = model.__table__
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    statement = insert(table)
+    changes = {column: table.c[column] + statement.excluded[column] for column in increments}
+    if now is not None:
+        changes["updated_at"] = statement.excluded.updated_at
+    return statement.on_conflict_do_update(
+        index_elements=[c.name for c in table.primary_key.columns], set_=changes)
+
+
+def _budget_of(row) -> Budget:
+    return Budget(row.cash_received_cents, row.contribution_cents, row.expenses_cents,
+                  row.salary_costs_cents)
+
+
+def draft_of(entry: Entry) -> EntryDraft:
+    return EntryDraft(entry.journal, entry.entry_date, entry.piece_ref, entry.label,
+                      tuple(Line(line.account, line.debit_cents, line.credit_cents, line.activity_code)
+                            for line in entry.lines),
+                      kind=entry.kind, revenue_cents=entry.revenue_cents,
+                      piece_date=entry.piece_date, reverses=entry.reverses,
+                      activity_code=entry.activity_code)
+
+
+def parse_period(text: str) -> int:
+    """'2026-03' -> 202603."""
+    try:
+        day = date.fromisoformat(f"{text}-01")
+    except (TypeError, ValueError):
+        raise RuleViolation("period.invalid", f"a period is a month written YYYY-MM, not {text!r}") from None
+    return domain.period_of(day)
+
+
+def format_period(period: int) -> str:
+    return f"{period // 100:04d}-{period % 100:02d}"
+
+
+def last_day(period: int) -> date:
+    first = date(period // 100, period % 100, 1)
+    return (first + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+
+
+class Books:
+    """A cooperative's books, on the session of the current transaction."""
+
+    def __init__(self, session: Session, cooperative_id: str) -> None:
+        self.db = session
+        self.cooperative_id = str(cooperative_id)
+
+    # -- posting ----------------------------------------------------------------------------
+    def post(self, draft: EntryDraft, *, origin: str | None = None) -> Entry:
+        """Post a balanced entry: refused in a closed period or on an unknown account."""
+        total = domain.check_entry(draft)
+        period = domain.period_of(draft.entry_date)
+        if period in self._closed_periods():
+            raise RuleViolation("period.closed", f"the period {format_period(period)} is closed: "
+                                f"no entry can be dated {draft.entry_date.isoformat()}")
+        for line in draft.lines:
+            self._require_account(line.account)
+            if line.activity_code is not None and line.activity_code != draft.activity_code:
+                self.activity(line.activity_code)
+        if draft.activity_code is not None:
+            self.activity(draft.activity_code)
+        who = context.caller.get()
+        entry = Entry(
+            cooperative_id=self.cooperative_id, id=str(uuid.uuid4()), journal=draft.journal,
+            entry_date=draft.entry_date, period=period, fiscal_year=draft.entry_date.year,
+            piece_ref=draft.piece_ref, piece_date=draft.piece_date or draft.entry_date,
+            label=draft.label, kind=draft.kind, activity_code=draft.activity_code,
+            revenue_cents=draft.revenue_cents, total_cents=total, reverses=draft.reverses,
+            origin_entry=origin, posted_at=datetime.now(UTC), posted_by=who.subject[:100],
+            caused_by_event=context.causation_id.get(),
+            lines=[EntryLine(cooperative_id=self.cooperative_id, account=line.account,
+                             general_account=line.general_account, activity_code=line.activity_code,
+                             debit_cents=line.debit_cents, credit_cents=line.credit_cents)
+                   for line in draft.lines])
+        self.db.add(entry)
+        self._account_for(entry, draft)
+        outbox.publish(self.db, "cae.ledger.entry_posted.v1", entry_posted(entry, draft),
+                       tenant_id=self.cooperative_id)
+        return entry
+
+    def _account_for(self, entry: Entry, draft: EntryDraft) -> None:
+        pending = _pending(self.db)
+        for line in draft.lines:
+            sides = pending.balances[(self.cooperative_id, line.account, line.activity_code or "",
+                                      entry.period)]
+            sides[0] += line.debit_cents
+            sides[1] += line.credit_cents
+        effects = domain.budget_effects(draft.kind, draft.revenue_cents, draft.lines,
+                                        draft.activity_code)
+        for activity, effect in effects.items():
+            key = (self.cooperative_id, activity)
+            pending.budgets.setdefault(key, Budget()).add(effect)
+            pending.last_entry[key] = entry.id
+
+    def receive(self, draft: EntryDraft) -> tuple[Entry, Entry | None]:
+        """Post an invoice or a payment, and charge the contribution on it when the
+        cooperative charges on that kind of operation (payment by default)."""
+        entry = self.post(draft)
+        charged = None
+        if draft.kind == self.settings().contribution_basis:
+            charged = self._charge(entry, draft.activity_code, draft.revenue_cents, draft.entry_date)
+        return entry, charged
+
+    def _charge(self, origin: Entry, activity: str, base_cents: int, on: date) -> Entry | None:
+        schedule = self.schedule(activity, on)
+        statement = _upsert(self.db, ActivityYear, ("revenue_cents",)).returning(
+            ActivityYear.revenue_cents)
+        after = self.db.execute(statement, {
+            "cooperative_id": self.cooperative_id, "activity_code": activity, "year": on.year,
+            "revenue_cents": base_cents}).scalar_one()
+        before = after - base_cents
+        amount = contribution_for(schedule, before, base_cents)
+        if amount == 0:
+            return None
+        entry = self.post(domain.contribution(
+            activity, on, origin.piece_ref, f"Contribution coopérative sur {origin.piece_ref}"[:200],
+            amount), origin=origin.id)
+        outbox.publish(self.db, "cae.ledger.contribution_charged.v1", {
+            "cooperative_id": self.cooperative_id, "activity_code": activity, "entry_id": entry.id,
+            "origin_entry_id": origin.id, "reason": "revenue", "charged_on": on.isoformat(),
+            "base_cents": base_cents, "amount_cents": amount, "year_revenue_before_cents": before,
+            "schedule_effective_on": schedule.effective_on.isoformat(),
+        }, tenant_id=self.cooperative_id)
+        return entry
+
+    def reverse(self, entry_id: str, on: date, label: str | None = None) -> Entry:
+        """Post the reversing entry of ``entry_id`` (and of the contribution charged on it)."""
+        original = self.entry(entry_id)
+        if original.reverses is not None:
+            raise RuleViolation("entry.is_a_reversal", "a reversing entry is not reversed: post the "
+                                "operation again")
+        if original.origin_entry is not None:
+            raise RuleViolation("entry.derived", "this contribution is reversed with the entry it "
+                                f"was charged on ({original.origin_entry})")
+        if self.db.scalar(select(Entry.id).where(Entry.reverses == original.id)):
+            raise RuleViolation("entry.already_reversed", f"entry {original.id} is already reversed")
+        if on < original.entry_date:
+            raise RuleViolation("entry.reversal_date", "a reversal cannot be dated before the entry")
+        reversal = self.post(domain.reversal_of(draft_of(original), original.id, on, label))
+        for derived in self.db.scalars(select(Entry).where(Entry.origin_entry == original.id)):
+            self.post(domain.reversal_of(draft_of(derived), derived.id, on), origin=reversal.id)
+        if original.kind == self.settings().contribution_basis and original.revenue_cents:
+            self.db.execute(_upsert(self.db, ActivityYear, ("revenue_cents",)), {
+                "cooperative_id": self.cooperative_id, "activity_code": original.activity_code,
+                "year": original.entry_date.year, "revenue_cents": -original.revenue_cents})
+        return reversal
+
+    # -- periods -------------------------------------------------------------------------------
+    def close_period(self, period: int, today: date) -> list[Entry]:
+        """Charge the monthly minimum contributions of ``period``, then close it."""
+        end = last_day(period)
+        if end >= today:
+            raise RuleViolation("period.not_over", f"{format_period(period)} is not over yet")
+        if period in self._closed_periods():
+            raise RuleViolation("period.already_closed", f"{format_period(period)} is already closed")
+        top_ups = []
+        for activity in self.db.scalars(select(Activity).order_by(Activity.code)):
+            if activity.opened_at.date() > end:
+                continue
+            schedule = self.schedule(activity.code, end)
+            charged = self._balance(domain.CONTRIBUTION_ACCOUNT, activity.code, period)
+            top_up = monthly_top_up(schedule, charged)
+            if top_up:
+                entry = self.post(domain.contribution(
+                    activity.code, end, f"MIN-{period}", "Contribution minimale du mois "
+                    f"{format_period(period)}", top_up))
+                top_ups.append(entry)
+                outbox.publish(self.db, "cae.ledger.contribution_charged.v1", {
+                    "cooperative_id": self.cooperative_id, "activity_code": activity.code,
+                    "entry_id": entry.id, "origin_entry_id": None, "reason": "monthly_minimum",
+                    "charged_on": end.isoformat(), "base_cents": 0, "amount_cents": top_up,
+                    "year_revenue_before_cents": None,
+                    "schedule_effective_on": schedule.effective_on.isoformat(),
+                }, tenant_id=self.cooperative_id)
+        closed_at = datetime.now(UTC)
+        self.db.add(ClosedPeriod(cooperative_id=self.cooperative_id, period=period,
+                                 closed_at=closed_at, closed_by=context.caller.get().subject[:100]))
+        self._closed_periods().add(period)
+        outbox.publish(self.db, "cae.ledger.period_closed.v1", {
+            "cooperative_id": self.cooperative_id, "period": format_period(period),
+            "closed_at": closed_at.isoformat(), "minimum_contributions": len(top_ups),
+            "minimum_contributions_cents": sum(e.total_cents for e in top_ups),
+        }, tenant_id=self.cooperative_id)
+        return top_ups
+
+    def _balance(self, account: str, activity: str, period: int) -> int:
+        """Debit - credit of an account on an analytic code in a month, pending changes included."""
+        row = self.db.execute(select(AccountBalance.debit_cents, AccountBalance.credit_cents).where(
+            AccountBalance.account == account, AccountBalance.analytic == activity,
+            AccountBalance.period == period)).first()
+        pending = _pending(self.db).balances.get((self.cooperative_id, account, activity, period),
+                                                 (0, 0))
+        return (row[0] - row[1] if row else 0) + pending[0] - pending[1]
+
+    def _closed_periods(self) -> set:
+        closed = _pending(self.db).closed
+        if self.cooperative_id not in closed:
+            closed[self.cooperative_id] = set(self.db.scalars(select(ClosedPeriod.period)))
+        return closed[self.cooperative_id]
+
+    # -- reference data ---------------------------------------------------------------------
+    def _require_account(self, number: str) -> None:
+        known = _pending(self.db).known_accounts
+        if (self.cooperative_id, number) in known:
+            return
+        if self.db.scalar(select(LedgerAccount.id).where(LedgerAccount.number == number)) is None:
+            raise RuleViolation("entry.unknown_account", f"no account {number} in this cooperative's "
+                                "chart")
+        known.add((self.cooperative_id, number))
+
+    def activity(self, code: str) -> Activity:
+        found = self.db.scalar(select(Activity).where(Activity.code == code))
+        if found is None:
+            raise RuleViolation("activity.unknown", f"no activity {code} in this cooperative")
+        return found
+
+    def entry(self, entry_id: str) -> Entry:
+        try:
+            uuid.UUID(str(entry_id))
+        except ValueError:
+            raise NotFound(f"no entry {entry_id}") from None
+        found = self.db.scalar(select(Entry).where(Entry.id == str(entry_id)))
+        if found is None:
+            raise NotFound(f"no entry {entry_id} in this cooperative")
+        return found
+
+    def settings(self) -> Cooperative:
+        found = self.db.get(Cooperative, self.cooperative_id)
+        if found is None:
+            found = Cooperative(cooperative_id=self.cooperative_id, contribution_basis="payment")
+            self.db.add(found)
+        return found
+
+    def schedule(self, activity: str, on: date) -> Schedule:
+        versions = self.db.scalars(select(ContributionSchedule).where(
+            ContributionSchedule.activity_code.in_(("", activity)))).all()
+        cooperative = [schedule_of(v) for v in versions if v.activity_code == ""]
+        override = [schedule_of(v) for v in versions if v.activity_code == activity]
+        try:
+            return effective_schedule(ScheduleHistory(cooperative or [DEFAULT_SCHEDULE]),
+                                      ScheduleHistory(override) if override else None, on)
+        except NoScheduleInForce:
+            return DEFAULT_SCHEDULE
+
+    def add_schedule(self, schedule: Schedule, activity: str | None) -> ContributionSchedule:
+        if activity:
+            self.activity(activity)
+        code = activity or ""
+        if self.db.scalar(select(ContributionSchedule.id).where(
+                ContributionSchedule.activity_code == code,
+                ContributionSchedule.effective_on == schedule.effective_on)):
+            raise RuleViolation("schedule.exists", "a schedule version already takes effect on "
+                                f"{schedule.effective_on.isoformat()}"
+                                + (f" for {activity}" if activity else ""))
+        row = ContributionSchedule(
+            cooperative_id=self.cooperative_id, activity_code=code,
+            effective_on=schedule.effective_on, monthly_minimum_cents=schedule.monthly_minimum_cents,
+            bands=json.dumps([[b.threshold_cents, str(b.rate)] for b in schedule.bands]),
+            recorded_at=datetime.now(UTC), recorded_by=context.caller.get().subject[:100])
+        self.db.add(row)
+        return row
+
+    def budget(self, activity: str) -> Budget:
+        self.activity(activity)
+        row = self.db.scalar(select(ActivityBalance).where(ActivityBalance.activity_code == activity))
+        return _budget_of(row) if row is not None else Budget()
+
+
+def schedule_of(row: ContributionSchedule) -> Schedule:
+    return Schedule(row.effective_on, tuple(Band(int(t), Decimal(r)) for t, r in json.loads(row.bands)),
+                    row.monthly_minimum_cents)
+
+
+def build_schedule(effective_on: date, bands: list[dict], monthly_minimum_cents: int) -> Schedule:
+    """A schedule from its public form; a bad one is a RuleViolation naming the problem."""
+    try:
+        return Schedule(effective_on, tuple(Band(b["from_cents"], Decimal(str(b["rate"]))) for b in bands),
+                        monthly_minimum_cents)
+    except (TypeError, ValueError, ArithmeticError) as exc:
+        raise RuleViolation("schedule.invalid", f"invalid schedule: {exc}") from exc
+
+
+def entry_posted(entry: Entry, draft: EntryDraft) -> dict:
+    return {
+        "cooperative_id": entry.cooperative_id, "entry_id": entry.id, "journal": entry.journal,
+        "entry_date": entry.entry_date.isoformat(), "piece_ref": entry.piece_ref,
+        "label": entry.label, "kind": entry.kind, "activity_code": entry.activity_code,
+        "reverses": entry.reverses, "total_cents": entry.total_cents,
+        "lines": [{"account": line.account, "activity_code": line.activity_code,
+                   "debit_cents": line.debit_cents, "credit_cents": line.credit_cents}
+                  for line in draft.lines],
+    }
