@@ -32,6 +32,56 @@ PARIS = dt.timezone(dt.timedelta(hours=1))
 
 # one valid data payload per registered type, as a publisher passes it to build_event
 SAMPLES: dict[str, dict[str, Any]] = {
+    "cae.ledger.entry_posted.v1": {
+        "cooperative_id": COOP, "entry_id": uuid.UUID("5f0c8a9e-0d1b-4a57-9d0e-9f1c3a2b4c5d"),
+        "journal": "BQ", "entry_date": dt.date(2026, 2, 1), "piece_ref": "VIR-1",
+        "label": "Encaissement VIR-1", "kind": "payment", "activity_code": "GRAPH-01",
+        "reverses": None, "total_cents": 60000,
+        "lines": [{"account": "512", "activity_code": "GRAPH-01", "debit_cents": 60000,
+                   "credit_cents": 0},
+                  {"account": "411-GRAPH-01", "activity_code": "GRAPH-01", "debit_cents": 0,
+                   "credit_cents": 60000}],
+    },
+    "cae.ledger.activity_balance_changed.v1": {
+        "cooperative_id": COOP, "activity_code": "GRAPH-01", "available_cents": 45000,
+        "cash_received_cents": 50000, "contribution_cents": 5000, "expenses_cents": 0,
+        "salary_costs_cents": 0, "as_of": dt.datetime(2026, 2, 1, 10, 0, tzinfo=PARIS),
+        "last_entry_id": uuid.UUID("5f0c8a9e-0d1b-4a57-9d0e-9f1c3a2b4c5d"),
+    },
+    "cae.ledger.contribution_charged.v1": {
+        "cooperative_id": COOP, "activity_code": "GRAPH-01",
+        "entry_id": uuid.UUID("6a1d9b0f-1e2c-4b68-8e1f-0a2d4b3c5d6e"),
+        "origin_entry_id": uuid.UUID("5f0c8a9e-0d1b-4a57-9d0e-9f1c3a2b4c5d"), "reason": "revenue",
+        "charged_on": dt.date(2026, 2, 1), "base_cents": 50000, "amount_cents": 5000,
+        "year_revenue_before_cents": 0, "schedule_effective_on": dt.date(2026, 1, 1),
+    },
+    "cae.ledger.period_closed.v1": {
+        "cooperative_id": COOP, "period": "2026-01",
+        "closed_at": dt.datetime(2026, 2, 10, 9, 0, tzinfo=PARIS), "minimum_contributions": 1,
+        "minimum_contributions_cents": 15000,
+    },
+    "cae.bank.payment_received.v1": {
+        "payment_id": uuid.UUID("7b2e0c1a-2f3d-4c79-9f20-1b3e5c4d6e7f"), "cooperative_id": COOP,
+        "activity_code": "GRAPH-01", "received_on": dt.date(2026, 2, 1), "amount_cents": 60000,
+        "vat_cents": 10000, "invoice_ref": "F2026-001", "bank_reference": "VIR-1", "label": None,
+    },
+    "cae.payroll.payslip_issued.v1": {
+        "payslip_id": uuid.UUID("8c3f1d2b-3a4e-4d8a-8a31-2c4f6d5e7f80"),
+        "run_id": uuid.UUID("9d4a2e3c-4b5f-4e9b-9b42-3d5a7e6f8a91"), "cooperative_id": COOP,
+        "member_id": MEMBER, "activity_code": "GRAPH-01", "period": "2026-01",
+        "paid_on": dt.date(2026, 1, 31), "gross_cents": 250000,
+        "employee_contributions_cents": 52101, "employer_contributions_cents": 63540,
+        "withholding_tax_cents": 0, "net_paid_cents": 197899, "urssaf_cents": 80000,
+        "other_bodies_cents": 35641,
+    },
+    "cae.governance.contribution_rate_adopted.v1": {
+        "resolution_id": uuid.UUID("0e5b3f4d-5c6a-4fac-8c53-4e6b8f7a9ba2"), "cooperative_id": COOP,
+        "effective_on": dt.date(2026, 7, 1),
+        "bands": [{"from_cents": 0, "rate": Decimal("0.1000")},
+                  {"from_cents": 3500000, "rate": Decimal("0.0800")},
+                  {"from_cents": 4500000, "rate": Decimal("0.0600")}],
+        "monthly_minimum_cents": 15000, "activity_code": None,
+    },
     "cae.members.cooperative_registered.v1": {
         "cooperative_id": COOP,
         "name": "Coopaname",

@@ -429,7 +429,11 @@ def _operation(
     ]
     parameters.append({"$ref": f"#/components/parameters/{CORRELATION_PARAMETER}"})
     if endpoint.http_method.upper() in idempotency.WRITES and not ep.public:
-        parameters.append({"$ref": f"#/components/parameters/{IDEMPOTENCY_PARAMETER}"})
+        if ep.idempotency_required:  # the shared parameter is optional; this one is not
+            parameters.append({**_idempotency_parameter(), "required": True, "description":
+                               "Required (428 without). " + _idempotency_parameter()["description"]})
+        else:
+            parameters.append({"$ref": f"#/components/parameters/{IDEMPOTENCY_PARAMETER}"})
     op["parameters"] = parameters
     if ep.schema is not None:
         op["requestBody"] = {
@@ -450,6 +454,9 @@ def _operation(
         problems[403] = _problem(_forbidden_description(endpoint))
     if endpoint.parameters:
         problems[404] = _problem("No such resource.")
+    if ep.idempotency_required:
+        problems[409] = _problem(f"This {idempotency.HEADER} was used for another request.")
+        problems[428] = _problem(f"No {idempotency.HEADER} header: this write requires one.")
     for status, description in sorted(extra_problems.items()):
         if int(status) in problems:
             description = f"{problems[int(status)]['description']} {description}"
@@ -531,15 +538,7 @@ def document(service_cls: type) -> dict[str, Any]:
                                    "(otherwise a new one is used).",
                     "schema": {"type": "string", "maxLength": 128},
                 },
-                IDEMPOTENCY_PARAMETER: {
-                    "name": idempotency.HEADER,
-                    "in": "header",
-                    "required": False,
-                    "description": "Your key for this write. The same request again with the same "
-                                   "key gets the first response back (`Idempotent-Replayed: true`) "
-                                   "and writes nothing; another request with it is a 409.",
-                    "schema": {"type": "string", "pattern": "^[A-Za-z0-9._:-]{1,200}$"},
-                },
+                IDEMPOTENCY_PARAMETER: _idempotency_parameter(),
             },
             "headers": {
                 CORRELATION_HEADER: {
@@ -617,5 +616,18 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def _idempotency_parameter() -> dict:
+    return {
+        "name": idempotency.HEADER,
+        "in": "header",
+        "required": False,
+        "description": "Your key for this write. The same request again with the same key gets "
+                       "the first response back (`Idempotent-Replayed: true`) and writes "
+                       "nothing; another request with it is a 409.",
+        "schema": {"type": "string", "pattern": "^[A-Za-z0-9._:-]{1,200}$"},
+    }
+
+
 if __name__ == "__main__":
     sys.exit(main())
+

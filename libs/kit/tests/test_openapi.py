@@ -229,3 +229,15 @@ def test_the_documents_are_valid_openapi_3_1(service):
     _, _, doc = service
     validate = getattr(validator, "validate", None) or validator.validate_spec
     validate(doc)
+
+
+def test_a_required_idempotency_key_is_documented_as_required(service):
+    _, cls, doc = service
+    for _, http_method, ep in api_endpoints(cls):
+        if http_method not in ("post", "put", "patch", "delete") or ep.public:
+            continue
+        op = doc["paths"][template(ep.url)][http_method]
+        keys = [deref(doc, p) for p in op["parameters"] if deref(doc, p)["name"] == "Idempotency-Key"]
+        assert len(keys) == 1, ep.url
+        assert keys[0]["required"] is ep.idempotency_required, ep.url
+        assert ("428" in op["responses"]) is ep.idempotency_required, ep.url

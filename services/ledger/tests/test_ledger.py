@@ -12,8 +12,11 @@ from caekit.testing import bearer, count_rows, eventually, publish_raw
 
 def test_the_chart_holds_the_pcg_accounts_the_platform_uses():
     # domain.md, "Money": the Plan Comptable Général accounts in use
-    assert set(CHART_OF_ACCOUNTS) == {"401", "411", "421", "425", "431", "437", "44566",
-                                      "44571", "512", "641", "645", "706", "707"}
+    assert {"401", "411", "421", "425", "431", "437", "44566", "44571", "512", "641", "645",
+            "706", "707"} <= set(CHART_OF_ACCOUNTS)
+    # and the contribution pair, income tax withheld (PAS) and the usual class-6 expenses
+    assert {"658", "758", "4421", "606", "625"} <= set(CHART_OF_ACCOUNTS)
+    assert all(CHART_OF_ACCOUNTS[n][1] == "expense" for n in CHART_OF_ACCOUNTS if n.startswith("6"))
     assert CHART_OF_ACCOUNTS["411"][1] == "asset" and CHART_OF_ACCOUNTS["706"][1] == "revenue"
     assert auxiliary_account("411", "BOULANGE") == "411-BOULANGE"
     assert ACTIVITY_AUXILIARY_ACCOUNTS == ("401", "411", "421", "425")

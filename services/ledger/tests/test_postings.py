@@ -8,14 +8,14 @@ from caekit.testing import count_rows
 def test_invoice_payment_and_contribution_move_the_budget(ledger):
     ledger.open("BOULANGE")
     invoice = ledger.invoice("BOULANGE", "2026-01-15", "F2026-001", 100000, 20000)["entry"]
-    assert [(l["account"], l["debit_cents"], l["credit_cents"]) for l in invoice["lines"]] == [
+    assert [(x["account"], x["debit_cents"], x["credit_cents"]) for x in invoice["lines"]] == [
         ("411-BOULANGE", 120000, 0), ("706", 0, 100000), ("44571", 0, 20000)]
     assert ledger.budget("BOULANGE")["available_cents"] == 0  # nothing received yet
     # half of the invoice is paid: the VAT it carries is in proportion (10,000)
     posted = ledger.payment("BOULANGE", "2026-02-01", "VIR-1", 60000, invoice_ref="F2026-001")
     assert posted["entry"]["revenue_cents"] == 50000
-    assert [(l["account"], l["debit_cents"], l["credit_cents"], l["activity_code"])
-            for l in posted["contribution"]["lines"]] == [
+    assert [(x["account"], x["debit_cents"], x["credit_cents"], x["activity_code"])
+            for x in posted["contribution"]["lines"]] == [
         ("658", 5000, 0, "BOULANGE"), ("758", 0, 5000, None)]  # 10 % default, to the shared analytic
     assert ledger.budget("BOULANGE") == {
         "activity_code": "BOULANGE", "cash_received_cents": 50000, "contribution_cents": 5000,
