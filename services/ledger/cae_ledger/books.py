@@ -314,6 +314,39 @@ class Books:
         return closed[self.cooperative_id]
 
     # -- reference data ---------------------------------------------------------------------
+    def ensure_chart(self) -> None:
+        """Seed the cooperative's chart from the PCG accounts, once."""
+        if self.db.scalar(select(LedgerAccount.id).where(LedgerAccount.activity_code.is_(None)).limit(1)):
+            return
+        now = datetime.now(UTC)
+        for number, (label, type_) in domain.CHART_OF_ACCOUNTS.items():
+            self.db.add(LedgerAccount(cooperative_id=self.cooperative_id, number=number, label=label,
+                                      type=type_, general_account=number, opened_at=now))
+
+    def open_activity(self, code: str, name: str | None, member_id: str, event_id: str,
+                      opened_on: date) -> None:
+        """Open an activity's auxiliary accounts once, whichever event names it first."""
+        if self.db.scalar(select(Activity.id).where(Activity.code == code)):
+            return
+        self.ensure_chart()
+        now = datetime.now(UTC)
+        self.db.add(Activity(cooperative_id=self.cooperative_id, code=code, member_id=member_id,
+                             name=name, opened_by_event=event_id,
+                             opened_at=datetime(opened_on.year, opened_on.month, opened_on.day,
+                                                tzinfo=UTC)))
+        numbers = []
+        for general in domain.ACTIVITY_AUXILIARY_ACCOUNTS:
+            label, type_ = domain.CHART_OF_ACCOUNTS[general]
+            number = domain.auxiliary_account(general, code)
+            numbers.append(number)
+            self.db.add(LedgerAccount(cooperative_id=self.cooperative_id, number=number,
+                                      label=f"{label} - {code}", type=type_,
+                                      general_account=general, activity_code=code, opened_at=now))
+        outbox.publish(self.db, "cae.ledger.activity_accounts_opened.v1", {
+            "cooperative_id": self.cooperative_id, "activity_code": code,
+            "member_id": member_id, "accounts": numbers,
+        }, tenant_id=self.cooperative_id)
+
     def _require_account(self, number: str) -> None:
         known = _pending(self.db).known_accounts
         if (self.cooperative_id, number) in known:

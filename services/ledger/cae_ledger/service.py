@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import io
-from datetime import UTC, date, datetime
+from datetime import date
 
 from sqlalchemy import select
 
 from cae_contracts import Event
 from cae_ledger import domain, export
 from cae_ledger.books import Books, build_schedule, format_period, parse_period, schedule_of
-from cae_ledger.domain import ACTIVITY_AUXILIARY_ACCOUNTS, CHART_OF_ACCOUNTS, auxiliary_account
 from cae_ledger.fec import fec_filename, write_fec
 from cae_ledger.schemas import (
     AccountList,
@@ -47,7 +46,7 @@ from cae_ledger.store import (
     Entry,
     LedgerAccount,
 )
-from caekit import context, outbox
+from caekit import context
 from caekit.handlers import reliable_handler
 from caekit.http import api
 from caekit.problems import BadRequest, Forbidden, NotFound
@@ -65,8 +64,9 @@ class LedgerService(ServiceBase):
     @reliable_handler("cae.members.cooperative_registered.v1")
     def on_cooperative_registered(self, event: Event):
         cooperative = str(event.data["cooperative_id"])
-        self._ensure_chart(cooperative)
-        settings = Books(self.db, cooperative).settings()
+        books = Books(self.db, cooperative)
+        books.ensure_chart()
+        settings = books.settings()
         settings.name, settings.siren = event.data["name"], event.data["siren"]
         rate = event.data.get("default_contribution_rate")
         if rate is not None:  # the cooperative's rate, from the start of its first year
@@ -98,43 +98,15 @@ class LedgerService(ServiceBase):
     @reliable_handler("cae.members.member_joined.v1")
     def on_member_joined(self, event: Event):
         if event.data["activity_code"]:  # else its accounts open with activity.opened
-            self._open_activity(str(event.data["cooperative_id"]), event.data["activity_code"],
-                                event.data.get("activity_name"), str(event.data["member_id"]),
-                                event.id)
+            Books(self.db, str(event.data["cooperative_id"])).open_activity(
+                event.data["activity_code"], event.data.get("activity_name"),
+                str(event.data["member_id"]), event.id, event.data["joined_on"])
 
     @reliable_handler("cae.members.activity_opened.v1")
     def on_activity_opened(self, event: Event):
-        self._open_activity(str(event.data["cooperative_id"]), event.data["code"],
-                            event.data["name"], str(event.data["member_ids"][0]), event.id)
-
-    def _open_activity(self, cooperative_id, code, name, member_id, event_id) -> None:
-        """Open an activity's auxiliary accounts once, whichever event names it first."""
-        if self.db.scalar(select(Activity.id).where(Activity.code == code)):
-            return
-        self._ensure_chart(cooperative_id)
-        now = datetime.now(UTC)
-        self.db.add(Activity(cooperative_id=cooperative_id, code=code, member_id=member_id,
-                             name=name, opened_at=now, opened_by_event=event_id))
-        numbers = []
-        for general in ACTIVITY_AUXILIARY_ACCOUNTS:
-            label, type_ = CHART_OF_ACCOUNTS[general]
-            number = auxiliary_account(general, code)
-            numbers.append(number)
-            self.db.add(LedgerAccount(cooperative_id=cooperative_id, number=number,
-                                      label=f"{label} - {code}", type=type_,
-                                      general_account=general, activity_code=code, opened_at=now))
-        outbox.publish(self.db, "cae.ledger.activity_accounts_opened.v1", {
-            "cooperative_id": cooperative_id, "activity_code": code,
-            "member_id": member_id, "accounts": numbers,
-        })
-
-    def _ensure_chart(self, cooperative_id: str) -> None:
-        if self.db.scalar(select(LedgerAccount.id).where(LedgerAccount.activity_code.is_(None)).limit(1)):
-            return
-        now = datetime.now(UTC)
-        for number, (label, type_) in CHART_OF_ACCOUNTS.items():
-            self.db.add(LedgerAccount(cooperative_id=cooperative_id, number=number, label=label,
-                                      type=type_, general_account=number, opened_at=now))
+        Books(self.db, str(event.data["cooperative_id"])).open_activity(
+            event.data["code"], event.data["name"], str(event.data["member_ids"][0]), event.id,
+            event.data["opened_on"])
 
     # -- events that cause postings -------------------------------------------------------------
     @reliable_handler("cae.bank.payment_received.v1")
