@@ -61,15 +61,15 @@ class Ledger:
         assert response.status_code == expect, response.text
         return response.json()
 
-    def invoice(self, code, day, ref, net, vat=0, **extra):
+    def invoice(self, code, day, ref, net, vat=0, expect=201, **extra):
         return self.post("invoices", {"activity_code": code, "date": day, "piece_ref": ref,
                                       "label": f"Facture {ref}", "net_cents": net,
-                                      "vat_cents": vat, **extra})
+                                      "vat_cents": vat, **extra}, expect=expect)
 
-    def payment(self, code, day, ref, amount, vat=None, **extra):
+    def payment(self, code, day, ref, amount, vat=None, expect=201, **extra):
         return self.post("payments", {"activity_code": code, "date": day, "piece_ref": ref,
                                       "label": f"Encaissement {ref}", "amount_cents": amount,
-                                      "vat_cents": vat, **extra})
+                                      "vat_cents": vat, **extra}, expect=expect)
 
     def budget(self, code) -> dict:
         return self.get(f"activities/{code}/balance")
