@@ -68,6 +68,8 @@ class _Pending:
     budgets: dict = field(default_factory=dict)  # (cooperative, activity) -> Budget
     last_entry: dict = field(default_factory=dict)  # (cooperative, activity) -> entry id
     known_accounts: set = field(default_factory=set)  # (cooperative, number)
+    activities: dict = field(default_factory=dict)  # (cooperative, code) -> Activity
+    schedules: dict = field(default_factory=dict)  # cooperative -> its schedule rows
     closed: dict = field(default_factory=dict)  # cooperative -> set of closed periods
 
 
@@ -168,12 +170,12 @@ class Books:
         if period in self._closed_periods():
             raise RuleViolation("period.closed", f"the period {format_period(period)} is closed: "
                                 f"no entry can be dated {draft.entry_date.isoformat()}")
-        for line in draft.lines:
-            self._require_account(line.account)
-            if line.activity_code is not None and line.activity_code != draft.activity_code:
-                self.activity(line.activity_code)
         if draft.activity_code is not None:
             self.activity(draft.activity_code)
+        for line in draft.lines:
+            if line.activity_code is not None and line.activity_code != draft.activity_code:
+                self.activity(line.activity_code)
+            self._require_account(line.account)
         who = context.caller.get()
         entry = Entry(
             cooperative_id=self.cooperative_id, id=str(uuid.uuid4()), journal=draft.journal,
@@ -357,9 +359,13 @@ class Books:
         known.add((self.cooperative_id, number))
 
     def activity(self, code: str) -> Activity:
-        found = self.db.scalar(select(Activity).where(Activity.code == code))
+        known = _pending(self.db).activities
+        found = known.get((self.cooperative_id, code))
         if found is None:
-            raise RuleViolation("activity.unknown", f"no activity {code} in this cooperative")
+            found = self.db.scalar(select(Activity).where(Activity.code == code))
+            if found is None:
+                raise RuleViolation("activity.unknown", f"no activity {code} in this cooperative")
+            known[(self.cooperative_id, code)] = found
         return found
 
     def entry(self, entry_id: str) -> Entry:
@@ -380,10 +386,13 @@ class Books:
         return found
 
     def schedule(self, activity: str, on: date) -> Schedule:
-        versions = self.db.scalars(select(ContributionSchedule).where(
-            ContributionSchedule.activity_code.in_(("", activity)))).all()
-        cooperative = [schedule_of(v) for v in versions if v.activity_code == ""]
-        override = [schedule_of(v) for v in versions if v.activity_code == activity]
+        cache = _pending(self.db).schedules
+        if self.cooperative_id not in cache:
+            cache[self.cooperative_id] = [(row.activity_code, schedule_of(row)) for row in
+                                          self.db.scalars(select(ContributionSchedule))]
+        versions = cache[self.cooperative_id]
+        cooperative = [schedule for code, schedule in versions if code == ""]
+        override = [schedule for code, schedule in versions if code == activity]
         try:
             return effective_schedule(ScheduleHistory(cooperative or [DEFAULT_SCHEDULE]),
                                       ScheduleHistory(override) if override else None, on)
@@ -406,6 +415,7 @@ class Books:
             bands=json.dumps([[b.threshold_cents, str(b.rate)] for b in schedule.bands]),
             recorded_at=datetime.now(UTC), recorded_by=context.caller.get().subject[:100])
         self.db.add(row)
+        _pending(self.db).schedules.pop(self.cooperative_id, None)
         return row
 
     def budget(self, activity: str) -> Budget:
