@@ -380,9 +380,12 @@ class Books:
 
     def settings(self) -> Cooperative:
         found = self.db.get(Cooperative, self.cooperative_id)
-        if found is None:
-            found = Cooperative(cooperative_id=self.cooperative_id, contribution_basis="payment")
-            self.db.add(found)
+        if found is None:  # created once, even by two transactions at the same time
+            insert = pg_insert if self.db.get_bind().dialect.name == "postgresql" else sqlite_insert
+            self.db.execute(insert(Cooperative).values(
+                cooperative_id=self.cooperative_id, contribution_basis="payment")
+                .on_conflict_do_nothing())
+            found = self.db.get(Cooperative, self.cooperative_id)
         return found
 
     def schedule(self, activity: str, on: date) -> Schedule:
