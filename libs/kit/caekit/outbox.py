@@ -37,10 +37,26 @@ def _after_commit(session):
 @event.listens_for(Session, "after_rollback")
 def _after_rollback(session):
     session.info.pop("outbox_dirty", None)
+    session.info.pop("outbox_rows", None)
+
+
+@event.listens_for(Session, "before_commit")
+def _write_rows(session):
+    """The transaction's events, in one multi-row INSERT, just before it commits."""
+    rows = session.info.pop("outbox_rows", None)
+    if rows:
+        session.execute(insert(outbox_table), rows)
+        session.info["outbox_dirty"] = True
 
 
 def publish(session: Session, type_: str, data: dict, *, tenant_id: str | None = None) -> dict:
-    """Add an event to ``session``'s transaction; returns the CloudEvents body."""
+    """Add an event to ``session``'s transaction; returns the CloudEvents body.
+
+    The event is validated now; its row is written when the transaction commits
+    (``before_commit``), with the transaction's other events in one statement. A
+    ``before_commit`` listener that publishes must be registered before this module's
+    (``event.listen(..., insert=True)``).
+    """
     tenant = tenant_id or context.tenant_id.get()
     if tenant is None:
         raise ValueError(f"{type_}: no cooperative (tenant) for this event")
@@ -52,18 +68,15 @@ def publish(session: Session, type_: str, data: dict, *, tenant_id: str | None =
         causation_id=context.causation_id.get(),
         actor=context.caller.get().subject,
     )
-    session.execute(
-        insert(outbox_table).values(
-            event_id=body["id"],
-            event_type=type_,
-            exchange=contract_for(type_).exchange,
-            tenant_id=str(tenant),
-            body=json.dumps(body, separators=(",", ":")),
-            created_at=datetime.now(UTC),
-            attempts=0,
-        )
-    )
-    session.info["outbox_dirty"] = True
+    session.info.setdefault("outbox_rows", []).append({
+        "event_id": body["id"],
+        "event_type": type_,
+        "exchange": contract_for(type_).exchange,
+        "tenant_id": str(tenant),
+        "body": json.dumps(body, separators=(",", ":")),
+        "created_at": datetime.now(UTC),
+        "attempts": 0,
+    })
     return body
 
 

@@ -66,9 +66,11 @@ class _Pending:
 
     balances: dict = field(default_factory=lambda: defaultdict(lambda: [0, 0]))
     budgets: dict = field(default_factory=dict)  # (cooperative, activity) -> Budget
+    years: dict = field(default_factory=dict)  # (cooperative, activity, year) -> [locked, added]
     last_entry: dict = field(default_factory=dict)  # (cooperative, activity) -> entry id
     known_accounts: set = field(default_factory=set)  # (cooperative, number)
-    activities: dict = field(default_factory=dict)  # (cooperative, code) -> Activity
+    # (cooperative, code) -> Activity, and (cooperative, None) -> its Cooperative settings
+    activities: dict = field(default_factory=dict)
     schedules: dict = field(default_factory=dict)  # cooperative -> its schedule rows
     closed: dict = field(default_factory=dict)  # cooperative -> set of closed periods
 
@@ -85,12 +87,16 @@ def _forget(session):
     session.info.pop(_PENDING, None)
 
 
-@event.listens_for(Session, "before_commit")
+@event.listens_for(Session, "before_commit", insert=True)  # before the outbox writes its rows
 def _write_balances(session):
     pending = session.info.pop(_PENDING, None)
-    if pending is None or not (pending.balances or pending.budgets):
+    if pending is None or not (pending.balances or pending.budgets or pending.years):
         return
     now = datetime.now(UTC)
+    years = [{"cooperative_id": c, "activity_code": a, "year": y, "revenue_cents": added}
+             for (c, a, y), (_, added) in sorted(pending.years.items()) if added]
+    if years:
+        session.execute(_upsert(session, ActivityYear, ("revenue_cents",)), years)
     if pending.balances:
         rows = [{"cooperative_id": c, "account": a, "analytic": n, "period": p,
                  "debit_cents": d, "credit_cents": k}
@@ -220,12 +226,7 @@ class Books:
 
     def _charge(self, origin: Entry, activity: str, base_cents: int, on: date) -> Entry | None:
         schedule = self.schedule(activity, on)
-        statement = _upsert(self.db, ActivityYear, ("revenue_cents",)).returning(
-            ActivityYear.revenue_cents)
-        after = self.db.execute(statement, {
-            "cooperative_id": self.cooperative_id, "activity_code": activity, "year": on.year,
-            "revenue_cents": base_cents}).scalar_one()
-        before = after - base_cents
+        before = self._add_revenue(activity, on.year, base_cents)
         amount = contribution_for(schedule, before, base_cents)
         if amount == 0:
             return None
@@ -239,6 +240,26 @@ class Books:
             "schedule_effective_on": schedule.effective_on.isoformat(),
         }, tenant_id=self.cooperative_id)
         return entry
+
+    def _add_revenue(self, activity: str, year: int, cents: int) -> int:
+        """Add to the year's revenue the contribution bands are read on; returns it before.
+
+        The year's row is locked (and created) by its first use in the transaction, which
+        then keeps the running total; the change is written at commit.
+        """
+        key = (self.cooperative_id, activity, year)
+        years = _pending(self.db).years
+        if key not in years:
+            statement = _upsert(self.db, ActivityYear, ("revenue_cents",)).returning(
+                ActivityYear.revenue_cents)
+            with self.db.no_autoflush:  # the entries pending in the session do not matter here
+                years[key] = [self.db.execute(statement, {
+                    "cooperative_id": self.cooperative_id, "activity_code": activity,
+                    "year": year, "revenue_cents": 0}).scalar_one(), 0]
+        running = years[key]
+        before = running[0] + running[1]
+        running[1] += cents
+        return before
 
     def reverse(self, entry_id: str, on: date, label: str | None = None) -> Entry:
         """Post the reversing entry of ``entry_id`` (and of the contribution charged on it)."""
@@ -257,9 +278,8 @@ class Books:
         for derived in self.db.scalars(select(Entry).where(Entry.origin_entry == original.id)):
             self.post(domain.reversal_of(draft_of(derived), derived.id, on), origin=reversal.id)
         if original.kind == self.settings().contribution_basis and original.revenue_cents:
-            self.db.execute(_upsert(self.db, ActivityYear, ("revenue_cents",)), {
-                "cooperative_id": self.cooperative_id, "activity_code": original.activity_code,
-                "year": original.entry_date.year, "revenue_cents": -original.revenue_cents})
+            self._add_revenue(original.activity_code, original.entry_date.year,
+                              -original.revenue_cents)
         return reversal
 
     # -- periods -------------------------------------------------------------------------------
@@ -379,6 +399,12 @@ class Books:
         return found
 
     def settings(self) -> Cooperative:
+        known = _pending(self.db).activities
+        if (self.cooperative_id, None) not in known:
+            known[(self.cooperative_id, None)] = self._settings()
+        return known[(self.cooperative_id, None)]
+
+    def _settings(self) -> Cooperative:
         found = self.db.get(Cooperative, self.cooperative_id)
         if found is None:  # created once, even by two transactions at the same time
             insert = pg_insert if self.db.get_bind().dialect.name == "postgresql" else sqlite_insert
