@@ -1,5 +1,5 @@
 # The two commands of the README: `make demo` and `make test`. Everything else helps them.
-.PHONY: install infra demo test lint format asyncapi openapi bench bench-kit bench-members
+.PHONY: install infra demo test lint format asyncapi openapi bench bench-kit bench-members bench-ledger
 
 install:            ## the locked virtual environment (.venv), installing uv if needed
 	bash scripts/bootstrap.sh
@@ -25,10 +25,13 @@ asyncapi: install   ## regenerate docs/asyncapi.yaml from the event contracts
 openapi: install    ## regenerate docs/openapi/<service>.yaml from the HTTP entrypoints
 	.venv/bin/python -m caekit.openapi --write docs/openapi
 
-bench: bench-kit bench-members  ## every benchmark under bench/
+bench: bench-kit bench-members bench-ledger  ## every benchmark under bench/
 
 bench-kit: install infra   ## kit throughput: broker limit vs naive consumer vs outbox->relay->handler
 	.venv/bin/python bench/bench_kit.py
 
 bench-members: install infra  ## deadline scan and member listings at 10k and 100k members
 	.venv/bin/python bench/bench_members.py
+
+bench-ledger: install infra   ## balance query at 10k/1M entries; payments: broker vs naive vs service
+	.venv/bin/python bench/bench_ledger.py

@@ -342,6 +342,7 @@ class Books:
             return
         now = datetime.now(UTC)
         for number, (label, type_) in domain.CHART_OF_ACCOUNTS.items():
+            _pending(self.db).known_accounts.add((self.cooperative_id, number))
             self.db.add(LedgerAccount(cooperative_id=self.cooperative_id, number=number, label=label,
                                       type=type_, general_account=number, opened_at=now))
 
@@ -352,15 +353,19 @@ class Books:
             return
         self.ensure_chart()
         now = datetime.now(UTC)
-        self.db.add(Activity(cooperative_id=self.cooperative_id, code=code, member_id=member_id,
-                             name=name, opened_by_event=event_id,
-                             opened_at=datetime(opened_on.year, opened_on.month, opened_on.day,
-                                                tzinfo=UTC)))
+        activity = Activity(cooperative_id=self.cooperative_id, code=code, member_id=member_id,
+                            name=name, opened_by_event=event_id,
+                            opened_at=datetime(opened_on.year, opened_on.month, opened_on.day,
+                                               tzinfo=UTC))
+        self.db.add(activity)
+        pending = _pending(self.db)
+        pending.activities[(self.cooperative_id, code)] = activity
         numbers = []
         for general in domain.ACTIVITY_AUXILIARY_ACCOUNTS:
             label, type_ = domain.CHART_OF_ACCOUNTS[general]
             number = domain.auxiliary_account(general, code)
             numbers.append(number)
+            pending.known_accounts.add((self.cooperative_id, number))
             self.db.add(LedgerAccount(cooperative_id=self.cooperative_id, number=number,
                                       label=f"{label} - {code}", type=type_,
                                       general_account=general, activity_code=code, opened_at=now))
@@ -373,7 +378,9 @@ class Books:
         known = _pending(self.db).known_accounts
         if (self.cooperative_id, number) in known:
             return
-        if self.db.scalar(select(LedgerAccount.id).where(LedgerAccount.number == number)) is None:
+        with self.db.no_autoflush:  # accounts opened in this transaction are in `known`
+            found = self.db.scalar(select(LedgerAccount.id).where(LedgerAccount.number == number))
+        if found is None:
             raise RuleViolation("entry.unknown_account", f"no account {number} in this cooperative's "
                                 "chart")
         known.add((self.cooperative_id, number))
@@ -382,7 +389,8 @@ class Books:
         known = _pending(self.db).activities
         found = known.get((self.cooperative_id, code))
         if found is None:
-            found = self.db.scalar(select(Activity).where(Activity.code == code))
+            with self.db.no_autoflush:  # activities opened in this transaction are in `known`
+                found = self.db.scalar(select(Activity).where(Activity.code == code))
             if found is None:
                 raise RuleViolation("activity.unknown", f"no activity {code} in this cooperative")
             known[(self.cooperative_id, code)] = found
