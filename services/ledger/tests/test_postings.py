@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from caekit.testing import count_rows
+import json
+import uuid
+
+from cae_contracts import build_event, parse_event
+from caekit.testing import count_rows, eventually, message_count, publish_raw
 
 
 def test_invoice_payment_and_contribution_move_the_budget(ledger):
@@ -54,3 +58,76 @@ def test_a_reversal_cancels_the_payment_and_its_contribution(ledger):
     # a later payment starts again from the year's revenue without the reversed one
     second = ledger.payment("RENOV", "2026-03-12", "CHQ-10", 1000, vat=0)
     assert second["contribution"]["total_cents"] == 100
+
+
+def subscribe(amqp_uri: str) -> str:
+    """A subscriber's queue bound to every ledger event."""
+    from kombu import Connection
+
+    queue = f"subscriber-{uuid.uuid4().hex[:6]}"
+    with Connection(amqp_uri, connect_timeout=5) as conn:
+        conn.connect()
+        channel = conn.connection.channel()
+        channel.exchange_declare("ledger.events", "topic", durable=True, auto_delete=False)
+        channel.queue_declare(queue, durable=True, auto_delete=False)
+        channel.queue_bind(queue, "ledger.events", "cae.ledger.#")
+    return queue
+
+
+def received(amqp_uri: str, queue: str) -> list:
+    """Every event in the subscriber's queue, validated by its contract."""
+    from kombu import Connection
+
+    events = []
+    with Connection(amqp_uri, connect_timeout=5) as conn:
+        conn.connect()
+        channel = conn.connection.channel()
+        while (message := channel.basic_get(queue, no_ack=True)) is not None:
+            events.append(parse_event(json.loads(message.body)))
+    return events
+
+
+def test_subscribers_get_entries_contributions_and_the_new_budget(ledger):
+    queue = subscribe(ledger.amqp_uri)
+    ledger.open("ALPHA")
+    posted = ledger.payment("ALPHA", "2026-02-01", "VIR-1", 12_000, vat=2_000)
+    eventually(lambda: message_count(ledger.amqp_uri, queue) >= 5)
+    events = received(ledger.amqp_uri, queue)
+    by_type = {}
+    for event in events:
+        by_type.setdefault(event.type.split(".")[2], []).append(event)
+    assert [e.data["entry_id"] for e in by_type["entry_posted"]] == [
+        uuid.UUID(posted["entry"]["id"]), uuid.UUID(posted["contribution"]["id"])]
+    (charged,) = by_type["contribution_charged"]
+    assert (charged.data["base_cents"], charged.data["amount_cents"]) == (10_000, 1_000)
+    (budget,) = by_type["activity_balance_changed"]  # one per activity and transaction
+    assert budget.subject == "ALPHA" and budget.tenant_id == ledger.coop
+    assert (budget.data["available_cents"], budget.data["cash_received_cents"],
+            budget.data["contribution_cents"]) == (9_000, 10_000, 1_000)
+
+
+def test_a_payslip_event_posts_the_salary_and_a_wrong_one_is_parked(ledger):
+    ledger.open("ALPHA")
+    slip = {"payslip_id": str(uuid.uuid4()), "run_id": str(uuid.uuid4()),
+            "cooperative_id": ledger.coop, "member_id": ledger.members["ALPHA"],
+            "activity_code": "ALPHA", "period": "2026-01", "paid_on": "2026-01-31",
+            "gross_cents": 250_000, "employee_contributions_cents": 52_101,
+            "employer_contributions_cents": 63_540, "withholding_tax_cents": 4_000,
+            "net_paid_cents": 193_899, "urssaf_cents": 80_000, "other_bodies_cents": 35_641}
+    event = build_event("cae.payroll.payslip_issued.v1", slip, tenant_id=ledger.coop)
+    publish_raw(ledger.amqp_uri, event)
+    publish_raw(ledger.amqp_uri, event)  # delivered twice: posted once
+    eventually(lambda: count_rows(ledger.db, "entries", "WHERE kind = 'salary'") == 1)
+    entry = ledger.get("entries", activity="ALPHA")["items"][0]
+    assert [(x["account"], x["debit_cents"], x["credit_cents"]) for x in entry["lines"]] == [
+        ("641", 250_000, 0), ("645", 63_540, 0), ("421-ALPHA", 0, 193_899), ("431", 0, 80_000),
+        ("437", 0, 35_641), ("4421", 0, 4_000)]
+    assert ledger.budget("ALPHA")["salary_costs_cents"] == 313_540
+    # a payslip whose amounts do not add up is refused by its contract: parked, not posted
+    wrong = build_event("cae.payroll.payslip_issued.v1", {**slip, "payslip_id": str(uuid.uuid4())},
+                        tenant_id=ledger.coop)
+    wrong["data"]["net_paid_cents"] += 1
+    publish_raw(ledger.amqp_uri, wrong)
+    dead = "ledger--cae.payroll.payslip_issued.v1--dead"
+    eventually(lambda: message_count(ledger.amqp_uri, dead) == 1)
+    assert count_rows(ledger.db, "entries", "WHERE kind = 'salary'") == 1
