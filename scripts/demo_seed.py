@@ -88,12 +88,35 @@ def main() -> int:
             sys.exit(f"demo: the ledger opened {opened} of {expected} activities in 60 s")
         time.sleep(0.3)
 
+    # a quarter of business: each activity invoices, is paid (the contribution is charged
+    # on the payment) and buys supplies; idempotency keys make a re-run harmless
+    for _, coop, staff, ids in seeded:
+        for n, (_, code) in enumerate(ids):
+            for month in (1, 2, 3):
+                net = 150_000 + 25_000 * n + 10_000 * month
+                for path, body in (
+                        ("invoices", {"date": f"2026-{month:02d}-05", "piece_ref": f"F{month}-{code}",
+                                      "label": f"Facture {month}", "net_cents": net,
+                                      "vat_cents": net // 5}),
+                        ("payments", {"date": f"2026-{month:02d}-25", "piece_ref": f"VIR{month}-{code}",
+                                      "label": f"Virement {month}", "amount_cents": net + net // 5,
+                                      "invoice_ref": f"F{month}-{code}"}),
+                        ("expenses", {"date": f"2026-{month:02d}-10", "piece_ref": f"A{month}-{code}",
+                                      "label": "Fournitures", "account": "606",
+                                      "net_cents": 12_000, "vat_cents": 2_400})):
+                    response = requests.post(
+                        f"{args.ledger}/cooperatives/{coop}/{path}", timeout=10,
+                        json={"activity_code": code, **body},
+                        headers={**auth(staff), "Idempotency-Key": f"demo-{coop}-{path}-{code}-{month}"})
+                    response.raise_for_status()
+
     name, coop, staff, ids = seeded[0]
     member_id, code = ids[0]
     entrepreneur = token(member_id, ["entrepreneur"], coop)
     print(f"""
 CAE platform demo: {len(seeded)} cooperatives, {expected} entrepreneurs, {expected} activities
-opened in the ledger from member.joined events.
+opened in the ledger from member.joined events, each with a quarter of invoices, payments
+(the contribution charged on each) and expenses.
 
   members  {args.members}   (health: /health/ready, metrics: /metrics)
   ledger   {args.ledger}
@@ -109,6 +132,10 @@ Try:
   curl -s {args.members}/cooperatives -H "Authorization: Bearer $OPS"
   curl -s {args.members}/cooperatives/{coop}/members -H "Authorization: Bearer $STAFF"
   curl -s {args.ledger}/cooperatives/{coop}/activities/{code} -H "Authorization: Bearer $LEA"
+  curl -s {args.ledger}/cooperatives/{coop}/activities/{code}/balance -H "Authorization: Bearer $LEA"
+  curl -s {args.ledger}/cooperatives/{coop}/activities/{code}/treasury-statement -H "Authorization: Bearer $LEA"
+  curl -s "{args.ledger}/cooperatives/{coop}/trial-balance?from=2026-01&to=2026-03" -H "Authorization: Bearer $STAFF"
+  curl -s "{args.ledger}/cooperatives/{coop}/fec?year=2026" -H "Authorization: Bearer $STAFF"
   curl -s -X POST {args.members}/cooperatives/{coop}/members -H "Authorization: Bearer $STAFF" \\
        -H 'Content-Type: application/json' \\
        -d '{{"first_name":"Nora","last_name":"Blanc","email":"nora@example.org","joined_on":"2026-02-01","activity_code":"NORA"}}'
@@ -123,6 +150,10 @@ Try:
                               headers=auth(entrepreneur), timeout=10)
         if not own.ok or denied.status_code != 403:
             sys.exit(f"demo smoke: entrepreneur access wrong ({own.status_code}, {denied.status_code})")
+        budget = requests.get(f"{args.ledger}/cooperatives/{coop}/activities/{code}/balance",
+                              headers=auth(entrepreneur), timeout=10).json()
+        if budget.get("available_cents", 0) <= 0 or budget.get("contribution_cents", 0) <= 0:
+            sys.exit(f"demo smoke: no budget after a quarter of business: {budget}")
         print("demo smoke: OK")
     return 0
 
