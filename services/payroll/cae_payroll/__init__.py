@@ -1,0 +1,1 @@
+"""The payroll service: French payslips from each activity's budget."""
