@@ -33,6 +33,7 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from functools import cache
 from pathlib import Path
+from typing import NamedTuple
 
 RATES_DIR = Path(__file__).parent / "rates"
 _CENT = Decimal(1)
@@ -70,7 +71,7 @@ class Line:
         return staff >= self.staff_min and (self.staff_max is None or staff <= self.staff_max)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # one instance per file (rate_tables is cached)
 class RateTable:
     effective_on: date
     pmss: Decimal
@@ -113,6 +114,12 @@ def rate_tables() -> tuple[RateTable, ...]:
 
 def table_for(month: date) -> RateTable:
     """The rate table in force on the first day of ``month``."""
+    return _table_for(month.year, month.month)
+
+
+@cache
+def _table_for(year: int, month_number: int) -> RateTable:
+    month = date(year, month_number, 1)
     found = None
     for table in rate_tables():
         if table.effective_on <= month.replace(day=1):
@@ -139,8 +146,7 @@ class YearToDate:
     reduction_cents: int = 0
 
 
-@dataclass(frozen=True)
-class PayLine:
+class PayLine(NamedTuple):
     code: str
     label: str
     base_cents: int
@@ -181,47 +187,133 @@ def payslip(month: date, gross_cents: int, employee: Employee,
     if gross_cents < 0:
         raise ValueError("a gross salary is not negative")
     table = table_for(month)
-    g = Decimal(gross_cents)
-    pmss = table.pmss * 100
+    plan = _plan(table, employee.cadre, employee.staff, employee.at_rate)
+    g, pmss = gross_cents, plan.pmss_cents
     lines: list[PayLine] = []
-    prevoyance = 0
-    for line in table.lines:
-        if not line.applies(employee.cadre, employee.staff):
-            continue
-        if line.base == "csg":
-            allowance = round_cents(table.csg_allowance * min(g, 4 * pmss))
-            slices = [g - allowance + prevoyance]
-        elif line.base == "prevoyance":
-            slices = [Decimal(prevoyance)]
-        else:
-            slices = _slices(line.base, g, pmss)
-        employer_rate = employee.at_rate if line.employer == "at_rate" else line.employer
-        if employer_rate is not None and line.reduced and _below(line.reduced, g):
-            employer_rate = Decimal(line.reduced["rate"])
-        employee_cents = sum(round_cents(s * line.employee) for s in slices) if line.employee else 0
-        employer_cents = sum(round_cents(s * employer_rate) for s in slices) if employer_rate else 0
-        if line.code == "prevoyance_cadre":
+    prevoyance = employee_total = employer_total = urssaf = non_deductible = 0
+    new_line = tuple.__new__
+    for step in plan.steps:  # hot loop: integers only (see _rate for the rounding)
+        base = step.base
+        second = 0
+        if base == _GROSS:
+            first = g
+        elif base == _T1:
+            first = g if g < pmss else pmss
+        elif base == _UP_TO_4:
+            first = g if g < pmss else pmss
+            second = min(g - pmss, 3 * pmss) if g > pmss else 0
+        elif base == _T2:
+            first = min(g - pmss, 7 * pmss) if g > pmss else 0
+        elif base == _CET:
+            first = min(g, 8 * pmss) if g > pmss else 0
+        elif base == _CSG:
+            n, d = plan.csg_allowance
+            first = g - ((min(g, 4 * pmss) * n + d) // (2 * d)) + prevoyance
+        else:  # _PREVOYANCE
+            first = prevoyance
+        employer = step.employer
+        if step.reduced is not None and (g <= step.reduced[0] if step.reduced[1] else g < step.reduced[0]):
+            employer = step.reduced[2]
+        employee_cents = employer_cents = 0
+        if step.employee is not None:
+            n, d = step.employee[0], step.employee[1]
+            employee_cents = (first * n + d) // (2 * d)
+            if second:
+                employee_cents += (second * n + d) // (2 * d)
+        if employer is not None:
+            n, d = employer[0], employer[1]
+            employer_cents = (first * n + d) // (2 * d)
+            if second:
+                employer_cents += (second * n + d) // (2 * d)
+        if step.prevoyance:
             prevoyance = employer_cents
-        lines.append(PayLine(line.code, line.label, round_cents(sum(slices, Decimal(0))),
-                             line.employee, employee_cents, employer_rate, employer_cents, line.body))
+        if step.non_deductible:
+            non_deductible += employee_cents
+        employee_total += employee_cents
+        employer_total += employer_cents
+        if step.urssaf:
+            urssaf += employee_cents + employer_cents
+        lines.append(new_line(PayLine, (step.code, step.label, first + second, step.employee_rate,
+                                        employee_cents, employer[2] if employer else None,
+                                        employer_cents, step.body)))
     coefficient, reduction, after = _reduction(table, employee, ytd, gross_cents)
-    lines.append(PayLine("reduction_generale", _REDUCTION_LABEL[table.reduction["kind"]], gross_cents,
-                         None, 0, coefficient, -reduction, "urssaf"))
-    employee_total = sum(x.employee_cents for x in lines)
-    employer_total = sum(x.employer_cents for x in lines)
-    non_deductible = sum(x.employee_cents for x in lines if x.code in ("csg_non_deductible", "crds"))
-    net_before_tax = gross_cents - employee_total
+    lines.append(PayLine("reduction_generale", plan.reduction_label, gross_cents, None, 0,
+                         coefficient, -reduction, "urssaf"))
+    employer_total -= reduction
+    urssaf -= reduction
+    net_before_tax = g - employee_total
     net_taxable = net_before_tax + non_deductible
-    tax = round_cents(Decimal(net_taxable) * employee.withholding_rate)
-    urssaf = sum(x.employee_cents + x.employer_cents for x in lines if x.body == "urssaf")
+    tax = round_cents(Decimal(net_taxable) * employee.withholding_rate) \
+        if employee.withholding_rate else 0
     return Payslip(
-        month=month.replace(day=1), gross_cents=gross_cents, lines=tuple(lines),
+        month=month.replace(day=1), gross_cents=g, lines=tuple(lines),
         reduction_coefficient=coefficient, employee_contributions_cents=employee_total,
         employer_contributions_cents=employer_total, net_taxable_cents=net_taxable,
         net_before_tax_cents=net_before_tax, net_social_cents=net_before_tax + prevoyance,
         withholding_tax_cents=tax, net_paid_cents=net_before_tax - tax,
-        employer_cost_cents=gross_cents + employer_total, urssaf_cents=urssaf,
+        employer_cost_cents=g + employer_total, urssaf_cents=urssaf,
         other_bodies_cents=employee_total + employer_total - urssaf, year_to_date=after)
+
+
+def _rate(value: Decimal | None) -> tuple[int, int, Decimal] | None:
+    """A rate as (2 x numerator, denominator, the Decimal): the hot loop computes
+    cents x rate rounded half-up as (cents x 2n + d) // 2d, in integers (cents >= 0)."""
+    if value is None or value == 0:
+        return None
+    numerator, denominator = value.as_integer_ratio()
+    return 2 * numerator, denominator, value
+
+
+_GROSS, _T1, _T2, _UP_TO_4, _CET, _CSG, _PREVOYANCE = range(7)
+_BASES = {"gross": _GROSS, "T1": _T1, "T2": _T2, "up_to_4_pmss": _UP_TO_4, "cet": _CET,
+          "csg": _CSG, "prevoyance": _PREVOYANCE}
+
+
+class _Step(NamedTuple):
+    code: str
+    label: str
+    base: int
+    employee: tuple | None
+    employee_rate: Decimal | None
+    employer: tuple | None
+    reduced: tuple | None  # (limit in cents as a Fraction-comparable int, inclusive, rate)
+    body: str
+    urssaf: bool
+    non_deductible: bool
+    prevoyance: bool
+
+
+class _Plan(NamedTuple):
+    pmss_cents: int
+    csg_allowance: tuple
+    steps: tuple[_Step, ...]
+    reduction_label: str
+
+
+@cache
+def _plan(table: RateTable, cadre: bool, staff: int, at_rate: Decimal) -> _Plan:
+    """The lines that apply to this kind of employee, with rates as exact fractions."""
+    steps = []
+    for line in table.lines:
+        if not line.applies(cadre, staff):
+            continue
+        reduced = None
+        if line.reduced:
+            limit = (Decimal(line.reduced["up_to_smic"]) * Decimal(line.reduced["smic_hourly"])
+                     * table.monthly_hours * 100)
+            # gross (whole cents) <= limit  <=>  gross <= floor(limit); < limit <=> < ceil(limit)
+            bound = int(limit) if line.reduced["inclusive"] else -int(-limit // 1)
+            reduced = (bound, line.reduced["inclusive"], _rate(Decimal(line.reduced["rate"])))
+        employer = at_rate if line.employer == "at_rate" else line.employer
+        steps.append(_Step(line.code, line.label, _BASES[line.base], _rate(line.employee),
+                           line.employee, _rate(employer), reduced, line.body, line.body == "urssaf",
+                           line.code in ("csg_non_deductible", "crds"),
+                           line.code == "prevoyance_cadre"))
+    pmss = table.pmss * 100
+    if pmss != int(pmss):
+        raise ValueError("the PMSS must be whole cents")
+    return _Plan(int(pmss), _rate(table.csg_allowance)[:2], tuple(steps),
+                 _REDUCTION_LABEL[table.reduction["kind"]])
 
 
 _REDUCTION_LABEL = {
@@ -230,48 +322,52 @@ _REDUCTION_LABEL = {
 }
 
 
-def _slices(base: str, g: Decimal, pmss: Decimal) -> list[Decimal]:
-    if base == "gross":
-        return [g]
-    if base == "T1":
-        return [min(g, pmss)]
-    if base == "T2":
-        return [min(max(g - pmss, Decimal(0)), 7 * pmss)]
-    if base == "up_to_4_pmss":
-        return [min(g, pmss), min(max(g - pmss, Decimal(0)), 3 * pmss)]
-    if base == "cet":
-        return [min(g, 8 * pmss)] if g > pmss else [Decimal(0)]
-    raise ValueError(f"unknown base {base!r}")
-
-
-def _below(reduced: dict, g: Decimal) -> bool:
-    limit = Decimal(reduced["up_to_smic"]) * Decimal(reduced["smic_hourly"]) * Decimal("151.67") * 100
-    return g <= limit if reduced["inclusive"] else g < limit
-
-
 def reduction_coefficient(table: RateTable, staff: int, gross: Decimal, smic: Decimal) -> Decimal:
-    """The general reduction's coefficient for ``gross`` against ``smic`` (same period, euros)."""
+    """The general reduction's coefficient for ``gross`` against ``smic`` (same period, euros).
+
+    Computed in floats, then again exactly in Decimal when the 4th decimal is within
+    1e-6 of a rounding boundary, so that the result is the exact rule's.
+    """
     params = table.reduction
     if gross <= 0:
         return Decimal(0)
-    ratio = smic / gross
-    if params["kind"] == "rgdu":
-        if gross >= Decimal(params["smic_ceiling"]) * smic:
-            return Decimal(0)
-        t_min = Decimal(params["t_min"])
-        t_delta = Decimal(params["t_delta_under_50" if staff < 50 else "t_delta_50_and_more"])
-        x = max(Decimal("0.5") * (Decimal(params["smic_ceiling"]) * ratio - 1), Decimal(0))
-        variable = (t_delta * x ** Decimal(params["power"])).quantize(_FOUR, rounding=ROUND_HALF_UP)
-        return min(t_min + variable, t_min + t_delta)
-    t = Decimal(params["t_under_50" if staff < 50 else "t_50_and_more"])
-    ceiling = Decimal(params["smic_ceiling"])
-    share = min(Decimal(1), max(ceiling * ratio - 1, Decimal(0)) / (ceiling - 1))
-    return (t * share).quantize(_FOUR, rounding=ROUND_HALF_UP)
+    rgdu = params["kind"] == "rgdu"
+    ceiling = _decimal(params["smic_ceiling"])
+    if rgdu and gross >= ceiling * smic:
+        return Decimal(0)
+    ratio = float(smic) / float(gross)
+    if rgdu:
+        t_delta = _decimal(params["t_delta_under_50" if staff < 50 else "t_delta_50_and_more"])
+        x = max(0.5 * (float(ceiling) * ratio - 1), 0.0)
+        scaled = float(t_delta) * x ** float(params["power"]) * 10_000
+    else:
+        t = _decimal(params["t_under_50" if staff < 50 else "t_50_and_more"])
+        share = min(1.0, max(float(ceiling) * ratio - 1, 0.0) / (float(ceiling) - 1))
+        scaled = float(t) * share * 10_000
+    if abs(scaled - int(scaled) - 0.5) > 1e-6:
+        variable = Decimal(int(scaled + 0.5)) / 10_000
+    else:  # too close to call in floats
+        exact_ratio = smic / gross
+        if rgdu:
+            x = max(Decimal("0.5") * (ceiling * exact_ratio - 1), Decimal(0))
+            variable = t_delta * x ** _decimal(params["power"])
+        else:
+            variable = t * min(Decimal(1), max(ceiling * exact_ratio - 1, Decimal(0)) / (ceiling - 1))
+        variable = variable.quantize(_FOUR, rounding=ROUND_HALF_UP)
+    if not rgdu:
+        return variable
+    t_min = _decimal(params["t_min"])
+    return min(t_min + variable, t_min + t_delta)
+
+
+@cache
+def _decimal(text: str) -> Decimal:
+    return Decimal(text)
 
 
 def _reduction(table: RateTable, employee: Employee, ytd: YearToDate,
                gross_cents: int) -> tuple[Decimal, int, YearToDate]:
-    smic_hourly = Decimal(table.reduction["smic_hourly"]["value"])
+    smic_hourly = _decimal(table.reduction["smic_hourly"]["value"])
     smic = ytd.smic + smic_hourly * table.monthly_hours
     gross = ytd.gross_cents + gross_cents
     coefficient = reduction_coefficient(table, employee.staff, Decimal(gross) / 100, smic)
