@@ -32,6 +32,23 @@ PARIS = dt.timezone(dt.timedelta(hours=1))
 
 # one valid data payload per registered type, as a publisher passes it to build_event
 SAMPLES: dict[str, dict[str, Any]] = {
+    "cae.payroll.run_started.v1": {
+        "run_id": uuid.UUID("1f6c4a5e-6d7b-4abd-9d64-5f7c9a8b0cb3"), "cooperative_id": COOP,
+        "period": "2026-03", "payslips_expected": 42, "started_by": "alice",
+    },
+    "cae.payroll.run_completed.v1": {
+        "run_id": uuid.UUID("1f6c4a5e-6d7b-4abd-9d64-5f7c9a8b0cb3"), "cooperative_id": COOP,
+        "period": "2026-03", "payslips": 42,
+    },
+    "cae.payroll.budget_exceeded.v1": {
+        "cooperative_id": COOP, "member_id": MEMBER, "activity_code": "GRAPH-01",
+        "period": "2026-03", "gross_cents": 250000, "employer_cost_cents": 313665,
+        "available_cents": 300000, "shortfall_cents": 13665, "reason": "advance agreed by the board",
+    },
+    "cae.payroll.payslip_requested.v1": {
+        "run_id": uuid.UUID("1f6c4a5e-6d7b-4abd-9d64-5f7c9a8b0cb3"), "cooperative_id": COOP,
+        "member_id": MEMBER, "period": "2026-03",
+    },
     "cae.ledger.entry_posted.v1": {
         "cooperative_id": COOP, "entry_id": uuid.UUID("5f0c8a9e-0d1b-4a57-9d0e-9f1c3a2b4c5d"),
         "journal": "BQ", "entry_date": dt.date(2026, 2, 1), "piece_ref": "VIR-1",
