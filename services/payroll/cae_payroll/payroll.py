@@ -1,0 +1,349 @@
+"""The payroll's application layer: salary choices, runs and payslips, on a session.
+
+A run fixes who it pays when it starts (``run_members``) and asks for one payslip
+per member with a ``cae.payroll.payslip_requested.v1`` work item: payroll workers
+(any number of ``cae run payroll`` processes) compete for them on one queue. A
+payslip is unique per member and month, and the kit's inbox records each work
+item with its payslip, so a killed worker's items, redelivered to another, are
+issued once. A run's issued count is added once per transaction, at commit; the
+transaction that reaches the expected count completes the run.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from calendar import monthrange
+from datetime import UTC, date, datetime
+from decimal import Decimal, InvalidOperation
+
+from sqlalchemy import event, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from cae_payroll import engine
+from cae_payroll.inversion import gross_for_budget
+from cae_payroll.store import (
+    Budget,
+    Employee,
+    PayrollSettings,
+    Payslip,
+    Run,
+    RunMember,
+    SalaryChoice,
+    YearToDate,
+)
+from caekit import context, outbox
+from caekit.problems import NotFound
+
+STAFF_OF_BRACKET = {"under_11": 1, "11_to_49": 11, "50_and_more": 50}
+_ISSUED = "payroll_issued"
+
+
+class RuleViolation(ValueError):
+    """A payroll rule refused the operation; ``rule`` is a short stable code."""
+
+    def __init__(self, rule: str, message: str) -> None:
+        super().__init__(message)
+        self.rule = rule
+        self.message = message
+
+
+def parse_period(text: str) -> int:
+    try:
+        day = date.fromisoformat(f"{text}-01")
+    except (TypeError, ValueError):
+        raise RuleViolation("period.invalid", f"a period is a month YYYY-MM, not {text!r}") from None
+    return day.year * 100 + day.month
+
+
+def format_period(period: int) -> str:
+    return f"{period // 100:04d}-{period % 100:02d}"
+
+
+def first_day(period: int) -> date:
+    return date(period // 100, period % 100, 1)
+
+
+def last_day(period: int) -> date:
+    start = first_day(period)
+    return start.replace(day=monthrange(start.year, start.month)[1])
+
+
+def _insert(session):
+    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+
+
+# -- read models --------------------------------------------------------------------------------
+
+def settings(session: Session, cooperative_id: str) -> PayrollSettings:
+    found = session.get(PayrollSettings, cooperative_id)
+    if found is None:  # created once, even by two transactions at the same time
+        session.execute(_insert(session)(PayrollSettings).values(
+            cooperative_id=cooperative_id, staff=1, at_rate="0.007").on_conflict_do_nothing())
+        found = session.get(PayrollSettings, cooperative_id)
+    return found
+
+
+def employee_row(session: Session, cooperative_id: str, member_id: str) -> Employee:
+    found = session.get(Employee, (cooperative_id, str(member_id)))
+    if found is None:
+        found = Employee(cooperative_id=cooperative_id, member_id=str(member_id), cadre=False,
+                         withholding_rate="0")
+        session.add(found)
+    return found
+
+
+def record_budget(session: Session, cooperative_id: str, activity: str, available: int,
+                  as_of: datetime) -> None:
+    """The ledger's latest word on an activity's budget (an older event changes nothing)."""
+    row = session.get(Budget, (cooperative_id, activity))
+    if row is None:
+        session.add(Budget(cooperative_id=cooperative_id, activity_code=activity,
+                           available_cents=available, as_of=as_of))
+    elif _aware(row.as_of) < as_of:
+        row.available_cents, row.as_of = available, as_of
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def available(session: Session, cooperative_id: str, activity: str | None) -> int:
+    row = session.get(Budget, (cooperative_id, activity)) if activity else None
+    return row.available_cents if row is not None else 0
+
+
+# -- the engine's inputs ------------------------------------------------------------------------
+
+def engine_employee(terms: PayrollSettings, employee: Employee) -> engine.Employee:
+    return engine.Employee(cadre=employee.cadre, staff=terms.staff, at_rate=Decimal(terms.at_rate),
+                           withholding_rate=Decimal(employee.withholding_rate))
+
+
+def year_to_date(session: Session, cooperative_id: str, member_id: str,
+                 period: int) -> engine.YearToDate:
+    """The member's pay in the months of the year before ``period``."""
+    row = session.get(YearToDate, (cooperative_id, member_id, period // 100))
+    if row is None:
+        return engine.YearToDate()
+    if row.last_period >= period:
+        raise RuleViolation("payslip.out_of_order", f"{format_period(row.last_period)} is already "
+                            f"paid: {format_period(period)} comes too late in the year")
+    return engine.YearToDate(row.gross_cents, Decimal(row.smic), row.reduction_cents)
+
+
+def salary_in_force(session: Session, member_id: str, period: int) -> SalaryChoice | None:
+    return session.scalars(select(SalaryChoice).where(
+        SalaryChoice.member_id == member_id, SalaryChoice.period <= period)
+        .order_by(SalaryChoice.period.desc()).limit(1)).first()
+
+
+def cesa_employee(session: Session, cooperative_id: str, member_id: str, period: int) -> Employee:
+    employee = session.get(Employee, (cooperative_id, str(member_id)))
+    if employee is None:
+        raise NotFound(f"no entrepreneur {member_id} in this cooperative's payroll")
+    if not _employed(employee, period):
+        raise RuleViolation("employee.no_cesa", f"{member_id} has no CESA in force in "
+                            f"{format_period(period)}")
+    if not employee.activity_code:
+        raise RuleViolation("employee.no_activity", f"{member_id} has no activity to pay from")
+    return employee
+
+
+def _employed(employee: Employee, period: int) -> bool:
+    return (employee.cesa_from is not None and employee.cesa_from <= last_day(period)
+            and (employee.cesa_until is None or employee.cesa_until >= first_day(period)))
+
+
+# -- salary choice and simulation ---------------------------------------------------------------
+
+def simulate(session: Session, cooperative_id: str, member_id: str, period: int,
+             gross_cents: int | None = None) -> tuple[engine.Payslip, int, int]:
+    """(the payslip of ``gross_cents`` - by default the largest the budget pays -, the
+    available budget, the largest gross it pays)."""
+    employee = cesa_employee(session, cooperative_id, member_id, period)
+    terms = engine_employee(settings(session, cooperative_id), employee)
+    ytd = year_to_date(session, cooperative_id, employee.member_id, period)
+    budget = available(session, cooperative_id, employee.activity_code)
+    best = gross_for_budget(first_day(period), budget, terms, ytd)
+    slip = engine.payslip(first_day(period), best if gross_cents is None else gross_cents, terms, ytd)
+    return slip, budget, best
+
+
+def choose_salary(session: Session, cooperative_id: str, member_id: str, period: int,
+                  gross_cents: int, override_reason: str | None) -> SalaryChoice:
+    """Next months' gross; refused above the budget (with the shortfall) unless staff
+    override it with a reason."""
+    who = context.caller.get()
+    slip, budget, best = simulate(session, cooperative_id, member_id, period, gross_cents)
+    shortfall = slip.employer_cost_cents - budget
+    employee = session.get(Employee, (cooperative_id, str(member_id)))
+    if shortfall > 0:
+        if override_reason is None:
+            raise RuleViolation("budget.exceeded", (
+                f"this salary costs {slip.employer_cost_cents / 100:.2f} EUR and the activity's "
+                f"available budget is {budget / 100:.2f} EUR: {shortfall / 100:.2f} EUR short; "
+                f"the budget pays at most {best / 100:.2f} EUR gross"))
+        if not who.has_any({"staff", "admin"}):
+            raise RuleViolation("budget.override_by_staff", "only staff can override the budget")
+        outbox.publish(session, "cae.payroll.budget_exceeded.v1", {
+            "cooperative_id": cooperative_id, "member_id": str(member_id),
+            "activity_code": employee.activity_code, "period": format_period(period),
+            "gross_cents": gross_cents, "employer_cost_cents": slip.employer_cost_cents,
+            "available_cents": budget, "shortfall_cents": shortfall, "reason": override_reason,
+        }, tenant_id=cooperative_id)
+    values = {"gross_cents": gross_cents, "employer_cost_cents": slip.employer_cost_cents,
+              "available_cents": budget, "override_reason": override_reason if shortfall > 0 else None,
+              "chosen_by": who.subject[:100], "chosen_at": datetime.now(UTC)}
+    choice = session.get(SalaryChoice, (cooperative_id, str(member_id), period))
+    if choice is None:
+        choice = SalaryChoice(cooperative_id=cooperative_id, member_id=str(member_id), period=period,
+                              **values)
+        session.add(choice)
+    else:
+        for name, value in values.items():
+            setattr(choice, name, value)
+    return choice
+
+
+# -- runs ---------------------------------------------------------------------------------------
+
+def start_run(session: Session, cooperative_id: str, period: int) -> Run:
+    """Fix who the month pays and ask the workers for their payslips."""
+    if session.scalar(select(Run.id).where(Run.period == period)):
+        raise RuleViolation("run.exists", f"the {format_period(period)} run exists: resume it")
+    members = []
+    for employee in session.scalars(select(Employee).order_by(Employee.member_id)):
+        choice = salary_in_force(session, employee.member_id, period)
+        if choice and choice.gross_cents > 0 and employee.activity_code and _employed(employee, period):
+            members.append(employee.member_id)
+    who = context.caller.get().subject[:100]
+    run = Run(id=str(uuid.uuid4()), cooperative_id=cooperative_id, period=period, status="running",
+              expected=len(members), issued=0, started_at=datetime.now(UTC), started_by=who)
+    session.add(run)
+    session.add_all(RunMember(cooperative_id=cooperative_id, run_id=run.id, member_id=m)
+                    for m in members)
+    outbox.publish(session, "cae.payroll.run_started.v1", {
+        "run_id": run.id, "cooperative_id": cooperative_id, "period": format_period(period),
+        "payslips_expected": len(members), "started_by": who}, tenant_id=cooperative_id)
+    _request(session, run, members)
+    if not members:
+        _complete(session, run)
+    return run
+
+
+def resume_run(session: Session, run: Run) -> int:
+    """Ask again for the payslips a run has not issued yet (duplicates are harmless)."""
+    issued = set(session.scalars(select(Payslip.member_id).where(Payslip.run_id == run.id)))
+    missing = [m for m in session.scalars(select(RunMember.member_id).where(
+        RunMember.run_id == run.id).order_by(RunMember.member_id)) if m not in issued]
+    _request(session, run, missing)
+    return len(missing)
+
+
+def _request(session: Session, run: Run, members: list[str]) -> None:
+    for member in members:
+        outbox.publish(session, "cae.payroll.payslip_requested.v1", {
+            "run_id": run.id, "cooperative_id": run.cooperative_id, "member_id": member,
+            "period": format_period(run.period)}, tenant_id=run.cooperative_id)
+
+
+def issue_payslip(session: Session, cooperative_id: str, run_id: str, member_id: str,
+                  period: int) -> Payslip | None:
+    """A worker's share of a run: one payslip, its year to date, its event."""
+    run = session.get(Run, run_id)
+    if run is None or run.period != period:
+        raise RuleViolation("run.unknown", f"no run {run_id} for {format_period(period)}")
+    if session.scalar(select(Payslip.id).where(Payslip.member_id == member_id,
+                                               Payslip.period == period)):
+        return None  # issued already (by an earlier run of the same month)
+    employee = session.get(Employee, (cooperative_id, member_id))
+    choice = salary_in_force(session, member_id, period)
+    terms = engine_employee(settings(session, cooperative_id), employee)
+    ytd = year_to_date(session, cooperative_id, member_id, period)
+    slip = engine.payslip(first_day(period), choice.gross_cents, terms, ytd)
+    row = Payslip(
+        id=str(uuid.uuid4()), cooperative_id=cooperative_id, run_id=run_id, member_id=member_id,
+        activity_code=employee.activity_code, period=period, cadre=employee.cadre,
+        gross_cents=slip.gross_cents, employee_contributions_cents=slip.employee_contributions_cents,
+        employer_contributions_cents=slip.employer_contributions_cents,
+        net_social_cents=slip.net_social_cents, net_taxable_cents=slip.net_taxable_cents,
+        net_before_tax_cents=slip.net_before_tax_cents, withholding_rate=employee.withholding_rate,
+        withholding_tax_cents=slip.withholding_tax_cents, net_paid_cents=slip.net_paid_cents,
+        employer_cost_cents=slip.employer_cost_cents, urssaf_cents=slip.urssaf_cents,
+        other_bodies_cents=slip.other_bodies_cents,
+        reduction_coefficient=str(slip.reduction_coefficient), lines=lines_json(slip),
+        year_gross_cents=slip.year_to_date.gross_cents, issued_at=datetime.now(UTC))
+    session.add(row)
+    after = slip.year_to_date
+    session.merge(YearToDate(cooperative_id=cooperative_id, member_id=member_id, year=period // 100,
+                             last_period=period, gross_cents=after.gross_cents, smic=str(after.smic),
+                             reduction_cents=after.reduction_cents))
+    outbox.publish(session, "cae.payroll.payslip_issued.v1", payslip_issued(row),
+                   tenant_id=cooperative_id)
+    counts = session.info.setdefault(_ISSUED, {})
+    counts[run_id] = counts.get(run_id, 0) + 1
+    return row
+
+
+def lines_json(slip: engine.Payslip) -> str:
+    return json.dumps([[x.code, x.label, x.base_cents,
+                        None if x.employee_rate is None else str(x.employee_rate), x.employee_cents,
+                        None if x.employer_rate is None else str(x.employer_rate), x.employer_cents,
+                        x.body] for x in slip.lines], ensure_ascii=False, separators=(",", ":"))
+
+
+def lines_of(row: Payslip) -> list[dict]:
+    names = ("code", "label", "base_cents", "employee_rate", "employee_cents", "employer_rate",
+             "employer_cents", "body")
+    return [dict(zip(names, values, strict=True)) for values in json.loads(row.lines)]
+
+
+def payslip_issued(row: Payslip) -> dict:
+    return {
+        "payslip_id": row.id, "run_id": row.run_id, "cooperative_id": row.cooperative_id,
+        "member_id": row.member_id, "activity_code": row.activity_code,
+        "period": format_period(row.period), "paid_on": last_day(row.period).isoformat(),
+        "gross_cents": row.gross_cents,
+        "employee_contributions_cents": row.employee_contributions_cents,
+        "employer_contributions_cents": row.employer_contributions_cents,
+        "withholding_tax_cents": row.withholding_tax_cents, "net_paid_cents": row.net_paid_cents,
+        "urssaf_cents": row.urssaf_cents, "other_bodies_cents": row.other_bodies_cents,
+    }
+
+
+@event.listens_for(Session, "before_commit", insert=True)  # before the outbox writes its rows
+def _count_issued(session):
+    counts = session.info.pop(_ISSUED, None)
+    for run_id, n in sorted((counts or {}).items()):
+        issued, expected = session.execute(
+            update(Run).where(Run.id == run_id).values(issued=Run.issued + n)
+            .returning(Run.issued, Run.expected).execution_options(all_tenants=True)).one()
+        if issued >= expected:
+            _complete(session, session.get(Run, run_id, populate_existing=True))
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget(session):
+    session.info.pop(_ISSUED, None)
+
+
+def _complete(session: Session, run: Run) -> None:
+    if run.status == "completed":
+        return
+    run.status, run.completed_at = "completed", datetime.now(UTC)
+    outbox.publish(session, "cae.payroll.run_completed.v1", {
+        "run_id": run.id, "cooperative_id": run.cooperative_id, "period": format_period(run.period),
+        "payslips": run.issued}, tenant_id=run.cooperative_id)
+
+
+def parse_rate(text: str, name: str) -> str:
+    try:
+        value = Decimal(text)
+    except (InvalidOperation, TypeError):
+        raise RuleViolation("rate.invalid", f"{name} is a decimal rate, e.g. 0.075") from None
+    if not value.is_finite() or not 0 <= value < 1:
+        raise RuleViolation("rate.invalid", f"{name} must be between 0 and 1")
+    return str(value)
