@@ -213,11 +213,11 @@ class PayrollService(ServiceBase):
             query = query.where(Payslip.member_id == member)
         if "period" in request.args:
             query = query.where(Payslip.period == parse_period(request.args["period"]))
-        return PayslipList().dump({"items": [self._payslip_out(p) for p in self.db.scalars(query)]})
+        return PayslipList().dump({"items": [_payslip_data(p) for p in self.db.scalars(query)]})
 
     @api("GET", "/cooperatives/<cooperative_id>/payslips/<payslip_id>", roles=READERS)
     def get_payslip(self, request, cooperative_id, payslip_id):
-        return self._payslip_out(self._payslip(payslip_id))
+        return PayslipOut().dump(_payslip_data(self._payslip(payslip_id)))
 
     @api("GET", "/cooperatives/<cooperative_id>/payslips/<payslip_id>/document", roles=READERS)
     def payslip_document(self, request, cooperative_id, payslip_id):
@@ -235,11 +235,6 @@ class PayrollService(ServiceBase):
             raise Forbidden("an entrepreneur sees only their own payslips")
         return row
 
-    @staticmethod
-    def _payslip_out(row: Payslip) -> dict:
-        return PayslipOut().dump({**_columns(row), "period": format_period(row.period),
-                                  "lines": payroll.lines_of(row)})
-
     def _readable_employee(self, cooperative_id, member_id) -> Employee:
         who = context.caller.get()
         if not who.has_any(STAFF) and who.subject != str(member_id):
@@ -248,6 +243,10 @@ class PayrollService(ServiceBase):
         if employee is None:
             raise NotFound(f"no entrepreneur {member_id} in this cooperative's payroll")
         return employee
+
+
+def _payslip_data(row: Payslip) -> dict:
+    return {**_columns(row), "period": format_period(row.period), "lines": payroll.lines_of(row)}
 
 
 def _columns(row) -> dict:

@@ -299,26 +299,29 @@ def test_net(results):
 
 
 def _exact_coefficient_term(r: Result) -> Decimal | None:
-    """The general reduction's term the law rounds to 4 decimals, unrounded (from the
-    engine's rate table): T x share in 2025, Tdelta x x^1.75 in 2026; None at 0."""
+    """The general reduction's term the law rounds to 4 decimals, unrounded, with the
+    engine's parameters: T x share in 2025, Tdelta x x^1.75 in 2026; None past the
+    RGDU's cliff (the coefficient is then 0, no rounding)."""
     params = table_for(r.case.first_day).reduction
+    ceiling = Decimal(params["smic_ceiling"])
     smic = Decimal(params["smic_hourly"]["value"]) * Decimal("151.67")
     ratio = smic / r.case.gross
     if params["kind"] == "rgdu":
-        if r.case.gross >= 3 * smic:
+        if r.case.gross >= ceiling * smic:
             return None
         t_delta = Decimal(params["t_delta_under_50" if r.case.staff < 50 else "t_delta_50_and_more"])
-        return t_delta * max(Decimal("0.5") * (3 * ratio - 1), Decimal(0)) ** Decimal("1.75")
+        x = max(Decimal("0.5") * (ceiling * ratio - 1), Decimal(0))
+        return t_delta * x ** Decimal(params["power"])
     t = Decimal(params["t_under_50" if r.case.staff < 50 else "t_50_and_more"])
-    return t * min(Decimal(1), max(Decimal("1.6") * ratio - 1, Decimal(0)) / Decimal("0.6"))
+    return t * min(Decimal(1), max(ceiling * ratio - 1, Decimal(0)) / (ceiling - 1))
 
 
 def _near_a_rounding_boundary(term: Decimal | None) -> bool:
     if term is None:
         return False
-    scaled = term * 10_000
+    scaled = term * 10_000  # 1e-6 on the coefficient is 0.01 here
     return abs(scaled - scaled.to_integral_value(rounding=ROUND_FLOOR) - Decimal("0.5")) < Decimal(
-        "0.01")  # 1e-6 on the coefficient
+        "0.01")
 
 
 def test_general_reduction(results):

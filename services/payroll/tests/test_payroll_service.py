@@ -1,0 +1,87 @@
+"""Salary choice, simulation, a run and its payslips, over HTTP and events."""
+
+from __future__ import annotations
+
+import uuid
+
+from caekit.testing import bearer, count_rows, eventually
+
+
+def test_a_salary_above_the_budget_is_refused_with_the_shortfall_unless_staff_override(payroll):
+    payroll.hire("LEA", 300_000)
+    member = payroll.members["LEA"]
+    simulated = payroll.get(f"employees/{member}/simulation", headers=payroll.owner("LEA"),
+                            period="2026-03").json()
+    best = simulated["budget_pays_gross_cents"]
+    assert simulated["employer_cost_cents"] <= 300_000 and simulated["fits"]
+    over = payroll.get(f"employees/{member}/simulation", period="2026-03", gross=best + 1).json()
+    assert over["employer_cost_cents"] > 300_000 and not over["fits"]
+    # the entrepreneur chooses more than the budget pays: refused, with the shortfall
+    refused = payroll.post(f"employees/{member}/salary", {"period": "2026-03",
+                                                          "gross_cents": 250_000},
+                           headers=payroll.owner("LEA"), expect=422)
+    assert refused["errors"]["rule"] == ["budget.exceeded"]
+    assert "short" in refused["detail"] and "at most" in refused["detail"]
+    assert count_rows(payroll.db, "salary_choices") == 0
+    # nor can they override it themselves
+    self_override = payroll.post(f"employees/{member}/salary", {
+        "period": "2026-03", "gross_cents": 250_000, "override_reason": "I insist"},
+        headers=payroll.owner("LEA"), expect=422)
+    assert self_override["errors"]["rule"] == ["budget.override_by_staff"]
+    # staff override with a reason: accepted, and announced
+    chosen = payroll.post(f"employees/{member}/salary", {
+        "period": "2026-03", "gross_cents": 250_000, "override_reason": "advance agreed"})
+    assert chosen["override_reason"] == "advance agreed" and chosen["employer_cost_cents"] > 300_000
+    eventually(lambda: count_rows(payroll.db, "outbox",
+                                  "WHERE event_type = 'cae.payroll.budget_exceeded.v1'") == 1)
+    # within the budget, the entrepreneur chooses alone
+    own = payroll.post(f"employees/{member}/salary", {"period": "2026-04", "gross_cents": best},
+                       headers=payroll.owner("LEA"))
+    assert own["override_reason"] is None
+    # another entrepreneur sees none of it
+    stranger = bearer(payroll.token(str(uuid.uuid4()), "entrepreneur", payroll.coop))
+    payroll.get(f"employees/{member}/simulation", headers=stranger, expect=403)
+    payroll.post(f"employees/{member}/salary", {"period": "2026-04", "gross_cents": 1},
+                 headers=stranger, expect=403)
+
+
+def test_a_run_issues_one_payslip_per_salaried_entrepreneur(payroll):
+    paid = {code: payroll.hire(code, 2_000_000) for code in ("ANA", "BEN", "CLE")}
+    payroll.hire("DAN", 2_000_000)  # no salary chosen: not paid
+    for code, gross in (("ANA", 200_000), ("BEN", 450_000), ("CLE", 182_307)):
+        payroll.post(f"employees/{paid[code]}/salary", {"period": "2026-01", "gross_cents": gross})
+    payroll.http.put(f"{payroll.url}/employees/{paid['BEN']}/terms", headers={
+        **payroll.staff(), "Idempotency-Key": "t1"}, json={"cadre": True, "withholding_rate": "0.075"})
+    run = payroll.post("payroll-runs", {"period": "2026-01"})
+    assert (run["expected"], run["status"]) == (3, "running")
+    eventually(lambda: payroll.get(f"payroll-runs/{run['id']}").json()["status"] == "completed")
+    assert payroll.get(f"payroll-runs/{run['id']}").json()["issued"] == 3
+    slips = payroll.get("payslips", period="2026-01").json()["items"]
+    assert sorted(s["gross_cents"] for s in slips) == [182_307, 200_000, 450_000]
+    ben = next(s for s in slips if s["member_id"] == paid["BEN"])
+    assert ben["cadre"] and ben["withholding_tax_cents"] > 0
+    assert ben["net_paid_cents"] == ben["gross_cents"] - ben["employee_contributions_cents"] \
+        - ben["withholding_tax_cents"]
+    assert {x["code"] for x in ben["lines"]} >= {"agirc_arrco_t1", "agirc_arrco_t2", "apec", "cet"}
+    # February continues the year: the reduction is regularised on January's pay
+    run2 = payroll.post("payroll-runs", {"period": "2026-02"})
+    eventually(lambda: payroll.get(f"payroll-runs/{run2['id']}").json()["status"] == "completed")
+    assert count_rows(payroll.db, "year_to_date", "WHERE last_period = 202602") == 3
+    # the same month again is refused: resume it instead (nothing missing: nothing asked)
+    again = payroll.post("payroll-runs", {"period": "2026-01"}, expect=422)
+    assert again["errors"]["rule"] == ["run.exists"]
+    resumed = payroll.post(f"payroll-runs/{run['id']}/resume", expect=200)
+    assert resumed["requested_again"] == 0
+    # the entrepreneur reads their own payslip and its document, nobody else's
+    ana = payroll.owner("ANA")
+    own = payroll.get("payslips", headers=ana).json()["items"]
+    assert {s["member_id"] for s in own} == {paid["ANA"]} and len(own) == 2
+    document = payroll.get(f"payslips/{own[0]['id']}/document", headers=ana)
+    assert document.headers["Content-Type"].startswith("text/html")
+    assert "Net à payer avant impôt" in document.text and "Coût total employeur" in document.text
+    payroll.get(f"payslips/{ben['id']}", headers=ana, expect=403)
+    payroll.get("payslips", headers=ana, expect=403, member=paid["BEN"])
+    payroll.get(f"payslips/{uuid.uuid4()}", expect=404)
+    # six payslip_issued events for the ledger, each with balanced amounts
+    assert count_rows(payroll.db, "outbox",
+                      "WHERE event_type = 'cae.payroll.payslip_issued.v1'") == 6
