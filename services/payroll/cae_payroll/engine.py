@@ -30,7 +30,7 @@ from __future__ import annotations
 import tomllib
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
 from functools import cache
 from pathlib import Path
 from typing import NamedTuple
@@ -302,7 +302,8 @@ def _plan(table: RateTable, cadre: bool, staff: int, at_rate: Decimal) -> _Plan:
             limit = (Decimal(line.reduced["up_to_smic"]) * Decimal(line.reduced["smic_hourly"])
                      * table.monthly_hours * 100)
             # gross (whole cents) <= limit  <=>  gross <= floor(limit); < limit <=> < ceil(limit)
-            bound = int(limit) if line.reduced["inclusive"] else -int(-limit // 1)
+            bound = int(limit) if line.reduced["inclusive"] else int(
+                limit.to_integral_value(rounding=ROUND_CEILING))
             reduced = (bound, line.reduced["inclusive"], _rate(Decimal(line.reduced["rate"])))
         employer = at_rate if line.employer == "at_rate" else line.employer
         steps.append(_Step(line.code, line.label, _BASES[line.base], _rate(line.employee),

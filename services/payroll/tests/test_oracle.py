@@ -157,22 +157,15 @@ def _fail_on(mismatches: list[str], what: str, total: int) -> None:
                     f"{shown}{more}", pytrace=False)
 
 
-def _check(results, what, pairs, known_bug=None) -> None:
-    """``pairs(result) -> (ours, expected)`` in cents; fail beyond one cent.
-
-    ``known_bug`` = (reason, predicate): mismatches of the cases the predicate
-    picks are an engine bug already reported; if they are the only ones, the test
-    is xfailed with the reason (and passes again once the engine is fixed)."""
-    mismatches, known = [], []
+def _check(results, what, pairs) -> None:
+    """``pairs(result) -> (ours, expected)`` in cents; fail beyond one cent."""
+    mismatches = []
     for r in results:
         ours, expected = pairs(r)
         if abs(ours - expected) > 1:
-            message = (f"{r.case}: {what} ours {ours / 100:.2f} OpenFisca "
-                       f"{expected / 100:.2f} (diff {(ours - expected) / 100:+.2f})")
-            (known if known_bug and known_bug[1](r) else mismatches).append(message)
+            mismatches.append(f"{r.case}: {what} ours {ours / 100:.2f} OpenFisca "
+                              f"{expected / 100:.2f} (diff {(ours - expected) / 100:+.2f})")
     _fail_on(mismatches, what, len(results))
-    if known:
-        pytest.xfail(f"{known_bug[0]} ({len(known)} cases, e.g. {known[0]})")
 
 
 def test_the_grid_covers_what_the_brief_asks(results):
@@ -247,18 +240,6 @@ ZERO_IN_OPENFISCA = (
 )
 
 
-# Engine bugs found by this comparison and reported, not yet fixed: (name, side) ->
-# (reason, the cases it explains). Every other mismatch on the line still fails.
-KNOWN_ENGINE_BUGS = {
-    ("famille", "employer"): (
-        "engine bug: the 2025 famille rate of 3.45 % (gross < 3.3 SMIC of 2025-01-01 = "
-        "5,946.0707 EUR, strict) is not applied to a gross of 5,946.07: engine._plan takes "
-        "the ceiling of the limit as -int(-limit // 1), but Decimal // truncates toward "
-        "zero, giving 594,607 instead of 594,608 cents, so the test becomes gross < 5,946.07",
-        lambda r: r.case.first_day.year == 2025 and r.case.gross == Decimal("5946.07")),
-}
-
-
 @pytest.mark.parametrize(("name", "codes", "side", "variables"), SAME_LINES,
                          ids=[f"{name}-{side}" for name, _, side, _ in SAME_LINES])
 def test_line(results, name, codes, side, variables):
@@ -266,7 +247,7 @@ def test_line(results, name, codes, side, variables):
         ours = r.employee(*codes) if side == "employee" else r.employer(*codes)
         return ours, r.of_cents(*variables)
 
-    _check(results, f"{name} ({side})", pairs, KNOWN_ENGINE_BUGS.get((name, side)))
+    _check(results, f"{name} ({side})", pairs)
 
 
 def test_ags_differs_by_its_rate_only(results):

@@ -1,0 +1,139 @@
+"""A payroll run over 3 cooperatives with 2 workers, one killed mid-run (real broker and
+databases): every payslip exists exactly once, every run completes, and the ledger's salary
+entries match the payslips to the cent."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import uuid
+from datetime import UTC, date, datetime
+
+from sqlalchemy import text
+
+from cae_ledger.books import Books
+from cae_ledger.service import LedgerService
+from caekit import context
+from caekit.db import make_engine, make_session_factory
+from caekit.testing import bearer, count_rows, eventually, free_port
+
+PER_COOPERATIVE = 700
+
+
+def worker(amqp_uri, database_url, port):
+    env = {**os.environ, "CAE_DATABASE_URL": database_url, "CAE_AMQP_URI": amqp_uri,
+           "CAE_HTTP_PORT": str(port), "CAE_LOG_LEVEL": "WARNING", "CAE_RELAY_POLL_SECONDS": "0.2"}
+    return subprocess.Popen([sys.executable, "-m", "caekit.cli", "run", "payroll"], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def ready(http, port) -> bool:
+    try:
+        return http.get(f"http://127.0.0.1:{port}/health/ready", timeout=2).status_code == 200
+    except Exception:  # noqa: BLE001 - not up yet
+        return False
+
+
+def seed(payroll_url: str, ledger_url: str, cooperatives: list[str]) -> None:
+    """Entrepreneurs under CESA with budgets and salaries (payroll), their activities (ledger)."""
+    now = datetime.now(UTC)
+    engine = make_engine(payroll_url)
+    with engine.begin() as conn:
+        for coop in cooperatives:
+            conn.execute(text("INSERT INTO payroll_settings (cooperative_id, staff, at_rate) "
+                              "VALUES (:c, 20, '0.0125')"), {"c": coop})
+            for i in range(PER_COOPERATIVE):
+                member, code = str(uuid.uuid4()), f"A{i:04d}"
+                conn.execute(text(
+                    "INSERT INTO employees (cooperative_id, member_id, activity_code, cesa_from, "
+                    "cadre, withholding_rate) VALUES (:c, :m, :a, :f, :cadre, :rate)"),
+                    {"c": coop, "m": member, "a": code, "f": date(2025, 3, 1),
+                     "cadre": i % 5 == 0, "rate": "0.045" if i % 3 else "0"})
+                conn.execute(text(
+                    "INSERT INTO salary_choices (cooperative_id, member_id, period, gross_cents, "
+                    "employer_cost_cents, available_cents, chosen_by, chosen_at) VALUES "
+                    "(:c, :m, 202601, :g, 0, 0, 'seed', :now)"),
+                    {"c": coop, "m": member, "g": 182_307 + 1_371 * i, "now": now})
+    engine.dispose()
+    engine = make_engine(ledger_url)
+    for coop in cooperatives:
+        tokens = context.bind(tenant=coop, who=context.Caller("seed", coop, frozenset({"staff"})),
+                              correlation=None)
+        try:
+            with make_session_factory(engine)() as session:
+                session.info["tenant_id"] = coop
+                books = Books(session, coop)
+                for i in range(PER_COOPERATIVE):
+                    books.open_activity(f"A{i:04d}", None, str(uuid.uuid4()), str(uuid.uuid4()),
+                                        date(2025, 3, 1))
+                session.commit()
+        finally:
+            context.unbind(tokens)
+    engine.dispose()
+
+
+def test_a_run_survives_a_killed_worker_and_the_ledger_matches_the_payslips(
+        start_service, amqp_uri, database_url, http, token):
+    ledger = start_service(LedgerService)
+    payroll_url = database_url("payroll")
+    cooperatives = [str(uuid.uuid4()) for _ in range(3)]
+    seed(payroll_url, ledger.settings.database_url, cooperatives)
+    ports = [free_port(), free_port()]
+    workers = [worker(amqp_uri, payroll_url, port) for port in ports]
+    try:
+        for port in ports:
+            eventually(lambda port=port: ready(http, port), timeout=60)
+        total = PER_COOPERATIVE * len(cooperatives)
+        for coop in cooperatives:
+            response = http.post(f"http://127.0.0.1:{ports[1]}/cooperatives/{coop}/payroll-runs",
+                                 json={"period": "2026-01"}, headers={
+                                     **bearer(token("alice", "staff", coop)),
+                                     "Idempotency-Key": f"run-{coop}"})
+            assert response.status_code == 201, response.text
+        eventually(lambda: count_rows(payroll_url, "payslips") >= total // 10, timeout=120,
+                   interval=0.01)
+        workers[0].send_signal(signal.SIGKILL)  # its batches in flight are redelivered
+        workers[0].wait(timeout=30)
+        killed_at = count_rows(payroll_url, "payslips")
+        assert killed_at < total, "the kill came too late to prove anything"
+        eventually(lambda: count_rows(payroll_url, "runs", "WHERE status = 'completed'") == 3,
+                   timeout=300, interval=0.5)
+        eventually(lambda: count_rows(ledger.settings.database_url, "entries",
+                                      "WHERE kind = 'salary'") == total, timeout=300, interval=0.5)
+    finally:
+        for process in workers:
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+                try:
+                    process.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+    assert count_rows(payroll_url, "payslips") == total
+    assert count_rows(payroll_url, "runs", f"WHERE issued = {PER_COOPERATIVE}") == 3
+    payroll_db, ledger_db = make_engine(payroll_url), make_engine(ledger.settings.database_url)
+    try:
+        with payroll_db.connect() as conn:
+            slips = {(c, a): (g, ec, n, u, o, t) for c, a, g, ec, n, u, o, t in conn.execute(text(
+                "SELECT cooperative_id, activity_code, gross_cents, employer_contributions_cents, "
+                "net_paid_cents, urssaf_cents, other_bodies_cents, withholding_tax_cents "
+                "FROM payslips"))}
+        with ledger_db.connect() as conn:
+            rows = conn.execute(text(
+                "SELECT cooperative_id, activity_code, general_account, SUM(debit_cents), "
+                "SUM(credit_cents) FROM entry_lines GROUP BY cooperative_id, activity_code, "
+                "general_account")).all()
+        posted: dict = {}
+        for coop, activity, account, debit, credit in rows:
+            posted.setdefault((coop, activity), {})[account] = int(debit) - int(credit)
+        assert len(slips) == total
+        for key, (gross, employer, net_paid, urssaf, other, tax) in slips.items():
+            accounts = posted[key]
+            assert accounts["641"] == gross and accounts.get("645", 0) == employer, key
+            assert accounts["421"] == -net_paid and accounts["431"] == -urssaf, key
+            assert accounts["437"] == -other and accounts.get("4421", 0) == -tax, key
+    finally:
+        payroll_db.dispose()
+        ledger_db.dispose()
+    print(f"killed a worker with {killed_at} of {total} payslips issued")
