@@ -150,7 +150,8 @@ def test_request_bodies_exactly_where_a_schema_is(service):
         statuses = set(op["responses"])
         if ep.schema is None:
             assert "requestBody" not in op, f"{ep.url} has no schema but documents a body"
-            assert not statuses & BODY_PROBLEMS
+            # 422 may remain: a rule refusing a query (documented by the service)
+            assert not statuses & (BODY_PROBLEMS - {"422"})
         else:
             body = op["requestBody"]
             assert body["required"] is True

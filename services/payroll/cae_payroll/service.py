@@ -264,3 +264,24 @@ def _next_month() -> str:
     today = datetime.now(UTC).date()
     return f"{today.year + today.month // 12}-{today.month % 12 + 1:02d}"
 
+
+
+# the success response of each endpoint, for the OpenAPI document (caekit.openapi)
+RESPONSES = {
+    "change_settings": (200, SettingsOut, "The cooperative's payroll settings now."),
+    "get_settings": (200, SettingsOut, "The cooperative's payroll settings."),
+    "change_terms": (200, EmployeeOut, "The entrepreneur's payroll terms now."),
+    "get_employee": (200, EmployeeOut, "The entrepreneur as the payroll knows them."),
+    "simulation": (200, SimulationOut, "What the gross costs and pays, and what the budget pays.",
+                   {422: "No CESA in force, no activity, or no rates for the period."}),
+    "choose_salary": (201, SalaryOut, "The salary chosen.",
+                      {422: "Above the budget (errors.rule budget.exceeded, the detail gives the "
+                            "shortfall and the largest gross the budget pays), or no CESA."}),
+    "start_run": (201, RunOut, "The run started; its payslips are issued by the workers.",
+                  {422: "A run exists for this month (errors.rule run.exists): resume it."}),
+    "get_run": (200, RunOut, "The run's progress."),
+    "resume_run": (200, RunOut, "The run, with the payslips asked for again."),
+    "list_payslips": (200, PayslipList, "Payslips by period and member."),
+    "get_payslip": (200, PayslipOut, "The payslip and its lines."),
+    "payslip_document": (200, None, "The payslip as a French bulletin de paie (text/html)."),
+}

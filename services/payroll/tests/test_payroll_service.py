@@ -85,3 +85,28 @@ def test_a_run_issues_one_payslip_per_salaried_entrepreneur(payroll):
     # six payslip_issued events for the ledger, each with balanced amounts
     assert count_rows(payroll.db, "outbox",
                       "WHERE event_type = 'cae.payroll.payslip_issued.v1'") == 6
+
+
+def test_the_cli_starts_a_run_and_follows_it_to_the_end(payroll):
+    import subprocess
+    import sys
+
+    for code in ("ANA", "BEN"):
+        member = payroll.hire(code, 2_000_000)
+        payroll.post(f"employees/{member}/salary", {"period": "2026-05", "gross_cents": 230_000})
+    env = {"CAE_DATABASE_URL": payroll.db, "PATH": "/usr/bin:/bin"}
+    result = subprocess.run(
+        [sys.executable, "-m", "caekit.cli", "payroll", "run", "--cooperative", payroll.coop,
+         "--period", "2026-05"], env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert "2 payslips to issue" in result.stderr and "2/2 payslips" in result.stderr
+    run_id = result.stdout.strip()
+    assert payroll.get(f"payroll-runs/{run_id}").json()["status"] == "completed"
+    again = subprocess.run(
+        [sys.executable, "-m", "caekit.cli", "payroll", "run", "--cooperative", payroll.coop,
+         "--period", "2026-05"], env=env, capture_output=True, text=True, timeout=120)
+    assert again.returncode == 1 and "resume it" in again.stderr
+    resumed = subprocess.run(
+        [sys.executable, "-m", "caekit.cli", "payroll", "resume", "--cooperative", payroll.coop,
+         "--run", run_id], env=env, capture_output=True, text=True, timeout=120)
+    assert resumed.returncode == 0 and "0 payslips asked again" in resumed.stderr
