@@ -98,13 +98,13 @@ class BudgetExceededV1(_Strict):
 
 @register(
     "cae.payroll.payslip_requested.v1",
-    summary="Internal work item of a payroll run: one payslip to compute. Payroll workers "
-            "compete for them; the inbox and a unique payslip per member and month make each "
-            "payslip exist once.",
-    subject="member_id",
+    summary="Internal work item of a payroll run: the payslips of up to 500 members to compute. "
+            "Payroll workers compete for them; the inbox and a unique payslip per member and "
+            "month make each payslip exist once.",
+    subject="run_id",
 )
 class PayslipRequestedV1(_Strict):
     run_id = fields.UUID(required=True)
     cooperative_id = fields.UUID(required=True)
-    member_id = fields.UUID(required=True)
+    member_ids = fields.List(fields.UUID(), required=True, validate=validate.Length(min=1, max=500))
     period = fields.String(required=True, **PERIOD)

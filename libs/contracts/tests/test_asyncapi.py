@@ -47,7 +47,7 @@ SAMPLES: dict[str, dict[str, Any]] = {
     },
     "cae.payroll.payslip_requested.v1": {
         "run_id": uuid.UUID("1f6c4a5e-6d7b-4abd-9d64-5f7c9a8b0cb3"), "cooperative_id": COOP,
-        "member_id": MEMBER, "period": "2026-03",
+        "member_ids": [MEMBER], "period": "2026-03",
     },
     "cae.ledger.entry_posted.v1": {
         "cooperative_id": COOP, "entry_id": uuid.UUID("5f0c8a9e-0d1b-4a57-9d0e-9f1c3a2b4c5d"),

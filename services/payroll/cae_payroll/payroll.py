@@ -1,7 +1,7 @@
 """The payroll's application layer: salary choices, runs and payslips, on a session.
 
-A run fixes who it pays when it starts (``run_members``) and asks for one payslip
-per member with a ``cae.payroll.payslip_requested.v1`` work item: payroll workers
+A run fixes who it pays when it starts (``run_members``) and asks for their payslips
+with ``cae.payroll.payslip_requested.v1`` work items of 50 members: payroll workers
 (any number of ``cae run payroll`` processes) compete for them on one queue. A
 payslip is unique per member and month, and the kit's inbox records each work
 item with its payslip, so a killed worker's items, redelivered to another, are
@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import uuid
 from calendar import monthrange
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 
@@ -38,7 +39,9 @@ from caekit import context, outbox
 from caekit.problems import NotFound
 
 STAFF_OF_BRACKET = {"under_11": 1, "11_to_49": 11, "50_and_more": 50}
+WORK_ITEM = 50  # members per work item
 _ISSUED = "payroll_issued"
+_WORK = "payroll_run_work"
 
 
 class RuleViolation(ValueError):
@@ -214,11 +217,12 @@ def start_run(session: Session, cooperative_id: str, period: int) -> Run:
     """Fix who the month pays and ask the workers for their payslips."""
     if session.scalar(select(Run.id).where(Run.period == period)):
         raise RuleViolation("run.exists", f"the {format_period(period)} run exists: resume it")
-    members = []
-    for employee in session.scalars(select(Employee).order_by(Employee.member_id)):
-        choice = salary_in_force(session, employee.member_id, period)
-        if choice and choice.gross_cents > 0 and employee.activity_code and _employed(employee, period):
-            members.append(employee.member_id)
+    in_force = {}
+    for choice in session.scalars(select(SalaryChoice).where(SalaryChoice.period <= period)
+                                  .order_by(SalaryChoice.period)):
+        in_force[choice.member_id] = choice.gross_cents  # the latest wins
+    members = [e.member_id for e in session.scalars(select(Employee).order_by(Employee.member_id))
+               if in_force.get(e.member_id) and e.activity_code and _employed(e, period)]
     who = context.caller.get().subject[:100]
     run = Run(id=str(uuid.uuid4()), cooperative_id=cooperative_id, period=period, status="running",
               expected=len(members), issued=0, started_at=datetime.now(UTC), started_by=who)
@@ -244,25 +248,30 @@ def resume_run(session: Session, run: Run) -> int:
 
 
 def _request(session: Session, run: Run, members: list[str]) -> None:
-    for member in members:
+    """One work item per WORK_ITEM members: a worker's unit, redelivered whole if it dies."""
+    for start in range(0, len(members), WORK_ITEM):
         outbox.publish(session, "cae.payroll.payslip_requested.v1", {
-            "run_id": run.id, "cooperative_id": run.cooperative_id, "member_id": member,
-            "period": format_period(run.period)}, tenant_id=run.cooperative_id)
+            "run_id": run.id, "cooperative_id": run.cooperative_id,
+            "member_ids": members[start:start + WORK_ITEM], "period": format_period(run.period)},
+            tenant_id=run.cooperative_id)
 
 
 def issue_payslip(session: Session, cooperative_id: str, run_id: str, member_id: str,
                   period: int) -> Payslip | None:
     """A worker's share of a run: one payslip, its year to date, its event."""
-    run = session.get(Run, run_id)
-    if run is None or run.period != period:
-        raise RuleViolation("run.unknown", f"no run {run_id} for {format_period(period)}")
-    if session.scalar(select(Payslip.id).where(Payslip.member_id == member_id,
-                                               Payslip.period == period)):
-        return None  # issued already (by an earlier run of the same month)
-    employee = session.get(Employee, (cooperative_id, member_id))
-    choice = salary_in_force(session, member_id, period)
-    terms = engine_employee(settings(session, cooperative_id), employee)
-    ytd = year_to_date(session, cooperative_id, member_id, period)
+    work = _run_work(session, run_id, period)
+    if member_id in work.issued:
+        return None  # issued already (by this run, redelivered, or an earlier run of the month)
+    employee, choice = work.employees.get(member_id), work.choices.get(member_id)
+    if employee is None or choice is None:
+        raise RuleViolation("run.member_unknown", f"{member_id} is not paid by run {run_id}")
+    terms = engine_employee(work.settings, employee)
+    ytd_row = work.ytd.get(member_id)
+    if ytd_row is not None and ytd_row.last_period >= period:
+        raise RuleViolation("payslip.out_of_order", f"{format_period(ytd_row.last_period)} is "
+                            f"already paid: {format_period(period)} comes too late in the year")
+    ytd = engine.YearToDate() if ytd_row is None else engine.YearToDate(
+        ytd_row.gross_cents, Decimal(ytd_row.smic), ytd_row.reduction_cents)
     slip = engine.payslip(first_day(period), choice.gross_cents, terms, ytd)
     row = Payslip(
         id=str(uuid.uuid4()), cooperative_id=cooperative_id, run_id=run_id, member_id=member_id,
@@ -278,14 +287,55 @@ def issue_payslip(session: Session, cooperative_id: str, run_id: str, member_id:
         year_gross_cents=slip.year_to_date.gross_cents, issued_at=datetime.now(UTC))
     session.add(row)
     after = slip.year_to_date
-    session.merge(YearToDate(cooperative_id=cooperative_id, member_id=member_id, year=period // 100,
-                             last_period=period, gross_cents=after.gross_cents, smic=str(after.smic),
-                             reduction_cents=after.reduction_cents))
+    if ytd_row is None:
+        ytd_row = work.ytd[member_id] = YearToDate(
+            cooperative_id=cooperative_id, member_id=member_id, year=period // 100)
+        session.add(ytd_row)
+    ytd_row.last_period, ytd_row.gross_cents = period, after.gross_cents
+    ytd_row.smic, ytd_row.reduction_cents = str(after.smic), after.reduction_cents
+    work.issued.add(member_id)
     outbox.publish(session, "cae.payroll.payslip_issued.v1", payslip_issued(row),
                    tenant_id=cooperative_id)
     counts = session.info.setdefault(_ISSUED, {})
     counts[run_id] = counts.get(run_id, 0) + 1
     return row
+
+
+@dataclass
+class _RunWork:
+    """What a transaction needs to issue a run's payslips, loaded in a few queries."""
+
+    settings: PayrollSettings
+    employees: dict
+    choices: dict
+    ytd: dict
+    issued: set
+
+
+def _run_work(session: Session, run_id: str, period: int) -> _RunWork:
+    cache = session.info.setdefault(_WORK, {})
+    if run_id in cache:
+        return cache[run_id]
+    with session.no_autoflush:  # one query per table for all the run's members
+        run = session.get(Run, run_id)
+        if run is None or run.period != period:
+            raise RuleViolation("run.unknown", f"no run {run_id} for {format_period(period)}")
+        members = select(RunMember.member_id).where(RunMember.run_id == run_id).scalar_subquery()
+        choices = {}
+        for choice in session.scalars(select(SalaryChoice).where(
+                SalaryChoice.member_id.in_(members), SalaryChoice.period <= period)
+                .order_by(SalaryChoice.period)):
+            choices[choice.member_id] = choice  # the latest in force wins
+        work = cache[run_id] = _RunWork(
+            settings=settings(session, run.cooperative_id),
+            employees={e.member_id: e for e in session.scalars(
+                select(Employee).where(Employee.member_id.in_(members)))},
+            choices=choices,
+            ytd={y.member_id: y for y in session.scalars(select(YearToDate).where(
+                YearToDate.member_id.in_(members), YearToDate.year == period // 100))},
+            issued=set(session.scalars(select(Payslip.member_id).where(
+                Payslip.member_id.in_(members), Payslip.period == period))))
+    return work
 
 
 def lines_json(slip: engine.Payslip) -> str:
@@ -328,6 +378,12 @@ def _count_issued(session):
 @event.listens_for(Session, "after_rollback")
 def _forget(session):
     session.info.pop(_ISSUED, None)
+    session.info.pop(_WORK, None)
+
+
+@event.listens_for(Session, "after_commit")
+def _forget_work(session):
+    session.info.pop(_WORK, None)
 
 
 def _complete(session: Session, run: Run) -> None:

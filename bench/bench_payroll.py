@@ -1,0 +1,243 @@
+"""make bench-payroll: the payslip engine against OpenFisca, and a network-wide run.
+
+(1) The engine on 10,000 payslips (random gross from 1,500 EUR to 10 PMSS, cadre or
+    not, staff 5/20/50/250, March 2026) against openfisca-france's vectorised
+    computation of the same 10,000 payslips (every line variable, building the
+    simulation included, the tax-benefit system loaded beforehand), in the same run.
+(2) A payroll run of 100,000 payslips over 1,000 cooperatives (100 entrepreneurs each),
+    persisted with their lines and events, through the payroll service with 1 and with
+    2 workers (``cae run payroll`` processes), from starting the 1,000 runs to the last
+    one completed; against the limit of the same computation plus a bulk insert of the
+    payslips without the service.
+
+The last-but-one line is ``engine_ratio=<openfisca_time/engine_time>`` (target >= 1),
+the last ``ratio=<run/limit>`` with the faster of the two runs (target >= 0.5).
+
+    .venv/bin/python bench/bench_payroll.py [--payslips 100000] [--db postgresql|sqlite]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+from sqlalchemy import insert, select, text
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+sys.path.insert(0, HERE)
+sys.path.insert(0, ROOT)
+from bench_kit import fresh_database, vhost_uri  # noqa: E402
+
+from cae_payroll import payroll  # noqa: E402
+from cae_payroll.engine import Employee, payslip  # noqa: E402
+from cae_payroll.store import Payslip as PayslipRow  # noqa: E402
+from cae_payroll.store import Run  # noqa: E402
+from caekit import context  # noqa: E402
+from caekit.db import make_engine, make_session_factory  # noqa: E402
+from caekit.migrations import upgrade  # noqa: E402
+
+MARCH = date(2026, 3, 1)
+STAFF = (5, 20, 50, 250)
+
+
+def cases(n: int, seed: int = 1) -> list[tuple[int, bool, int]]:
+    rng = random.Random(seed)
+    return [(rng.randint(150_000, 4_005_000), rng.random() < 0.3, rng.choice(STAFF))
+            for _ in range(n)]
+
+
+# -- (1) the engine against OpenFisca --------------------------------------------------------
+def engine_part(n: int) -> float:
+    from services.payroll.tests.oracle import compute, tax_benefit_system
+
+    grid = cases(n)
+    started = time.perf_counter()
+    tax_benefit_system()
+    load = time.perf_counter() - started
+    oracle_input = [{"gross": Decimal(g) / 100, "cadre": c, "staff": s, "month": "2026-03"}
+                    for g, c, s in grid]
+    compute(oracle_input[:100])  # warm
+    started = time.perf_counter()
+    compute(oracle_input)
+    openfisca = time.perf_counter() - started
+    employees = {(c, s): Employee(cadre=c, staff=s) for _, c, s in grid}
+    payslip(MARCH, 250_000, Employee())  # warm (rate tables loaded)
+    started = time.perf_counter()
+    for gross, cadre, staff in grid:
+        payslip(MARCH, gross, employees[(cadre, staff)])
+    ours = time.perf_counter() - started
+    print(f"(1) {n:,} payslips: OpenFisca {openfisca:.3f} s ({openfisca / n * 1e6:.1f} us each; "
+          f"loading it {load:.1f} s, not counted), the engine {ours:.3f} s "
+          f"({ours / n * 1e6:.1f} us each)", flush=True)
+    return openfisca / ours
+
+
+# -- (2) a network-wide run ------------------------------------------------------------------
+def seed(url: str, cooperatives: list[str], per: int) -> None:
+    engine = make_engine(url)
+    now, grid = datetime.now(UTC), cases(len(cooperatives) * per, seed=2)
+    with engine.begin() as conn:
+        conn.execute(text("DELETE FROM outbox"))
+        conn.execute(insert(payroll.PayrollSettings), [
+            {"cooperative_id": c, "staff": STAFF[i % 4], "at_rate": "0.0125"}
+            for i, c in enumerate(cooperatives)])
+        employees, choices = [], []
+        for i, coop in enumerate(cooperatives):
+            for j in range(per):
+                gross, cadre, _ = grid[i * per + j]
+                member = str(uuid.uuid4())
+                employees.append({"cooperative_id": coop, "member_id": member,
+                                  "activity_code": f"A{j:03d}", "cesa_from": date(2025, 1, 1),
+                                  "cadre": cadre, "withholding_rate": "0.05"})
+                choices.append({"cooperative_id": coop, "member_id": member, "period": 202603,
+                                "gross_cents": gross, "employer_cost_cents": 0, "available_cents": 0,
+                                "chosen_by": "bench", "chosen_at": now})
+        for rows, model in ((employees, payroll.Employee), (choices, payroll.SalaryChoice)):
+            for k in range(0, len(rows), 10_000):
+                conn.execute(insert(model), rows[k:k + 10_000])
+    engine.dispose()
+
+
+def start_runs(url: str, cooperatives: list[str]) -> None:
+    engine = make_engine(url)
+    sessions = make_session_factory(engine)
+    for coop in cooperatives:
+        tokens = context.bind(tenant=coop, who=context.Caller("bench", coop, frozenset({"staff"})),
+                              correlation=None)
+        try:
+            with sessions() as session:
+                session.info["tenant_id"] = coop
+                payroll.start_run(session, coop, 202603)
+                session.commit()
+        finally:
+            context.unbind(tokens)
+    engine.dispose()
+
+
+def run_part(kind: str, tmp: str, n_workers: int, cooperatives: list[str], per: int) -> float:
+    from caekit.testing import free_port
+
+    url = fresh_database(kind, f"cae_bench_payroll_{n_workers}", tmp)
+    upgrade("payroll", url)
+    seed(url, cooperatives, per)
+    amqp = vhost_uri(f"cae_bench_payroll_{n_workers}")
+    workers = []
+    for _ in range(n_workers):
+        port = free_port()
+        workers.append((port, subprocess.Popen(
+            [sys.executable, "-W", "ignore", "-m", "caekit.cli", "run", "payroll"], cwd=ROOT,
+            env={**os.environ, "CAE_DATABASE_URL": url, "CAE_AMQP_URI": amqp,
+                 "CAE_HTTP_PORT": str(port), "CAE_LOG_LEVEL": "WARNING"},
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)))
+    import urllib.request
+
+    for port, _ in workers:
+        for _ in range(600):
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/health/ready", timeout=1):
+                    break
+            except Exception:  # noqa: BLE001 - not up yet
+                time.sleep(0.1)
+    total = len(cooperatives) * per
+    started = time.time()
+    start_runs(url, cooperatives)
+    runs_started = time.time() - started
+    engine = make_engine(url)
+    with engine.connect() as conn:
+        query = select(Run.id).where(Run.status == "running").limit(1)
+        while conn.execute(query).first() is not None:
+            conn.commit()
+            time.sleep(0.2)
+        issued = conn.execute(text("SELECT count(*) FROM payslips")).scalar_one()
+    finished = time.time()
+    engine.dispose()
+    for _, process in workers:
+        process.send_signal(signal.SIGTERM)
+    for _, process in workers:
+        process.wait(60)
+    assert issued == total, f"{issued} payslips issued of {total}"
+    rate = total / (finished - started)
+    print(f"(2) run, {n_workers} worker(s): {total:,} payslips in {finished - started:.1f} s: "
+          f"{rate:,.0f} payslips/s (starting the {len(cooperatives):,} runs: {runs_started:.1f} s)",
+          flush=True)
+    return rate
+
+
+def limit_part(kind: str, tmp: str, cooperatives: list[str], per: int) -> float:
+    """The same computation, then one bulk insert of the payslips, no service."""
+    url = fresh_database(kind, "cae_bench_payroll_limit", tmp)
+    upgrade("payroll", url)
+    grid = cases(len(cooperatives) * per, seed=2)
+    now = datetime.now(UTC)
+    started = time.time()
+    rows = []
+    for i, coop in enumerate(cooperatives):
+        for j in range(per):
+            gross, cadre, _ = grid[i * per + j]
+            slip = payslip(MARCH, gross, Employee(cadre=cadre, staff=STAFF[i % 4],
+                                                  at_rate=Decimal("0.0125"),
+                                                  withholding_rate=Decimal("0.05")))
+            rows.append({
+                "id": str(uuid.uuid4()), "cooperative_id": coop, "run_id": "bench",
+                "member_id": str(uuid.uuid4()), "activity_code": f"A{j:03d}", "period": 202603,
+                "cadre": cadre, "gross_cents": slip.gross_cents,
+                "employee_contributions_cents": slip.employee_contributions_cents,
+                "employer_contributions_cents": slip.employer_contributions_cents,
+                "net_social_cents": slip.net_social_cents, "net_taxable_cents": slip.net_taxable_cents,
+                "net_before_tax_cents": slip.net_before_tax_cents, "withholding_rate": "0.05",
+                "withholding_tax_cents": slip.withholding_tax_cents,
+                "net_paid_cents": slip.net_paid_cents, "employer_cost_cents": slip.employer_cost_cents,
+                "urssaf_cents": slip.urssaf_cents, "other_bodies_cents": slip.other_bodies_cents,
+                "reduction_coefficient": str(slip.reduction_coefficient),
+                "lines": payroll.lines_json(slip), "year_gross_cents": slip.gross_cents,
+                "issued_at": now})
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        for k in range(0, len(rows), 5_000):
+            conn.execute(insert(PayslipRow), rows[k:k + 5_000])
+    finished = time.time()
+    engine.dispose()
+    rate = len(rows) / (finished - started)
+    print(f"(2) limit: the same computation + a bulk insert: {len(rows):,} in "
+          f"{finished - started:.1f} s: {rate:,.0f} payslips/s", flush=True)
+    return rate
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--engine-payslips", type=int, default=10_000)
+    parser.add_argument("--payslips", type=int, default=int(os.environ.get("BENCH_PAYSLIPS", 100_000)))
+    parser.add_argument("--per-cooperative", type=int, default=100)
+    parser.add_argument("--db", choices=("postgresql", "sqlite"),
+                        default=os.environ.get("BENCH_DB", "postgresql"))
+    args = parser.parse_args()
+    import logging
+
+    logging.basicConfig(level=logging.WARNING)
+    tmp = tempfile.mkdtemp(prefix="cae-bench-payroll-")
+    engine_ratio = engine_part(args.engine_payslips)
+    cooperatives = [str(uuid.uuid4()) for _ in range(args.payslips // args.per_cooperative)]
+    print(f"(2) {args.payslips:,} payslips over {len(cooperatives):,} cooperatives, database "
+          f"{args.db}", flush=True)
+    limit = limit_part(args.db, tmp, cooperatives, args.per_cooperative)
+    one = run_part(args.db, tmp, 1, cooperatives, args.per_cooperative)
+    two = run_part(args.db, tmp, 2, cooperatives, args.per_cooperative)
+    print(f"2 workers / 1 worker: {two / one:.2f}; run/limit: 1 worker {one / limit:.2f}, "
+          f"2 workers {two / limit:.2f}")
+    print(f"engine_ratio={engine_ratio:.2f}")
+    print(f"ratio={max(one, two) / limit:.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
