@@ -1,5 +1,5 @@
 # The two commands of the README: `make demo` and `make test`. Everything else helps them.
-.PHONY: install infra demo test lint format asyncapi openapi bench bench-kit bench-members bench-ledger
+.PHONY: install infra demo test lint format asyncapi openapi bench bench-kit bench-members bench-ledger bench-payroll
 
 install:            ## the locked virtual environment (.venv), installing uv if needed
 	bash scripts/bootstrap.sh
@@ -25,7 +25,7 @@ asyncapi: install   ## regenerate docs/asyncapi.yaml from the event contracts
 openapi: install    ## regenerate docs/openapi/<service>.yaml from the HTTP entrypoints
 	.venv/bin/python -m caekit.openapi --write docs/openapi
 
-bench: bench-kit bench-members bench-ledger  ## every benchmark under bench/
+bench: bench-kit bench-members bench-ledger bench-payroll  ## every benchmark under bench/
 
 bench-kit: install infra   ## kit throughput: broker limit vs naive consumer vs outbox->relay->handler
 	.venv/bin/python bench/bench_kit.py
@@ -35,3 +35,6 @@ bench-members: install infra  ## deadline scan and member listings at 10k and 10
 
 bench-ledger: install infra   ## balance query at 10k/1M entries; payments: broker vs naive vs service
 	.venv/bin/python bench/bench_ledger.py
+
+bench-payroll: install infra  ## engine vs OpenFisca on 10k payslips; a 100k-payslip run, 1 and 2 workers
+	.venv/bin/python bench/bench_payroll.py

@@ -21,7 +21,9 @@ import yaml
 
 DEPLOY = Path(__file__).resolve().parent
 SCRIPT = DEPLOY / "check_manifests.py"
-SERVICES = ("members", "ledger")
+SERVICES = ("members", "ledger", "payroll")
+# Scaled by KEDA in production (components/payroll-keda), not by a replicas entry.
+KEDA_SCALED = {"payroll": "payroll--cae.payroll.payslip_requested.v1"}
 
 
 def _load_checker():
@@ -255,7 +257,19 @@ def test_production_overlay_renders_as_specified():
     scrape_policy = docs[("NetworkPolicy", "cae-allow-prometheus-scrape")]
     for service in SERVICES:
         deployment = docs[("Deployment", service)]
-        assert deployment["spec"]["replicas"] == 3
+        if service in KEDA_SCALED:
+            # KEDA's HPA owns the count: nothing in the manifest may reset it.
+            assert "replicas" not in deployment["spec"]
+            scaled = docs[("ScaledObject", service)]["spec"]
+            assert scaled["scaleTargetRef"] == {
+                "apiVersion": "apps/v1",
+                "kind": "Deployment",
+                "name": service,
+            }
+            queues = [t["metadata"]["queueName"] for t in scaled["triggers"]]
+            assert queues == [KEDA_SCALED[service]]
+        else:
+            assert deployment["spec"]["replicas"] == 3
         env = _env(_container(deployment))
         assert env["CAE_JWT_PUBLIC_KEY"]["valueFrom"]["secretKeyRef"]["name"] == "cae-jwt"
         # The relay runs in its own Deployment (components/relay-separate).

@@ -43,6 +43,7 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--members", required=True)
     parser.add_argument("--ledger", required=True)
+    parser.add_argument("--payroll", required=True)
     parser.add_argument("--logs", default="var/demo")
     parser.add_argument("--smoke", action="store_true")
     args = parser.parse_args()
@@ -56,6 +57,7 @@ def main() -> int:
 
     wait_ready(args.members)
     wait_ready(args.ledger)
+    wait_ready(args.payroll)
     operator = token("network-ops", ["network_operator"])
     seeded = []
     for name, siren, form, people in NETWORK:
@@ -110,17 +112,60 @@ def main() -> int:
                         headers={**auth(staff), "Idempotency-Key": f"demo-{coop}-{path}-{code}-{month}"})
                     response.raise_for_status()
 
+    # payroll: each entrepreneur signs a CESA (members -> payroll), the ledger's budgets
+    # reach payroll; each chooses a third of what the budget pays, from March; staff run
+    # March; every payslip becomes a salary entry in the ledger
+    for _, coop, staff, ids in seeded:
+        for member_id, _ in ids:
+            response = requests.post(f"{args.members}/cooperatives/{coop}/members/{member_id}/contracts",
+                                     headers=auth(staff), timeout=10,
+                                     json={"kind": "CESA", "signed_on": "2026-01-05"})
+            response.raise_for_status()
+    deadline = time.monotonic() + 60
+    for _, coop, staff, ids in seeded:
+        for member_id, code in ids:
+            while True:
+                simulated = requests.get(
+                    f"{args.payroll}/cooperatives/{coop}/employees/{member_id}/simulation",
+                    params={"period": "2026-03"}, headers=auth(staff), timeout=10)
+                if simulated.ok and simulated.json()["available_cents"] > 0:
+                    break
+                if time.monotonic() > deadline:
+                    sys.exit(f"demo: payroll has no CESA or budget for {code}: {simulated.text}")
+                time.sleep(0.3)
+            gross = simulated.json()["budget_pays_gross_cents"] // 3
+            requests.post(f"{args.payroll}/cooperatives/{coop}/employees/{member_id}/salary",
+                          headers={**auth(staff), "Idempotency-Key": f"demo-salary-{member_id}"},
+                          json={"period": "2026-03", "gross_cents": gross},
+                          timeout=10).raise_for_status()
+        requests.post(f"{args.payroll}/cooperatives/{coop}/payroll-runs",
+                      headers={**auth(staff), "Idempotency-Key": f"demo-run-{coop}"},
+                      json={"period": "2026-03"}, timeout=10).raise_for_status()
+    expected_salaries = sum(len(ids) for *_, ids in seeded)
+    while True:
+        salaries = sum(len([e for e in requests.get(
+            f"{args.ledger}/cooperatives/{coop}/entries", headers=auth(staff), timeout=10,
+            params={"limit": 1000}).json()["items"] if e["kind"] == "salary"])
+            for _, coop, staff, _ in seeded)
+        if salaries == expected_salaries:
+            break
+        if time.monotonic() > deadline + 60:
+            sys.exit(f"demo: the ledger posted {salaries} of {expected_salaries} salaries")
+        time.sleep(0.3)
+
     name, coop, staff, ids = seeded[0]
     member_id, code = ids[0]
     entrepreneur = token(member_id, ["entrepreneur"], coop)
     print(f"""
 CAE platform demo: {len(seeded)} cooperatives, {expected} entrepreneurs, {expected} activities
 opened in the ledger from member.joined events, each with a quarter of invoices, payments
-(the contribution charged on each) and expenses.
+(the contribution charged on each) and expenses, a CESA each, and a March payroll run
+whose payslips the ledger posted as salaries.
 
   members  {args.members}   (health: /health/ready, metrics: /metrics)
   ledger   {args.ledger}
-  logs     {args.logs}/members.log, {args.logs}/ledger.log
+  payroll  {args.payroll}
+  logs     {args.logs}/members.log, ledger.log, payroll.log
   broker   http://127.0.0.1:15672 (guest/guest), vhost cae_demo
 
 Tokens (HS256 development secret; `cae token --help` mints others):
@@ -136,6 +181,9 @@ Try:
   curl -s {args.ledger}/cooperatives/{coop}/activities/{code}/treasury-statement -H "Authorization: Bearer $LEA"
   curl -s "{args.ledger}/cooperatives/{coop}/trial-balance?from=2026-01&to=2026-03" -H "Authorization: Bearer $STAFF"
   curl -s "{args.ledger}/cooperatives/{coop}/fec?year=2026" -H "Authorization: Bearer $STAFF"
+  curl -s "{args.payroll}/cooperatives/{coop}/employees/{member_id}/simulation?period=2026-04" -H "Authorization: Bearer $LEA"
+  curl -s {args.payroll}/cooperatives/{coop}/payslips -H "Authorization: Bearer $LEA"
+  # then open /cooperatives/{coop}/payslips/<id>/document with the token: the bulletin de paie
   curl -s -X POST {args.members}/cooperatives/{coop}/members -H "Authorization: Bearer $STAFF" \\
        -H 'Content-Type: application/json' \\
        -d '{{"first_name":"Nora","last_name":"Blanc","email":"nora@example.org","joined_on":"2026-02-01","activity_code":"NORA"}}'
@@ -154,6 +202,10 @@ Try:
                               headers=auth(entrepreneur), timeout=10).json()
         if budget.get("available_cents", 0) <= 0 or budget.get("contribution_cents", 0) <= 0:
             sys.exit(f"demo smoke: no budget after a quarter of business: {budget}")
+        slips = requests.get(f"{args.payroll}/cooperatives/{coop}/payslips",
+                             headers=auth(entrepreneur), timeout=10).json()["items"]
+        if [s["member_id"] for s in slips] != [member_id]:
+            sys.exit(f"demo smoke: the entrepreneur's payslips are wrong: {slips}")
         print("demo smoke: OK")
     return 0
 

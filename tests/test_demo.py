@@ -9,6 +9,7 @@ from caekit.testing import free_port
 def test_make_demo_seeds_and_serves_the_network(tmp_path):
     env = {**os.environ, "CAE_DEMO_DIR": str(tmp_path / "demo"), "CAE_DEMO_VHOST": "cae_demo_test",
            "CAE_DEMO_MEMBERS_PORT": str(free_port()), "CAE_DEMO_LEDGER_PORT": str(free_port()),
+           "CAE_DEMO_PAYROLL_PORT": str(free_port()),
            "CAE_LOG_LEVEL": "WARNING"}
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     result = subprocess.run(["bash", "scripts/demo.sh", "--smoke"], cwd=root, env=env,
