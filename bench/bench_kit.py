@@ -123,6 +123,14 @@ def spawn(*args, env=None) -> subprocess.Popen:
                             env={**os.environ, **(env or {})}, cwd=ROOT, text=True)
 
 
+def wait_until(predicate, seconds: float) -> None:
+    deadline = time.monotonic() + seconds
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise SystemExit(f"bench: not ready after {seconds} s")
+        time.sleep(0.1)
+
+
 def wait_line(proc: subprocess.Popen, prefix: str) -> str:
     for line in proc.stdout:
         if line.startswith(prefix):

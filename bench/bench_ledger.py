@@ -39,7 +39,7 @@ from sqlalchemy import func, select, text
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
-from bench_kit import fresh_database, vhost_uri, wait_line  # noqa: E402
+from bench_kit import fresh_database, vhost_uri, wait_line, wait_until  # noqa: E402
 
 from cae_contracts import build_event  # noqa: E402
 from cae_ledger import domain  # noqa: E402
@@ -221,7 +221,7 @@ def run_raw(amqp: str, bodies: list[dict], database: str | None) -> float:
 def run_service(amqp: str, bodies: list[dict], database: str) -> float:
     from kombu import Connection
 
-    from caekit.testing import free_port
+    from caekit.testing import free_port, is_ready, spawn_service
 
     port = free_port()
     with Connection(amqp) as conn:  # a subscriber to the ledger's events, so that they route
@@ -230,19 +230,8 @@ def run_service(amqp: str, bodies: list[dict], database: str) -> float:
         channel.exchange_declare("ledger.events", "topic", durable=True, auto_delete=False)
         channel.queue_declare("bench-ledger-sink", durable=False, auto_delete=False)
         channel.queue_bind("bench-ledger-sink", "ledger.events", "#")
-    service = subprocess.Popen(
-        [sys.executable, "-W", "ignore", "-m", "caekit.cli", "run", "ledger"], cwd=ROOT,
-        env={**os.environ, "CAE_DATABASE_URL": database, "CAE_AMQP_URI": amqp,
-             "CAE_HTTP_PORT": str(port), "CAE_LOG_LEVEL": "WARNING"},
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    import urllib.request
-
-    for _ in range(600):
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/health/ready", timeout=1):
-                break
-        except Exception:  # noqa: BLE001 - not up yet
-            time.sleep(0.1)
+    service = spawn_service("ledger", amqp, database, port)
+    wait_until(lambda: is_ready(port), 60)
     started = publish(amqp, bodies, "bank.events", None)
     engine = make_engine(database)
     with engine.connect() as conn:

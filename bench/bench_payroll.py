@@ -22,7 +22,6 @@ import argparse
 import os
 import random
 import signal
-import subprocess
 import sys
 import tempfile
 import time
@@ -36,7 +35,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
 sys.path.insert(0, ROOT)
-from bench_kit import fresh_database, vhost_uri  # noqa: E402
+from bench_kit import fresh_database, vhost_uri, wait_until  # noqa: E402
 
 from cae_payroll import payroll  # noqa: E402
 from cae_payroll.engine import Employee, payslip  # noqa: E402
@@ -125,29 +124,16 @@ def start_runs(url: str, cooperatives: list[str]) -> None:
 
 
 def run_part(kind: str, tmp: str, n_workers: int, cooperatives: list[str], per: int) -> float:
-    from caekit.testing import free_port
+    from caekit.testing import free_port, is_ready, spawn_service
 
     url = fresh_database(kind, f"cae_bench_payroll_{n_workers}", tmp)
     upgrade("payroll", url)
     seed(url, cooperatives, per)
     amqp = vhost_uri(f"cae_bench_payroll_{n_workers}")
-    workers = []
-    for _ in range(n_workers):
-        port = free_port()
-        workers.append((port, subprocess.Popen(
-            [sys.executable, "-W", "ignore", "-m", "caekit.cli", "run", "payroll"], cwd=ROOT,
-            env={**os.environ, "CAE_DATABASE_URL": url, "CAE_AMQP_URI": amqp,
-                 "CAE_HTTP_PORT": str(port), "CAE_LOG_LEVEL": "WARNING"},
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)))
-    import urllib.request
-
-    for port, _ in workers:
-        for _ in range(600):
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/health/ready", timeout=1):
-                    break
-            except Exception:  # noqa: BLE001 - not up yet
-                time.sleep(0.1)
+    ports = [free_port() for _ in range(n_workers)]
+    workers = [spawn_service("payroll", amqp, url, port) for port in ports]
+    for port in ports:
+        wait_until(lambda port=port: is_ready(port), 60)
     total = len(cooperatives) * per
     started = time.time()
     start_runs(url, cooperatives)
@@ -161,9 +147,9 @@ def run_part(kind: str, tmp: str, n_workers: int, cooperatives: list[str], per: 
         issued = conn.execute(text("SELECT count(*) FROM payslips")).scalar_one()
     finished = time.time()
     engine.dispose()
-    for _, process in workers:
+    for process in workers:
         process.send_signal(signal.SIGTERM)
-    for _, process in workers:
+    for process in workers:
         process.wait(60)
     assert issued == total, f"{issued} payslips issued of {total}"
     rate = total / (finished - started)

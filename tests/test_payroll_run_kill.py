@@ -4,10 +4,8 @@ entries match the payslips to the cent."""
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
-import sys
 import uuid
 from datetime import UTC, date, datetime
 
@@ -17,23 +15,9 @@ from cae_ledger.books import Books
 from cae_ledger.service import LedgerService
 from caekit import context
 from caekit.db import make_engine, make_session_factory
-from caekit.testing import bearer, count_rows, eventually, free_port
+from caekit.testing import bearer, count_rows, eventually, free_port, is_ready, spawn_service
 
 PER_COOPERATIVE = 700
-
-
-def worker(amqp_uri, database_url, port):
-    env = {**os.environ, "CAE_DATABASE_URL": database_url, "CAE_AMQP_URI": amqp_uri,
-           "CAE_HTTP_PORT": str(port), "CAE_LOG_LEVEL": "WARNING", "CAE_RELAY_POLL_SECONDS": "0.2"}
-    return subprocess.Popen([sys.executable, "-m", "caekit.cli", "run", "payroll"], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-
-
-def ready(http, port) -> bool:
-    try:
-        return http.get(f"http://127.0.0.1:{port}/health/ready", timeout=2).status_code == 200
-    except Exception:  # noqa: BLE001 - not up yet
-        return False
 
 
 def seed(payroll_url: str, ledger_url: str, cooperatives: list[str]) -> None:
@@ -81,10 +65,14 @@ def test_a_run_survives_a_killed_worker_and_the_ledger_matches_the_payslips(
     cooperatives = [str(uuid.uuid4()) for _ in range(3)]
     seed(payroll_url, ledger.settings.database_url, cooperatives)
     ports = [free_port(), free_port()]
-    workers = [worker(amqp_uri, payroll_url, port) for port in ports]
+    # the first worker kills itself (SIGKILL) before committing its 2nd batch: mid-run,
+    # with work items in hand that the broker gives to the other worker
+    workers = [spawn_service("payroll", amqp_uri, payroll_url, port, CAE_RELAY_POLL_SECONDS="0.2",
+                             CAE_FAILPOINTS="handler.before_commit=kill@2" if i == 0 else "")
+               for i, port in enumerate(ports)]
     try:
         for port in ports:
-            eventually(lambda port=port: ready(http, port), timeout=60)
+            eventually(lambda port=port: is_ready(port), timeout=60)
         total = PER_COOPERATIVE * len(cooperatives)
         for coop in cooperatives:
             response = http.post(f"http://127.0.0.1:{ports[1]}/cooperatives/{coop}/payroll-runs",
@@ -92,10 +80,7 @@ def test_a_run_survives_a_killed_worker_and_the_ledger_matches_the_payslips(
                                      **bearer(token("alice", "staff", coop)),
                                      "Idempotency-Key": f"run-{coop}"})
             assert response.status_code == 201, response.text
-        eventually(lambda: count_rows(payroll_url, "payslips") >= total // 10, timeout=120,
-                   interval=0.01)
-        workers[0].send_signal(signal.SIGKILL)  # its batches in flight are redelivered
-        workers[0].wait(timeout=30)
+        assert workers[0].wait(timeout=120) == -signal.SIGKILL  # died mid-run
         killed_at = count_rows(payroll_url, "payslips")
         assert killed_at < total, "the kill came too late to prove anything"
         eventually(lambda: count_rows(payroll_url, "runs", "WHERE status = 'completed'") == 3,

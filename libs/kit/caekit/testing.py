@@ -249,6 +249,27 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def spawn_service(service: str, amqp_uri: str, database_url: str, port: int, **env):
+    """``cae run <service>`` as a process of its own (to be killed by a test or a benchmark)."""
+    import subprocess
+    import sys
+
+    return subprocess.Popen(
+        [sys.executable, "-W", "ignore", "-m", "caekit.cli", "run", service],
+        env={**os.environ, "CAE_DATABASE_URL": database_url, "CAE_AMQP_URI": amqp_uri,
+             "CAE_HTTP_PORT": str(port), "CAE_LOG_LEVEL": "WARNING", **env},
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def is_ready(port: int) -> bool:
+    """Whether the service on ``port`` answers /health/ready with 200."""
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/health/ready", timeout=2) as reply:
+            return reply.status == 200
+    except (OSError, urllib.error.URLError):
+        return False
+
+
 @dataclass
 class RunningService:
     container: object

@@ -7,11 +7,9 @@ trial balance zero, and the maintained balances equal to their recomputation.
 from __future__ import annotations
 
 import json
-import os
 import random
 import signal
 import subprocess
-import sys
 import time
 import uuid
 
@@ -21,18 +19,11 @@ from sqlalchemy import text
 
 from cae_contracts import build_event
 from caekit.db import make_engine, make_session_factory
-from caekit.testing import count_rows, eventually, free_port
+from caekit.testing import count_rows, eventually, free_port, is_ready, spawn_service
 from services.ledger.tests.test_ledger_properties import check_invariants
 
 PAYMENTS = 10_000
 ACTIVITIES = [f"ACT{i:02d}" for i in range(20)]
-
-
-def run_ledger(amqp_uri, database_url, port):
-    env = {**os.environ, "CAE_DATABASE_URL": database_url, "CAE_AMQP_URI": amqp_uri,
-           "CAE_HTTP_PORT": str(port), "CAE_LOG_LEVEL": "WARNING", "CAE_RELAY_POLL_SECONDS": "0.2"}
-    return subprocess.Popen([sys.executable, "-m", "caekit.cli", "run", "ledger"], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
 def publish_all(amqp_uri, bodies) -> None:
@@ -48,20 +39,13 @@ def publish_all(amqp_uri, bodies) -> None:
         channel.close()
 
 
-def ready(http, port) -> bool:
-    try:
-        return http.get(f"http://127.0.0.1:{port}/health/ready", timeout=2).status_code == 200
-    except Exception:  # noqa: BLE001 - not listening yet
-        return False
-
-
-def test_kill_9_while_consuming_10000_payments(amqp_uri, database_url, http):
+def test_kill_9_while_consuming_10000_payments(amqp_uri, database_url):
     url = database_url("ledger")
     coop = str(uuid.uuid4())
     port = free_port()
-    ledger = run_ledger(amqp_uri, url, port)
+    ledger = spawn_service("ledger", amqp_uri, url, port, CAE_RELAY_POLL_SECONDS="0.2")
     try:
-        eventually(lambda: ready(http, port), timeout=60)
+        eventually(lambda: is_ready(port), timeout=60)
         publish_all(amqp_uri, [build_event("cae.members.activity_opened.v1", {
             "activity_id": str(uuid.uuid4()), "cooperative_id": coop, "code": code, "name": code,
             "opened_on": "2025-01-01", "member_ids": [str(uuid.uuid4())]}, tenant_id=coop)
@@ -81,7 +65,7 @@ def test_kill_9_while_consuming_10000_payments(amqp_uri, database_url, http):
         ledger.wait(timeout=30)
         killed_at = count_rows(url, "entries", "WHERE kind = 'payment'")
         assert killed_at < PAYMENTS, "the kill came too late to prove anything"
-        ledger = run_ledger(amqp_uri, url, port)
+        ledger = spawn_service("ledger", amqp_uri, url, port, CAE_RELAY_POLL_SECONDS="0.2")
         eventually(lambda: count_rows(url, "entries", "WHERE kind = 'payment'") == PAYMENTS,
                    timeout=300, interval=0.5)
         time.sleep(2)  # anything redelivered late would show up now

@@ -110,3 +110,24 @@ def test_the_cli_starts_a_run_and_follows_it_to_the_end(payroll):
         [sys.executable, "-m", "caekit.cli", "payroll", "resume", "--cooperative", payroll.coop,
          "--run", run_id], env=env, capture_output=True, text=True, timeout=120)
     assert resumed.returncode == 0 and "0 payslips asked again" in resumed.stderr
+
+
+def test_a_cooperative_s_run_day_starts_the_month_s_run_once(payroll):
+    from datetime import date
+
+    from nameko.testing.services import entrypoint_hook
+
+    today = date.today()
+    member = payroll.hire("ANA", 2_000_000)
+    payroll.post(f"employees/{member}/salary", {"period": f"{today:%Y-%m}", "gross_cents": 200_000})
+    response = payroll.http.put(f"{payroll.url}/payroll-settings", headers={
+        **payroll.staff(), "Idempotency-Key": "s1"},
+        json={"staff": 12, "at_rate": "0.0125", "run_day": min(today.day, 28)})
+    assert response.status_code == 200 and response.json()["staff"] == 12
+    if today.day > 28:  # a run day is 1-28; nothing is due on the 29th-31st
+        return
+    for _ in range(2):  # the hourly timer fires many times on the run day: one run
+        with entrypoint_hook(payroll.service.container, "start_scheduled_runs") as tick:
+            tick()
+    assert count_rows(payroll.db, "runs") == 1
+    eventually(lambda: count_rows(payroll.db, "payslips") == 1)
