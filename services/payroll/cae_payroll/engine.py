@@ -46,7 +46,13 @@ def round_cents(exact: Decimal) -> int:
 
 
 class NoRates(LookupError):
-    """No rate table is in force on the requested month."""
+    """No rate table is in force on the requested month (a 422 ``rates.none`` over HTTP)."""
+
+    rule = "rates.none"
+
+    @property
+    def message(self) -> str:
+        return str(self)
 
 
 @dataclass(frozen=True)

@@ -131,3 +131,61 @@ def test_a_cooperative_s_run_day_starts_the_month_s_run_once(payroll):
             tick()
     assert count_rows(payroll.db, "runs") == 1
     eventually(lambda: count_rows(payroll.db, "payslips") == 1)
+
+
+import json as _json  # noqa: E402
+
+import pytest  # noqa: E402
+
+SALARY = {"period": "2026-03", "gross_cents": 200_000}
+
+
+@pytest.mark.parametrize(("body", "status", "names"), [
+    ("{not json", 400, "JSON"),
+    ({**SALARY, "gross_cents": 2000.5}, 422, "gross_cents"),
+    ({**SALARY, "gross_cents": "200000"}, 422, "gross_cents"),
+    ({**SALARY, "gross_cents": -1}, 422, "gross_cents"),
+    ({**SALARY, "period": "2026-13"}, 422, "period"),
+    ({"gross_cents": 1}, 422, "period"),
+    ({**SALARY, "bonus": 1}, 422, "bonus"),
+    ({**SALARY, "override_reason": "x" * 10_000_000}, 413, "limit"),
+    ({**SALARY, "period": "2025-01"}, 422, "employee.no_cesa"),  # the CESA began in June
+])
+def test_bad_salary_input_is_a_clear_4xx_and_writes_nothing(payroll, body, status, names):
+    member = payroll.hire("ANA", 2_000_000)
+    data = body if isinstance(body, str) else _json.dumps(body)
+    response = payroll.http.post(f"{payroll.url}/employees/{member}/salary", data=data, headers={
+        **payroll.staff(), "Idempotency-Key": uuid.uuid4().hex, "Content-Type": "application/json"})
+    assert response.status_code == status, response.text
+    assert names in response.text
+    assert count_rows(payroll.db, "salary_choices") == 0
+
+
+def test_unknown_and_foreign_ids_and_an_ended_cesa(payroll):
+    member = payroll.hire("ANA", 2_000_000)
+    payroll.post(f"employees/{uuid.uuid4()}/salary", SALARY, expect=404)
+    payroll.get(f"payroll-runs/{uuid.uuid4()}", expect=404)
+    foreign = bearer(payroll.token("mallory", "staff", str(uuid.uuid4())))
+    payroll.post(f"employees/{member}/salary", SALARY, headers=foreign, expect=403)
+    payroll.post("payroll-runs", {"period": "2026-03"}, headers=payroll.owner("ANA"), expect=403)
+    response = payroll.http.post(f"{payroll.url}/employees/{member}/salary", json=SALARY,
+                                 headers=payroll.staff())
+    assert response.status_code == 428  # writes need an Idempotency-Key
+    payroll.post(f"employees/{member}/salary", SALARY)
+    # the CESA ends in February: March is not paid, and no salary can be chosen for it
+    from cae_contracts import build_event
+    from caekit.testing import publish_raw
+
+    publish_raw(payroll.amqp_uri, build_event("cae.members.contract_ended.v1", {
+        "contract_id": str(uuid.uuid4()), "member_id": member, "cooperative_id": payroll.coop,
+        "kind": "CESA", "ended_on": "2026-02-28", "reason": "exit"}, tenant_id=payroll.coop))
+    eventually(lambda: count_rows(payroll.db, "employees", "WHERE cesa_until IS NOT NULL") == 1)
+    refused = payroll.post(f"employees/{member}/salary", SALARY, expect=422)
+    assert refused["errors"]["rule"] == ["employee.no_cesa"]
+    run = payroll.post("payroll-runs", {"period": "2026-03"})
+    assert (run["expected"], run["status"]) == (0, "completed")
+    # a month before the rate tables (2025) is refused, not a 500
+    early = payroll.hire("OLD", 2_000_000, signed_on="2020-01-01")
+    refused = payroll.post(f"employees/{early}/salary", {"period": "2024-12", "gross_cents": 1},
+                           expect=422)
+    assert refused["errors"]["rule"] == ["rates.none"]
