@@ -147,9 +147,10 @@ def cmd_prune(args) -> int:
     settings = _settings(args.service)
     engine = make_engine(settings.database_url)
     with make_session_factory(engine)() as session, session.begin():
-        sent, handled = prune(session, datetime.now(UTC) - timedelta(days=args.days))
+        sent, handled, keys = prune(session, datetime.now(UTC) - timedelta(days=args.days))
     engine.dispose()
-    print(f"{args.service}: pruned {sent} outbox and {handled} inbox rows older than {args.days} days")
+    print(f"{args.service}: pruned {sent} outbox and {handled} inbox rows and {keys} idempotency "
+          f"keys older than {args.days} days")
     return 0
 
 

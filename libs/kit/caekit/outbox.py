@@ -87,20 +87,24 @@ def backlog(session: Session) -> int:
     ).scalar_one()
 
 
-def prune(session: Session, older_than) -> tuple[int, int]:
-    """Delete outbox rows confirmed before ``older_than`` and inbox rows handled before it.
+def prune(session: Session, older_than) -> tuple[int, int, int]:
+    """Delete outbox rows confirmed before ``older_than``, inbox rows handled before it and
+    idempotency keys recorded before it.
 
-    Returns (outbox rows, inbox rows) deleted. An inbox row must outlive any
-    redelivery of its event: keep it longer than messages can wait in a queue
-    (retries included); the default retention of ``cae prune`` is 30 days.
+    Returns (outbox rows, inbox rows, idempotency keys) deleted. An inbox row must outlive
+    any redelivery of its event, and a key any retry of its request: keep them longer
+    than messages wait in a queue (retries included) and clients retry; the default
+    retention of ``cae prune`` is 30 days.
     """
     from sqlalchemy import delete
 
-    from caekit.tables import inbox_table
+    from caekit.tables import idempotency_table, inbox_table
 
     sent = session.execute(
         delete(outbox_table).where(outbox_table.c.sent_at.is_not(None),
                                    outbox_table.c.sent_at < older_than)
     ).rowcount
     handled = session.execute(delete(inbox_table).where(inbox_table.c.handled_at < older_than)).rowcount
-    return sent, handled
+    keys = session.execute(
+        delete(idempotency_table).where(idempotency_table.c.created_at < older_than)).rowcount
+    return sent, handled, keys
