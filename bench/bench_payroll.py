@@ -22,6 +22,7 @@ import argparse
 import os
 import random
 import signal
+import subprocess
 import sys
 import tempfile
 import time
@@ -130,8 +131,17 @@ def run_part(kind: str, tmp: str, n_workers: int, cooperatives: list[str], per: 
     upgrade("payroll", url)
     seed(url, cooperatives, per)
     amqp = vhost_uri(f"cae_bench_payroll_{n_workers}")
+    # as in production (deploy/components/relay-separate): the outbox relay in a process
+    # of its own, the workers only consume and compute
     ports = [free_port() for _ in range(n_workers)]
-    workers = [spawn_service("payroll", amqp, url, port) for port in ports]
+    workers = [spawn_service("payroll", amqp, url, port, CAE_RELAY_IN_PROCESS="false")
+               for port in ports]
+    relay_port = free_port()
+    workers.append(subprocess.Popen(
+        [sys.executable, "-W", "ignore", "-m", "caekit.cli", "relay", "payroll"], cwd=ROOT,
+        env={**os.environ, "CAE_DATABASE_URL": url, "CAE_AMQP_URI": amqp,
+             "CAE_HTTP_PORT": str(relay_port), "CAE_LOG_LEVEL": "WARNING"},
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
     for port in ports:
         wait_until(lambda port=port: is_ready(port), 60)
     total = len(cooperatives) * per

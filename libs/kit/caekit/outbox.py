@@ -45,7 +45,7 @@ def _write_rows(session):
     """The transaction's events, in one multi-row INSERT, just before it commits."""
     rows = session.info.pop("outbox_rows", None)
     if rows:
-        session.execute(insert(outbox_table), rows)
+        session.execute(insert(outbox_table), rows)  # executemany: pipelined by psycopg
         session.info["outbox_dirty"] = True
 
 

@@ -320,10 +320,10 @@ def _plan(table: RateTable, cadre: bool, staff: int, at_rate: Decimal) -> _Plan:
     if pmss != int(pmss):
         raise ValueError("the PMSS must be whole cents")
     return _Plan(int(pmss), _rate(table.csg_allowance)[:2], tuple(steps),
-                 _REDUCTION_LABEL[table.reduction["kind"]])
+                 REDUCTION_LABEL[table.reduction["kind"]])
 
 
-_REDUCTION_LABEL = {
+REDUCTION_LABEL = {
     "rgdu": "Réduction générale dégressive unique (RGDU)",
     "fillon": "Réduction générale des cotisations patronales",
 }
