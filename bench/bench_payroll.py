@@ -124,6 +124,20 @@ def start_runs(url: str, cooperatives: list[str]) -> None:
     engine.dispose()
 
 
+def subscribe_sink(amqp: str) -> None:
+    """A subscriber to what payroll publishes (the ledger, in production): without one, the
+    events are unroutable, kept in the outbox and retried, and the relay churns."""
+    from kombu import Connection
+
+    with Connection(amqp) as conn:
+        conn.connect()
+        channel = conn.connection.channel()
+        channel.exchange_declare("payroll.events", "topic", durable=True, auto_delete=False)
+        channel.queue_declare("bench-payroll-sink", durable=False, auto_delete=False)
+        for event in ("payslip_issued", "run_started", "run_completed"):
+            channel.queue_bind("bench-payroll-sink", "payroll.events", f"cae.payroll.{event}.v1")
+
+
 def run_part(kind: str, tmp: str, n_workers: int, cooperatives: list[str], per: int) -> float:
     from caekit.testing import free_port, is_ready, spawn_service
 
@@ -131,6 +145,7 @@ def run_part(kind: str, tmp: str, n_workers: int, cooperatives: list[str], per: 
     upgrade("payroll", url)
     seed(url, cooperatives, per)
     amqp = vhost_uri(f"cae_bench_payroll_{n_workers}")
+    subscribe_sink(amqp)
     # as in production (deploy/components/relay-separate): the outbox relay in a process
     # of its own, the workers only consume and compute
     ports = [free_port() for _ in range(n_workers)]
