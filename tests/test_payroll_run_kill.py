@@ -1,6 +1,6 @@
-"""A payroll run over 3 cooperatives with 2 workers, one killed mid-run (real broker and
-databases): every payslip exists exactly once, every run completes, and the ledger's salary
-entries match the payslips to the cent."""
+"""A payroll run over 3 cooperatives with 2 workers, one added during the run and the other
+killed mid-run (real broker and databases): every payslip exists exactly once, every run
+completes, and the ledger's salary entries match the payslips to the cent."""
 
 from __future__ import annotations
 
@@ -13,9 +13,10 @@ from sqlalchemy import text
 
 from cae_ledger.books import Books
 from cae_ledger.service import LedgerService
+from cae_payroll import payroll
 from caekit import context
 from caekit.db import make_engine, make_session_factory
-from caekit.testing import bearer, count_rows, eventually, free_port, is_ready, spawn_service
+from caekit.testing import count_rows, eventually, free_port, is_ready, spawn_service
 
 PER_COOPERATIVE = 700
 
@@ -58,28 +59,42 @@ def seed(payroll_url: str, ledger_url: str, cooperatives: list[str]) -> None:
     engine.dispose()
 
 
+def start_runs(url: str, cooperatives: list[str]) -> None:
+    engine = make_engine(url)
+    for coop in cooperatives:
+        tokens = context.bind(tenant=coop, who=context.Caller("alice", coop, frozenset({"staff"})),
+                              correlation=None)
+        try:
+            with make_session_factory(engine)() as session:
+                session.info["tenant_id"] = coop
+                payroll.start_run(session, coop, 202601)
+                session.commit()
+        finally:
+            context.unbind(tokens)
+    engine.dispose()
+
+
 def test_a_run_survives_a_killed_worker_and_the_ledger_matches_the_payslips(
-        start_service, amqp_uri, database_url, http, token):
+        start_service, amqp_uri, database_url):
     ledger = start_service(LedgerService)
     payroll_url = database_url("payroll")
     cooperatives = [str(uuid.uuid4()) for _ in range(3)]
     seed(payroll_url, ledger.settings.database_url, cooperatives)
     ports = [free_port(), free_port()]
-    # the first worker kills itself (SIGKILL) before committing its 2nd batch: mid-run,
-    # with work items in hand that the broker gives to the other worker
-    workers = [spawn_service("payroll", amqp_uri, payroll_url, port, CAE_RELAY_POLL_SECONDS="0.2",
-                             CAE_FAILPOINTS="handler.before_commit=kill@2" if i == 0 else "")
-               for i, port in enumerate(ports)]
+    # the first worker kills itself (SIGKILL) on its 3rd batch commit: mid-run,
+    # with work items in hand that the broker then gives to the other worker, which is
+    # added once the run has started
+    workers = [spawn_service("payroll", amqp_uri, payroll_url, ports[0], CAE_RELAY_POLL_SECONDS="0.2",
+                             CAE_FAILPOINTS="handler.before_commit=kill@3")]
     try:
-        for port in ports:
-            eventually(lambda port=port: is_ready(port), timeout=60)
+        eventually(lambda: is_ready(ports[0]), timeout=60)
         total = PER_COOPERATIVE * len(cooperatives)
-        for coop in cooperatives:
-            response = http.post(f"http://127.0.0.1:{ports[1]}/cooperatives/{coop}/payroll-runs",
-                                 json={"period": "2026-01"}, headers={
-                                     **bearer(token("alice", "staff", coop)),
-                                     "Idempotency-Key": f"run-{coop}"})
-            assert response.status_code == 201, response.text
+        start_runs(payroll_url, cooperatives)  # as `cae payroll run` does
+        eventually(lambda: count_rows(payroll_url, "outbox", "WHERE sent_at IS NOT NULL AND "
+                                      "event_type = 'cae.payroll.payslip_requested.v1'") > 0,
+                   timeout=60, interval=0.05)  # the run is under way
+        workers.append(spawn_service("payroll", amqp_uri, payroll_url, ports[1],
+                                     CAE_RELAY_POLL_SECONDS="0.2"))  # added during the run
         assert workers[0].wait(timeout=120) == -signal.SIGKILL  # died mid-run
         killed_at = count_rows(payroll_url, "payslips")
         assert killed_at < total, "the kill came too late to prove anything"

@@ -227,8 +227,9 @@ def start_run(session: Session, cooperative_id: str, period: int) -> Run:
     run = Run(id=str(uuid.uuid4()), cooperative_id=cooperative_id, period=period, status="running",
               expected=len(members), issued=0, started_at=datetime.now(UTC), started_by=who)
     session.add(run)
-    session.add_all(RunMember(cooperative_id=cooperative_id, run_id=run.id, member_id=m)
-                    for m in members)
+    if members:  # thousands of rows for a large cooperative: executemany, not the ORM
+        session.execute(insert(RunMember), [
+            {"cooperative_id": cooperative_id, "run_id": run.id, "member_id": m} for m in members])
     outbox.publish(session, "cae.payroll.run_started.v1", {
         "run_id": run.id, "cooperative_id": cooperative_id, "period": format_period(period),
         "payslips_expected": len(members), "started_by": who}, tenant_id=cooperative_id)
