@@ -23,7 +23,7 @@ Conventions written down once:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
@@ -312,11 +312,6 @@ def budget_effects(kind: str, revenue_cents: int, lines: Iterable[Line],
     if kind == "payment" and activity_code is not None:
         effects.setdefault(activity_code, Budget()).cash_received_cents += revenue_cents
     return effects
-
-
-def trial_balance_total(balances: Sequence[tuple[int, int]]) -> int:
-    """Sum of debits - credits over accounts: zero for any set of balanced entries."""
-    return sum(debit - credit for debit, credit in balances)
 
 
 def _positive(value: int, name: str) -> None:

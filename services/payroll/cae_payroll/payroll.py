@@ -137,12 +137,6 @@ def year_to_date(session: Session, cooperative_id: str, member_id: str,
     return engine.YearToDate(row.gross_cents, Decimal(row.smic), row.reduction_cents)
 
 
-def salary_in_force(session: Session, member_id: str, period: int) -> SalaryChoice | None:
-    return session.scalars(select(SalaryChoice).where(
-        SalaryChoice.member_id == member_id, SalaryChoice.period <= period)
-        .order_by(SalaryChoice.period.desc()).limit(1)).first()
-
-
 def cesa_employee(session: Session, cooperative_id: str, member_id: str, period: int) -> Employee:
     employee = session.get(Employee, (cooperative_id, str(member_id)))
     if employee is None:
