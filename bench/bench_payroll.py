@@ -6,9 +6,10 @@
     simulation included, the tax-benefit system loaded beforehand), in the same run.
 (2) A payroll run of 100,000 payslips over 1,000 cooperatives (100 entrepreneurs each),
     persisted with their lines and events, through the payroll service with 1 and with
-    2 workers (``cae run payroll`` processes), from starting the 1,000 runs to the last
-    one completed; against the limit of the same computation plus a bulk insert of the
-    payslips without the service.
+    2 workers (``cae run payroll`` processes, the relay in a process of its own), from
+    the network operator starting the month (one transaction for the 1,000 runs) to the
+    last run completed; against the limit of the same computation plus a bulk insert of
+    the payslips without the service.
 
 The last-but-one line is ``engine_ratio=<openfisca_time/engine_time>`` (target >= 1),
 the last ``ratio=<run/limit>`` with the faster of the two runs (target >= 0.5).
@@ -108,19 +109,17 @@ def seed(url: str, cooperatives: list[str], per: int) -> None:
     engine.dispose()
 
 
-def start_runs(url: str, cooperatives: list[str]) -> None:
+def start_runs(url: str) -> None:
+    """A network operator starts the month for every cooperative (POST /payroll-runs)."""
     engine = make_engine(url)
-    sessions = make_session_factory(engine)
-    for coop in cooperatives:
-        tokens = context.bind(tenant=coop, who=context.Caller("bench", coop, frozenset({"staff"})),
-                              correlation=None)
-        try:
-            with sessions() as session:
-                session.info["tenant_id"] = coop
-                payroll.start_run(session, coop, 202603)
-                session.commit()
-        finally:
-            context.unbind(tokens)
+    tokens = context.bind(tenant=None, who=context.Caller("ops", None, frozenset({"network_operator"})),
+                          correlation=None)
+    try:
+        with make_session_factory(engine)() as session:
+            payroll.start_network_runs(session, 202603)
+            session.commit()
+    finally:
+        context.unbind(tokens)
     engine.dispose()
 
 
@@ -161,7 +160,7 @@ def run_part(kind: str, tmp: str, n_workers: int, cooperatives: list[str], per: 
         wait_until(lambda port=port: is_ready(port), 60)
     total = len(cooperatives) * per
     started = time.time()
-    start_runs(url, cooperatives)
+    start_runs(url)
     runs_started = time.time() - started
     engine = make_engine(url)
     with engine.connect() as conn:

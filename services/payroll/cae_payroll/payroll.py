@@ -233,6 +233,25 @@ def start_run(session: Session, cooperative_id: str, period: int) -> Run:
     return run
 
 
+def start_network_runs(session: Session, period: int) -> list[Run]:
+    """The month's run of every cooperative payroll knows and that has none yet, in one
+    transaction (a network operator's monthly start)."""
+    everyone = {"all_tenants": True}
+    cooperatives = set(session.scalars(select(PayrollSettings.cooperative_id)
+                                       .execution_options(**everyone)))
+    started = set(session.scalars(select(Run.cooperative_id).where(Run.period == period)
+                                  .execution_options(**everyone)))
+    runs = []
+    try:
+        for cooperative in sorted(cooperatives - started):
+            session.info["tenant_id"] = cooperative  # each cooperative's data, and only its
+            runs.append(start_run(session, cooperative, period))
+            session.flush()
+    finally:
+        session.info["tenant_id"] = None
+    return runs
+
+
 def resume_run(session: Session, run: Run) -> int:
     """Ask again for the payslips a run has not issued yet (duplicates are harmless)."""
     issued = set(session.scalars(select(Payslip.member_id).where(Payslip.run_id == run.id)))

@@ -129,3 +129,7 @@ class RunOut(Schema):
     started_by = fields.String(required=True)
     completed_at = fields.DateTime(required=True, allow_none=True)
     requested_again = fields.Integer(metadata={"description": "on resume: payslips asked again"})
+
+
+class RunList(Schema):
+    items = fields.List(fields.Nested(RunOut), required=True)

@@ -22,6 +22,7 @@ from cae_payroll.schemas import (
     PayslipList,
     PayslipOut,
     RunIn,
+    RunList,
     RunOut,
     SalaryIn,
     SalaryOut,
@@ -178,6 +179,15 @@ class PayrollService(ServiceBase):
         self.db.commit()
         return 201, self._run_out(run)
 
+    @api("POST", "/payroll-runs", roles={"network_operator"}, schema=RunIn,
+         allow_network_operator=True, **WRITE)
+    def start_network_runs(self, request, body):
+        """The month's run of every cooperative of the network that has none yet."""
+        runs = payroll.start_network_runs(self.db, parse_period(body["period"]))
+        self.db.commit()
+        return 201, RunList().dump({"items": [
+            {**_columns(run), "period": format_period(run.period)} for run in runs]})
+
     @api("GET", "/cooperatives/<cooperative_id>/payroll-runs/<run_id>", roles=STAFF)
     def get_run(self, request, cooperative_id, run_id):
         """A run's progress: expected and issued payslips."""
@@ -282,6 +292,7 @@ RESPONSES = {
                             "shortfall and the largest gross the budget pays), or no CESA."}),
     "start_run": (201, RunOut, "The run started; its payslips are issued by the workers.",
                   {422: "A run exists for this month (errors.rule run.exists): resume it."}),
+    "start_network_runs": (201, RunList, "The runs started, one per cooperative that had none."),
     "get_run": (200, RunOut, "The run's progress."),
     "resume_run": (200, RunOut, "The run, with the payslips asked for again."),
     "list_payslips": (200, PayslipList, "Payslips by period and member."),

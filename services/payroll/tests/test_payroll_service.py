@@ -189,3 +189,27 @@ def test_unknown_and_foreign_ids_and_an_ended_cesa(payroll):
     refused = payroll.post(f"employees/{early}/salary", {"period": "2024-12", "gross_cents": 1},
                            expect=422)
     assert refused["errors"]["rule"] == ["rates.none"]
+
+
+def test_a_network_operator_starts_every_cooperative_s_month_at_once(payroll):
+    member = payroll.hire("ANA", 2_000_000)
+    payroll.post(f"employees/{member}/salary", {"period": "2026-07", "gross_cents": 210_000})
+    other = str(uuid.uuid4())  # a second cooperative, with no one to pay yet
+    response = payroll.http.put(f"{payroll.service.url}/cooperatives/{other}/payroll-settings",
+                                headers={**bearer(payroll.token("bob", "staff", other)),
+                                         "Idempotency-Key": "o1"},
+                                json={"staff": 3, "at_rate": "0.009", "run_day": None})
+    assert response.status_code == 200
+    operator = bearer(payroll.token("ops", "network_operator"))
+    started = payroll.http.post(f"{payroll.service.url}/payroll-runs", json={"period": "2026-07"},
+                                headers={**operator, "Idempotency-Key": "n1"})
+    assert started.status_code == 201, started.text
+    runs = {r["expected"]: r["status"] for r in started.json()["items"]}
+    assert runs == {1: "running", 0: "completed"}
+    eventually(lambda: count_rows(payroll.db, "payslips", "WHERE period = 202607") == 1)
+    again = payroll.http.post(f"{payroll.service.url}/payroll-runs", json={"period": "2026-07"},
+                              headers={**operator, "Idempotency-Key": "n2"})
+    assert again.status_code == 201 and again.json()["items"] == []
+    staff = payroll.http.post(f"{payroll.service.url}/payroll-runs", json={"period": "2026-08"},
+                              headers={**payroll.staff(), "Idempotency-Key": "n3"})
+    assert staff.status_code == 403
