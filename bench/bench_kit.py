@@ -139,18 +139,12 @@ def wait_line(proc: subprocess.Popen, prefix: str) -> str:
 
 
 # -- (a) and (b): raw kombu consumer in a child process --------------------------------
-def raw_consumer(amqp: str, queue: str, n: int, database: str | None) -> None:
+def consume_each(amqp: str, queue: str, n: int, handle=None) -> None:
+    """Consume ``n`` messages, ``handle(body)`` each (if given), ack each; prints READY
+    when consuming and ``DONE <time of the last ack>`` at the end."""
     import amqp as pyamqp  # noqa: F401 - imported for its transport
     from kombu import Connection
-    from sqlalchemy import text
 
-    insert = None
-    if database:
-        from caekit.db import make_engine
-
-        engine = make_engine(database)
-        insert = text("INSERT INTO effects (event_id, cooperative_id, first_name) "
-                      "VALUES (:event_id, :cooperative_id, :first_name)")
     state = {"n": 0, "last": 0.0}
     with Connection(amqp) as conn:
         conn.connect()
@@ -159,12 +153,8 @@ def raw_consumer(amqp: str, queue: str, n: int, database: str | None) -> None:
         channel.basic_qos(0, 400, False)
 
         def on_message(message):
-            if insert is not None:
-                body = json.loads(message.body)
-                with engine.begin() as db:  # one row, one commit, per event
-                    db.execute(insert, {"event_id": body["id"],
-                                        "cooperative_id": body["tenantid"],
-                                        "first_name": body["data"]["first_name"]})
+            if handle is not None:
+                handle(json.loads(message.body))
             channel.basic_ack(message.delivery_tag)
             state["n"] += 1
             state["last"] = time.time()
@@ -172,16 +162,36 @@ def raw_consumer(amqp: str, queue: str, n: int, database: str | None) -> None:
         channel.basic_consume(queue, callback=on_message)
         print("READY", flush=True)
         while state["n"] < n:
-            conn.connection.drain_events(timeout=60)
+            conn.connection.drain_events(timeout=120)
     print(f"DONE {state['last']}", flush=True)
 
 
-def run_raw(amqp: str, bodies: list[dict], database: str | None) -> float:
+def raw_consumer(amqp: str, queue: str, n: int, database: str | None) -> None:
+    handle = None
+    if database:
+        from sqlalchemy import text
+
+        from caekit.db import make_engine
+
+        engine = make_engine(database)
+        insert = text("INSERT INTO effects (event_id, cooperative_id, first_name) "
+                      "VALUES (:event_id, :cooperative_id, :first_name)")
+
+        def handle(body):
+            with engine.begin() as db:  # one row, one commit, per event
+                db.execute(insert, {"event_id": body["id"], "cooperative_id": body["tenantid"],
+                                    "first_name": body["data"]["first_name"]})
+
+    consume_each(amqp, queue, n, handle)
+
+
+def run_raw(amqp: str, bodies: list[dict], database: str | None, spawn_child=None) -> float:
+    """(a) or (b): publish ``bodies`` to a child's raw consumer; events per second."""
     import amqp as pyamqp
     from kombu import Connection
 
     queue = f"bench-raw-{uuid.uuid4().hex[:6]}"
-    child = spawn("raw-consumer", amqp, queue, str(len(bodies)), database or "")
+    child = (spawn_child or spawn)("raw-consumer", amqp, queue, str(len(bodies)), database or "")
     wait_line(child, "READY")
     payloads = [json.dumps(b) for b in bodies]
     with Connection(amqp) as conn:
@@ -192,7 +202,7 @@ def run_raw(amqp: str, bodies: list[dict], database: str | None) -> float:
             channel.basic_publish(pyamqp.Message(payload, delivery_mode=2, message_id=body["id"],
                                                  type=body["type"]), "", queue)
     last = float(wait_line(child, "DONE").split()[1])
-    child.wait(30)
+    child.wait(60)
     return len(bodies) / (last - started)
 
 

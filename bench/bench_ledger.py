@@ -39,7 +39,7 @@ from sqlalchemy import func, select, text
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
-from bench_kit import fresh_database, vhost_uri, wait_line, wait_until  # noqa: E402
+from bench_kit import consume_each, fresh_database, run_raw, vhost_uri, wait_until  # noqa: E402
 
 from cae_contracts import build_event  # noqa: E402
 from cae_ledger import domain  # noqa: E402
@@ -181,40 +181,16 @@ def naive_posting(db, sql, body: dict) -> None:
 
 
 def raw_consumer(amqp: str, queue: str, n: int, database: str | None) -> None:
-    from kombu import Connection
+    handle = None
+    if database:
+        engine = make_engine(database)
+        sql = {name: text(statement) for name, statement in NAIVE_SQL.items()}
 
-    engine = make_engine(database) if database else None
-    sql = {name: text(statement) for name, statement in NAIVE_SQL.items()}
-    state = {"n": 0, "last": 0.0}
-    with Connection(amqp) as conn:
-        conn.connect()
-        channel = conn.connection.channel()
-        channel.queue_declare(queue, durable=True, auto_delete=False)
-        channel.basic_qos(0, 400, False)
+        def handle(body):
+            with engine.begin() as db:  # one commit per event
+                naive_posting(db, sql, body)
 
-        def on_message(message):
-            if engine is not None:
-                with engine.begin() as db:  # one commit per event
-                    naive_posting(db, sql, json.loads(message.body))
-            channel.basic_ack(message.delivery_tag)
-            state["n"] += 1
-            state["last"] = time.time()
-
-        channel.basic_consume(queue, callback=on_message)
-        print("READY", flush=True)
-        while state["n"] < n:
-            conn.connection.drain_events(timeout=120)
-    print(f"DONE {state['last']}", flush=True)
-
-
-def run_raw(amqp: str, bodies: list[dict], database: str | None) -> float:
-    queue = f"bench-ledger-raw-{uuid.uuid4().hex[:6]}"
-    child = spawn("raw-consumer", amqp, queue, str(len(bodies)), database or "")
-    wait_line(child, "READY")
-    started = publish(amqp, bodies, "", queue)
-    last = float(wait_line(child, "DONE").split()[1])
-    child.wait(60)
-    return len(bodies) / (last - started)
+    consume_each(amqp, queue, n, handle)
 
 
 # -- (c): the ledger service ------------------------------------------------------------------
@@ -355,9 +331,9 @@ def main() -> int:
           f"{args.rounds} rounds, database {args.db}", flush=True)
     rates = {"a": [], "b": [], "c": []}
     for round_ in range(args.rounds):
-        rates["a"].append(run_raw(amqp, bodies, None))
+        rates["a"].append(run_raw(amqp, bodies, None, spawn))
         rates["b"].append(run_raw(amqp, bodies, ledger_database(args.db, "cae_bench_ledger_naive",
-                                                                tmp, coop)))
+                                                                tmp, coop), spawn))
         rates["c"].append(run_service(amqp, bodies, ledger_database(
             args.db, "cae_bench_ledger_service", tmp, coop)))
         print(f"  round {round_ + 1}: " + ", ".join(f"{k}={v[-1]:.0f}/s" for k, v in rates.items()),

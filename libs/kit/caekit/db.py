@@ -62,6 +62,23 @@ def make_engine(url: str, **kwargs) -> Engine:
     return create_engine(url, **kwargs)
 
 
+def dialect_insert(session: Session):
+    """``insert`` of the session's dialect (PostgreSQL or SQLite), for ON CONFLICT clauses."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    return (postgresql if session.get_bind().dialect.name == "postgresql" else sqlite).insert
+
+
+def get_or_insert(session: Session, model, key, **values):
+    """The row ``key`` of ``model``, inserted with ``values`` if it is missing: once, even
+    when two transactions ask for it at the same time (INSERT ... ON CONFLICT DO NOTHING)."""
+    found = session.get(model, key)
+    if found is None:
+        session.execute(dialect_insert(session)(model).values(**values).on_conflict_do_nothing())
+        found = session.get(model, key)
+    return found
+
+
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(bind=engine, expire_on_commit=False, autoflush=True)
 

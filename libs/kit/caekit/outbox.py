@@ -40,9 +40,23 @@ def _after_rollback(session):
     session.info.pop("outbox_rows", None)
 
 
+_before_write: list = []
+
+
+def before_events_written(hook):
+    """Register ``hook(session)``, called at every commit before the transaction's events
+    are written: a service's own commit-time work, which may publish events itself (the
+    ledger's balances, payroll's payslips). Usable as a decorator."""
+    _before_write.append(hook)
+    return hook
+
+
 @event.listens_for(Session, "before_commit")
 def _write_rows(session):
-    """The transaction's events, in one multi-row INSERT, just before it commits."""
+    """The hooks' work, then the transaction's events in one executemany, just before it
+    commits."""
+    for hook in _before_write:
+        hook(session)
     rows = session.info.pop("outbox_rows", None)
     if rows:
         session.execute(insert(outbox_table), rows)  # executemany: pipelined by psycopg
@@ -53,9 +67,8 @@ def publish(session: Session, type_: str, data: dict, *, tenant_id: str | None =
     """Add an event to ``session``'s transaction; returns the CloudEvents body.
 
     The event is validated now; its row is written when the transaction commits
-    (``before_commit``), with the transaction's other events in one statement. A
-    ``before_commit`` listener that publishes must be registered before this module's
-    (``event.listen(..., insert=True)``).
+    (``before_commit``), with the transaction's other events in one statement. Work
+    done at commit that publishes registers with :func:`before_events_written`.
     """
     tenant = tenant_id or context.tenant_id.get()
     if tenant is None:

@@ -24,8 +24,6 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy import event, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from cae_ledger import domain
@@ -52,6 +50,7 @@ from cae_ledger.store import (
     LedgerAccount,
 )
 from caekit import context, outbox
+from caekit.db import dialect_insert, get_or_insert
 from caekit.problems import NotFound
 
 # the schedule a cooperative has until it records its own (domain.md: Coopaname 10 %)
@@ -69,8 +68,8 @@ class _Pending:
     years: dict = field(default_factory=dict)  # (cooperative, activity, year) -> [locked, added]
     last_entry: dict = field(default_factory=dict)  # (cooperative, activity) -> entry id
     known_accounts: set = field(default_factory=set)  # (cooperative, number)
-    # (cooperative, code) -> Activity, and (cooperative, None) -> its Cooperative settings
-    activities: dict = field(default_factory=dict)
+    activities: dict = field(default_factory=dict)  # (cooperative, code) -> Activity
+    settings: dict = field(default_factory=dict)  # cooperative -> its Cooperative row
     schedules: dict = field(default_factory=dict)  # cooperative -> its schedule rows
     closed: dict = field(default_factory=dict)  # cooperative -> set of closed periods
 
@@ -87,7 +86,7 @@ def _forget(session):
     session.info.pop(_PENDING, None)
 
 
-@event.listens_for(Session, "before_commit", insert=True)  # before the outbox writes its rows
+@outbox.before_events_written
 def _write_balances(session):
     pending = session.info.pop(_PENDING, None)
     if pending is None or not (pending.balances or pending.budgets or pending.years):
@@ -120,8 +119,7 @@ def _write_balances(session):
 def _upsert(session, model, increments, now=None):
     """INSERT ... ON CONFLICT (primary key) DO UPDATE adding ``increments`` to the row."""
     table = model.__table__
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    statement = insert(table)
+    statement = dialect_insert(session)(table)
     changes = {column: table.c[column] + statement.excluded[column] for column in increments}
     if now is not None:
         changes["updated_at"] = statement.excluded.updated_at
@@ -224,6 +222,21 @@ class Books:
             charged = self._charge(entry, draft.activity_code, draft.revenue_cents, draft.entry_date)
         return entry, charged
 
+    def payment(self, activity: str, on: date, piece_ref: str, label: str, amount_cents: int,
+                vat_cents: int | None, invoice_ref: str | None) -> EntryDraft:
+        """A payment received; without its VAT, the VAT in proportion to the invoice it
+        names (0 if none)."""
+        if vat_cents is None:
+            vat_cents = 0
+            if invoice_ref:
+                invoice = self.db.scalar(select(Entry).where(
+                    Entry.kind == "invoice", Entry.activity_code == activity,
+                    Entry.piece_ref == invoice_ref, Entry.reverses.is_(None)))
+                if invoice is not None:
+                    vat_cents = domain.vat_share(amount_cents, invoice.total_cents,
+                                                 invoice.total_cents - invoice.revenue_cents)
+        return domain.payment(activity, on, piece_ref, label, amount_cents, vat_cents)
+
     def _charge(self, origin: Entry, activity: str, base_cents: int, on: date) -> Entry | None:
         schedule = self.schedule(activity, on)
         before = self._add_revenue(activity, on.year, base_cents)
@@ -283,7 +296,7 @@ class Books:
         return reversal
 
     # -- periods -------------------------------------------------------------------------------
-    def close_period(self, period: int, today: date) -> list[Entry]:
+    def close_period(self, period: int, today: date) -> tuple[ClosedPeriod, list[Entry]]:
         """Charge the monthly minimum contributions of ``period``, then close it."""
         end = last_day(period)
         if end >= today:
@@ -310,15 +323,16 @@ class Books:
                     "schedule_effective_on": schedule.effective_on.isoformat(),
                 }, tenant_id=self.cooperative_id)
         closed_at = datetime.now(UTC)
-        self.db.add(ClosedPeriod(cooperative_id=self.cooperative_id, period=period,
-                                 closed_at=closed_at, closed_by=context.caller.get().subject[:100]))
+        closed = ClosedPeriod(cooperative_id=self.cooperative_id, period=period,
+                              closed_at=closed_at, closed_by=context.caller.get().subject[:100])
+        self.db.add(closed)
         self._closed_periods().add(period)
         outbox.publish(self.db, "cae.ledger.period_closed.v1", {
             "cooperative_id": self.cooperative_id, "period": format_period(period),
             "closed_at": closed_at.isoformat(), "minimum_contributions": len(top_ups),
             "minimum_contributions_cents": sum(e.total_cents for e in top_ups),
         }, tenant_id=self.cooperative_id)
-        return top_ups
+        return closed, top_ups
 
     def _balance(self, account: str, activity: str, period: int) -> int:
         """Debit - credit of an account on an analytic code in a month, pending changes included."""
@@ -340,9 +354,9 @@ class Books:
         """Seed the cooperative's chart from the PCG accounts, once."""
         if self.db.scalar(select(LedgerAccount.id).where(LedgerAccount.activity_code.is_(None)).limit(1)):
             return
-        now = datetime.now(UTC)
+        now, known = datetime.now(UTC), _pending(self.db).known_accounts
         for number, (label, type_) in domain.CHART_OF_ACCOUNTS.items():
-            _pending(self.db).known_accounts.add((self.cooperative_id, number))
+            known.add((self.cooperative_id, number))
             self.db.add(LedgerAccount(cooperative_id=self.cooperative_id, number=number, label=label,
                                       type=type_, general_account=number, opened_at=now))
 
@@ -407,20 +421,12 @@ class Books:
         return found
 
     def settings(self) -> Cooperative:
-        known = _pending(self.db).activities
-        if (self.cooperative_id, None) not in known:
-            known[(self.cooperative_id, None)] = self._settings()
-        return known[(self.cooperative_id, None)]
-
-    def _settings(self) -> Cooperative:
-        found = self.db.get(Cooperative, self.cooperative_id)
-        if found is None:  # created once, even by two transactions at the same time
-            insert = pg_insert if self.db.get_bind().dialect.name == "postgresql" else sqlite_insert
-            self.db.execute(insert(Cooperative).values(
-                cooperative_id=self.cooperative_id, contribution_basis="payment")
-                .on_conflict_do_nothing())
-            found = self.db.get(Cooperative, self.cooperative_id)
-        return found
+        known = _pending(self.db).settings
+        if self.cooperative_id not in known:
+            known[self.cooperative_id] = get_or_insert(
+                self.db, Cooperative, self.cooperative_id, cooperative_id=self.cooperative_id,
+                contribution_basis="payment")
+        return known[self.cooperative_id]
 
     def schedule(self, activity: str, on: date) -> Schedule:
         cache = _pending(self.db).schedules
@@ -436,13 +442,19 @@ class Books:
         except NoScheduleInForce:
             return DEFAULT_SCHEDULE
 
-    def add_schedule(self, schedule: Schedule, activity: str | None) -> ContributionSchedule:
+    def add_schedule(self, schedule: Schedule, activity: str | None, *,
+                     same_again_is_fine: bool = False) -> ContributionSchedule:
+        """Record a schedule version; another version on the same date is refused (the same
+        version again too, unless ``same_again_is_fine``: an event announcing it twice)."""
         if activity:
             self.activity(activity)
         code = activity or ""
-        if self.db.scalar(select(ContributionSchedule.id).where(
-                ContributionSchedule.activity_code == code,
-                ContributionSchedule.effective_on == schedule.effective_on)):
+        existing = self.db.scalar(select(ContributionSchedule).where(
+            ContributionSchedule.activity_code == code,
+            ContributionSchedule.effective_on == schedule.effective_on))
+        if existing is not None:
+            if same_again_is_fine and schedule_of(existing) == schedule:
+                return existing
             raise RuleViolation("schedule.exists", "a schedule version already takes effect on "
                                 f"{schedule.effective_on.isoformat()}"
                                 + (f" for {activity}" if activity else ""))

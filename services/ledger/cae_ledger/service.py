@@ -88,12 +88,8 @@ class LedgerService(ServiceBase):
 
     def _record_schedule(self, cooperative, effective_on, bands, minimum, activity):
         """A new schedule version; the same version again (another event) changes nothing."""
-        schedule = build_schedule(effective_on, bands, minimum)
-        existing = self.db.scalar(select(ContributionSchedule).where(
-            ContributionSchedule.activity_code == (activity or ""),
-            ContributionSchedule.effective_on == effective_on))
-        if existing is None or schedule_of(existing) != schedule:
-            Books(self.db, cooperative).add_schedule(schedule, activity)  # refuses a conflict
+        Books(self.db, cooperative).add_schedule(build_schedule(effective_on, bands, minimum),
+                                                 activity, same_again_is_fine=True)
 
     @reliable_handler("cae.members.member_joined.v1")
     def on_member_joined(self, event: Event):
@@ -113,7 +109,7 @@ class LedgerService(ServiceBase):
     def on_payment_received(self, event: Event):
         data = event.data
         books = Books(self.db, str(data["cooperative_id"]))
-        books.receive(self._payment(books, data["activity_code"], data["received_on"],
+        books.receive(books.payment(data["activity_code"], data["received_on"],
                                     data["bank_reference"], data["label"] or
                                     f"Encaissement {data['bank_reference']}", data["amount_cents"],
                                     data["vat_cents"], data["invoice_ref"]))
@@ -126,19 +122,6 @@ class LedgerService(ServiceBase):
             data["activity_code"], data["paid_on"], f"PAIE-{data['period']}-{data['activity_code']}"[:60],
             f"Salaire {data['period']}", slip))
 
-    @staticmethod
-    def _payment(books, activity, on, piece_ref, label, amount, vat, invoice_ref):
-        if vat is None:
-            vat = 0
-            if invoice_ref:  # the VAT in proportion to the invoice paid
-                invoice = books.db.scalar(select(Entry).where(
-                    Entry.kind == "invoice", Entry.activity_code == activity,
-                    Entry.piece_ref == invoice_ref, Entry.reverses.is_(None)))
-                if invoice is not None:
-                    vat = domain.vat_share(amount, invoice.total_cents,
-                                           invoice.total_cents - invoice.revenue_cents)
-        return domain.payment(activity, on, piece_ref, label, amount, vat)
-
     # -- HTTP: operations ----------------------------------------------------------------------
     @api("POST", "/cooperatives/<cooperative_id>/invoices", schema=InvoiceIn, **WRITE)
     def post_invoice(self, request, cooperative_id, body):
@@ -150,8 +133,8 @@ class LedgerService(ServiceBase):
     @api("POST", "/cooperatives/<cooperative_id>/payments", schema=PaymentIn, **WRITE)
     def post_payment(self, request, cooperative_id, body):
         books = Books(self.db, cooperative_id)
-        return self._posted(*books.receive(self._payment(
-            books, body["activity_code"], body["date"], body["piece_ref"], body["label"],
+        return self._posted(*books.receive(books.payment(
+            body["activity_code"], body["date"], body["piece_ref"], body["label"],
             body["amount_cents"], body["vat_cents"], body["invoice_ref"])))
 
     @api("POST", "/cooperatives/<cooperative_id>/expenses", schema=ExpenseIn, **WRITE)
@@ -317,9 +300,8 @@ class LedgerService(ServiceBase):
     def close_period(self, request, cooperative_id, body):
         """Charge the month's minimum contributions, then close it to new entries."""
         period = parse_period(body["period"])
-        top_ups = Books(self.db, cooperative_id).close_period(period, date.today())
+        closed, top_ups = Books(self.db, cooperative_id).close_period(period, date.today())
         self.db.commit()
-        closed = self.db.get(ClosedPeriod, (cooperative_id, period))
         return 201, PeriodOut().dump({"period": body["period"], "closed_at": closed.closed_at,
                                       "closed_by": closed.closed_by,
                                       "minimum_contributions": top_ups})

@@ -19,8 +19,6 @@ from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 
 from sqlalchemy import event, insert, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from cae_payroll import engine
@@ -36,6 +34,7 @@ from cae_payroll.store import (
     YearToDate,
 )
 from caekit import context, outbox
+from caekit.db import get_or_insert
 from caekit.problems import NotFound
 
 STAFF_OF_BRACKET = {"under_11": 1, "11_to_49": 11, "50_and_more": 50}
@@ -74,19 +73,11 @@ def last_day(period: int) -> date:
     return start.replace(day=monthrange(start.year, start.month)[1])
 
 
-def _insert(session):
-    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-
-
 # -- read models --------------------------------------------------------------------------------
 
 def settings(session: Session, cooperative_id: str) -> PayrollSettings:
-    found = session.get(PayrollSettings, cooperative_id)
-    if found is None:  # created once, even by two transactions at the same time
-        session.execute(_insert(session)(PayrollSettings).values(
-            cooperative_id=cooperative_id, staff=1, at_rate="0.007").on_conflict_do_nothing())
-        found = session.get(PayrollSettings, cooperative_id)
-    return found
+    return get_or_insert(session, PayrollSettings, cooperative_id,
+                         cooperative_id=cooperative_id, staff=1, at_rate="0.007")
 
 
 def employee_row(session: Session, cooperative_id: str, member_id: str) -> Employee:
@@ -128,13 +119,24 @@ def engine_employee(terms: PayrollSettings, employee: Employee) -> engine.Employ
 def year_to_date(session: Session, cooperative_id: str, member_id: str,
                  period: int) -> engine.YearToDate:
     """The member's pay in the months of the year before ``period``."""
-    row = session.get(YearToDate, (cooperative_id, member_id, period // 100))
+    return _engine_ytd(session.get(YearToDate, (cooperative_id, member_id, period // 100)), period)
+
+
+def _engine_ytd(row: YearToDate | None, period: int) -> engine.YearToDate:
     if row is None:
         return engine.YearToDate()
     if row.last_period >= period:
         raise RuleViolation("payslip.out_of_order", f"{format_period(row.last_period)} is already "
                             f"paid: {format_period(period)} comes too late in the year")
     return engine.YearToDate(row.gross_cents, Decimal(row.smic), row.reduction_cents)
+
+
+def _salaries_in_force(session: Session, period: int, members=None) -> dict:
+    """member id -> the salary choice in force in ``period`` (the latest from a month <= it)."""
+    query = select(SalaryChoice).where(SalaryChoice.period <= period).order_by(SalaryChoice.period)
+    if members is not None:
+        query = query.where(SalaryChoice.member_id.in_(members))
+    return {choice.member_id: choice for choice in session.scalars(query)}  # the latest wins
 
 
 def cesa_employee(session: Session, cooperative_id: str, member_id: str, period: int) -> Employee:
@@ -211,12 +213,10 @@ def start_run(session: Session, cooperative_id: str, period: int) -> Run:
     """Fix who the month pays and ask the workers for their payslips."""
     if session.scalar(select(Run.id).where(Run.period == period)):
         raise RuleViolation("run.exists", f"the {format_period(period)} run exists: resume it")
-    in_force = {}
-    for choice in session.scalars(select(SalaryChoice).where(SalaryChoice.period <= period)
-                                  .order_by(SalaryChoice.period)):
-        in_force[choice.member_id] = choice.gross_cents  # the latest wins
+    in_force = _salaries_in_force(session, period)
     members = [e.member_id for e in session.scalars(select(Employee).order_by(Employee.member_id))
-               if in_force.get(e.member_id) and e.activity_code and _employed(e, period)]
+               if e.member_id in in_force and in_force[e.member_id].gross_cents > 0
+               and e.activity_code and _employed(e, period)]
     who = context.caller.get().subject[:100]
     run = Run(id=str(uuid.uuid4()), cooperative_id=cooperative_id, period=period, status="running",
               expected=len(members), issued=0, started_at=datetime.now(UTC), started_by=who)
@@ -284,12 +284,8 @@ def issue_payslip(session: Session, cooperative_id: str, run_id: str, member_id:
         raise RuleViolation("run.member_unknown", f"{member_id} is not paid by run {run_id}")
     terms = engine_employee(work.settings, employee)
     ytd_row = work.ytd.get(member_id)
-    if ytd_row is not None and ytd_row.last_period >= period:
-        raise RuleViolation("payslip.out_of_order", f"{format_period(ytd_row.last_period)} is "
-                            f"already paid: {format_period(period)} comes too late in the year")
-    ytd = engine.YearToDate() if ytd_row is None else engine.YearToDate(
-        ytd_row.gross_cents, Decimal(ytd_row.smic), ytd_row.reduction_cents)
-    slip = engine.payslip(first_day(period), choice.gross_cents, terms, ytd)
+    slip = engine.payslip(first_day(period), choice.gross_cents, terms,
+                          _engine_ytd(ytd_row, period))
     row = dict(
         id=str(uuid.uuid4()), cooperative_id=cooperative_id, run_id=run_id, member_id=member_id,
         activity_code=employee.activity_code, period=period, cadre=employee.cadre,
@@ -304,7 +300,7 @@ def issue_payslip(session: Session, cooperative_id: str, run_id: str, member_id:
         year_gross_cents=slip.year_to_date.gross_cents, issued_at=datetime.now(UTC))
     after = slip.year_to_date
     ytd = {"last_period": period, "gross_cents": after.gross_cents, "smic": str(after.smic),
-           "reduction_cents": after.reduction_cents}
+           "reduction_cents": after.reduction_cents}  # the year to date after this month
     pending = session.info.setdefault(_ISSUED, _Issued())
     if ytd_row is None:  # a new row, inserted with the payslips
         pending.new_ytd.append({"cooperative_id": cooperative_id, "member_id": member_id,
@@ -349,16 +345,11 @@ def _run_work(session: Session, run_id: str, period: int) -> _RunWork:
         if run is None or run.period != period:
             raise RuleViolation("run.unknown", f"no run {run_id} for {format_period(period)}")
         members = select(RunMember.member_id).where(RunMember.run_id == run_id).scalar_subquery()
-        choices = {}
-        for choice in session.scalars(select(SalaryChoice).where(
-                SalaryChoice.member_id.in_(members), SalaryChoice.period <= period)
-                .order_by(SalaryChoice.period)):
-            choices[choice.member_id] = choice  # the latest in force wins
         work = cache[run_id] = _RunWork(
             settings=settings(session, run.cooperative_id),
             employees={e.member_id: e for e in session.scalars(
                 select(Employee).where(Employee.member_id.in_(members)))},
-            choices=choices,
+            choices=_salaries_in_force(session, period, members),
             ytd={y.member_id: y for y in session.scalars(select(YearToDate).where(
                 YearToDate.member_id.in_(members), YearToDate.year == period // 100))},
             issued=set(session.scalars(select(Payslip.member_id).where(
@@ -398,7 +389,7 @@ def payslip_issued(row: dict) -> dict:
     }
 
 
-@event.listens_for(Session, "before_commit", insert=True)  # before the outbox writes its rows
+@outbox.before_events_written
 def _write_issued(session):
     issued = session.info.pop(_ISSUED, None)
     if issued is None:
