@@ -16,7 +16,7 @@ import os
 
 os.environ.setdefault("PSYCOPG_WAIT_FUNC", "wait_select")
 
-from sqlalchemy import String, create_engine, event, inspect  # noqa: E402
+from sqlalchemy import String, create_engine, event, insert, inspect  # noqa: E402
 from sqlalchemy.engine import Engine  # noqa: E402
 from sqlalchemy.orm import (  # noqa: E402
     Mapped,
@@ -77,6 +77,33 @@ def get_or_insert(session: Session, model, key, **values):
         session.execute(dialect_insert(session)(model).values(**values).on_conflict_do_nothing())
         found = session.get(model, key)
     return found
+
+
+def insert_rows(session: Session, table, rows: list[dict]) -> None:
+    """Insert many rows (all with the same keys) in the session's transaction, after
+    flushing what the session holds.
+
+    On PostgreSQL by COPY: in an eventlet worker an executemany waits on the socket once a
+    row, ~190 us of CPU a row against ~20 us for COPY (bench/bench_payroll.py). Elsewhere
+    by executemany. Columns the rows leave out take their server default (Python-side
+    defaults do not apply)."""
+    if not rows:
+        return
+    table = getattr(table, "__table__", table)
+    session.flush()
+    connection = session.connection()
+    if connection.dialect.name != "postgresql":
+        connection.execute(insert(table), rows)
+        return
+    from psycopg import sql
+
+    names = list(rows[0])
+    statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
+        sql.Identifier(table.name), sql.SQL(", ").join(map(sql.Identifier, names)))
+    driver = connection.connection.driver_connection
+    with driver.cursor() as cursor, cursor.copy(statement) as copy:
+        for row in rows:
+            copy.write_row([row[name] for name in names])
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -12,11 +12,12 @@ import json
 import weakref
 from datetime import UTC, datetime
 
-from sqlalchemy import event, func, insert, select
+from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
 from cae_contracts import build_event, contract_for
 from caekit import context
+from caekit.db import insert_rows
 from caekit.tables import outbox_table
 
 _wakers: weakref.WeakSet = weakref.WeakSet()  # threading.Event of each relay in this process
@@ -53,13 +54,13 @@ def before_events_written(hook):
 
 @event.listens_for(Session, "before_commit")
 def _write_rows(session):
-    """The hooks' work, then the transaction's events in one executemany, just before it
+    """The hooks' work, then the transaction's events in one statement, just before it
     commits."""
     for hook in _before_write:
         hook(session)
     rows = session.info.pop("outbox_rows", None)
     if rows:
-        session.execute(insert(outbox_table), rows)  # executemany: pipelined by psycopg
+        insert_rows(session, outbox_table, rows)
         session.info["outbox_dirty"] = True
 
 

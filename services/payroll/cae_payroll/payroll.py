@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 
-from sqlalchemy import event, insert, select, update
+from sqlalchemy import event, select, update
 from sqlalchemy.orm import Session
 
 from cae_payroll import engine
@@ -34,7 +34,7 @@ from cae_payroll.store import (
     YearToDate,
 )
 from caekit import context, outbox
-from caekit.db import get_or_insert
+from caekit.db import get_or_insert, insert_rows
 from caekit.problems import NotFound
 
 STAFF_OF_BRACKET = {"under_11": 1, "11_to_49": 11, "50_and_more": 50}
@@ -221,9 +221,9 @@ def start_run(session: Session, cooperative_id: str, period: int) -> Run:
     run = Run(id=str(uuid.uuid4()), cooperative_id=cooperative_id, period=period, status="running",
               expected=len(members), issued=0, started_at=datetime.now(UTC), started_by=who)
     session.add(run)
-    if members:  # thousands of rows for a large cooperative: executemany, not the ORM
-        session.execute(insert(RunMember), [
-            {"cooperative_id": cooperative_id, "run_id": run.id, "member_id": m} for m in members])
+    # thousands of rows for a large cooperative: in one statement, not the ORM
+    insert_rows(session, RunMember, [
+        {"cooperative_id": cooperative_id, "run_id": run.id, "member_id": m} for m in members])
     outbox.publish(session, "cae.payroll.run_started.v1", {
         "run_id": run.id, "cooperative_id": cooperative_id, "period": format_period(period),
         "payslips_expected": len(members), "started_by": who}, tenant_id=cooperative_id)
@@ -394,9 +394,8 @@ def _write_issued(session):
     issued = session.info.pop(_ISSUED, None)
     if issued is None:
         return
-    for rows, model in ((issued.payslips, Payslip), (issued.new_ytd, YearToDate)):
-        if rows:  # executemany (pipelined by psycopg): ~35 us a row, without the ORM
-            session.execute(insert(model), rows)
+    insert_rows(session, Payslip, issued.payslips)  # without the ORM's unit of work
+    insert_rows(session, YearToDate, issued.new_ytd)
     for run_id, n in sorted(issued.runs.items()):
         done, expected = session.execute(
             update(Run).where(Run.id == run_id).values(issued=Run.issued + n)
