@@ -27,7 +27,9 @@ _JUNK = st.one_of(
     st.uuids().map(lambda u: "{" + str(u) + "}"), st.uuids().map(lambda u: u.hex), st.uuids(),
     st.dates().map(dt.date.isoformat), st.dates(), st.dates().map(lambda d: d.strftime("%Y%m%d")),
     st.sampled_from(["2026-03", "2026-3-1", "2026-02-30", "A001", "", " ", "1e3", "12", "٣"]),
-    st.lists(st.integers(), max_size=2), st.dictionaries(st.text(max_size=3), st.integers(), max_size=2),
+    st.lists(st.integers(), max_size=2), st.lists(st.uuids().map(str), max_size=3),
+    st.lists(st.one_of(st.none(), st.uuids(), st.text(max_size=5)), max_size=3),
+    st.tuples(st.uuids().map(str)), st.dictionaries(st.text(max_size=3), st.integers(), max_size=2),
 )
 _MISSING = object()
 
@@ -56,7 +58,8 @@ def _marshmallow(schema: Schema, data: dict):
 def test_the_busy_contracts_compile():
     # without these the fast path is never taken where it matters
     for type_ in ("cae.payroll.payslip_issued.v1", "cae.members.member_joined.v1",
-                  "cae.bank.payment_received.v1", "cae.ledger.contribution_charged.v1"):
+                  "cae.bank.payment_received.v1", "cae.ledger.contribution_charged.v1",
+                  "cae.payroll.payslip_requested.v1"):
         assert type_ in COMPILED, type_
 
 

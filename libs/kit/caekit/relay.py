@@ -14,13 +14,16 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 
 import amqp
 from kombu import Connection
-from sqlalchemy import or_, select, update
+from sqlalchemy import BigInteger, any_, literal, or_, select, update
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from caekit import failpoints, metrics, outbox
+from caekit.frames import publish_frames
 from caekit.logs import log
 from caekit.tables import outbox_table
 
@@ -28,6 +31,14 @@ logger = logging.getLogger("caekit.relay")
 
 CONFIRM_TIMEOUT = 30.0
 HEARTBEAT_SECONDS = 30  # detects a half-open connection to a vanished broker
+
+
+def _among(session, column, values: list):
+    """``column IN values``; on PostgreSQL ``= ANY(array)``, one parameter however many
+    values (rendering 1,000 placeholders a round cost the relay a tenth of its time)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return column == any_(literal(values, ARRAY(BigInteger)))
+    return column.in_(values)
 
 
 class BrokerUnavailable(ConnectionError):
@@ -139,7 +150,7 @@ class Relay:
             if sent:
                 session.execute(
                     update(outbox_table)
-                    .where(outbox_table.c.seq.in_(sent))
+                    .where(_among(session, outbox_table.c.seq, sent))
                     .values(sent_at=now, attempts=outbox_table.c.attempts + 1, last_error=None)
                 )
             by_seq = {row.seq: row for row in rows}
@@ -152,9 +163,9 @@ class Relay:
                     log(logger, logging.ERROR, "event unroutable: no queue bound; kept in the outbox",
                         event_id=row.event_id, event_type=row.event_type, exchange=row.exchange)
                 session.execute(update(outbox_table).where(outbox_table.c.seq == seq).values(**values))
-            for row in rows:
-                if row.seq in sent:
-                    metrics.EVENTS_PUBLISHED.labels(self.service, row.event_type).inc()
+            published = Counter(row.event_type for row in rows if row.seq not in failed)
+            for event_type, count in published.items():
+                metrics.EVENTS_PUBLISHED.labels(self.service, event_type).inc(count)
             self._report_backlog(session, force=False)
         return len(sent)
 
@@ -165,23 +176,25 @@ class Relay:
         self._outstanding.clear()
         tags = []
         try:
+            for exchange in sorted({row.exchange for row in rows} - self._declared):
+                self.channel.exchange_declare(exchange, "topic", durable=True, auto_delete=False)
+                self._declared.add(exchange)
+            # the batch's frames in one write (caekit.frames: what py-amqp would write). The
+            # body carries everything (tenant, correlation); the properties are for tools
+            # that look at messages without parsing them.
+            raw = self.connection.connection
+            channel, frame_max = self.channel.channel_id, raw.frame_max
+            frames = []
             for row in rows:
-                if row.exchange not in self._declared:
-                    self.channel.exchange_declare(row.exchange, "topic", durable=True, auto_delete=False)
-                    self._declared.add(row.exchange)
-                # the body carries everything (tenant, correlation); the properties are for
-                # tools that look at messages without parsing them
-                message = amqp.Message(
-                    row.body,
-                    content_type="application/cloudevents+json",
-                    delivery_mode=2,
-                    message_id=row.event_id,
-                    type=row.event_type,
-                )
-                self.channel.basic_publish(message, row.exchange, row.event_type, mandatory=True)
+                frames.append(publish_frames(
+                    channel, frame_max, row.exchange, row.event_type, row.body,
+                    content_type="application/cloudevents+json", message_id=row.event_id,
+                    type_=row.event_type, mandatory=True))
                 self._next_tag += 1
                 tags.append(self._next_tag)
                 self._outstanding.add(self._next_tag)
+            raw.transport.write(b"".join(frames))
+            raw.bytes_sent += 1  # what py-amqp counts to skip needless heartbeats
             deadline = time.monotonic() + CONFIRM_TIMEOUT
             last = tags[-1]
             while self._outstanding:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import uuid
 
 import pytest
 from cryptography.hazmat.primitives import serialization
@@ -130,3 +131,35 @@ def test_failpoints_do_nothing_unless_named(monkeypatch):
     with pytest.raises(RuntimeError, match="failpoint a.b"):
         failpoints.hit("a.b")
     monkeypatch.setattr(failpoints, "_points", None)
+
+
+@pytest.mark.parametrize("body", ["{}", '{"a":"é ✓"}', "x" * 5_000, "y" * 300_000, ""],
+                         ids=["small", "unicode", "5k", "300k (several body frames)", "empty"])
+@pytest.mark.parametrize("mandatory", [True, False])
+def test_publish_frames_are_what_py_amqp_writes(body, mandatory):
+    import amqp
+    from amqp import spec
+    from amqp.method_framing import frame_writer
+    from amqp.serialization import dumps
+
+    from caekit.frames import publish_frames
+
+    class Connection:
+        frame_max = 131_072
+        bytes_sent = 0
+
+    written = []
+
+    class Transport:
+        def write(self, data):
+            written.append(bytes(data))
+
+    message = amqp.Message(body, content_type="application/cloudevents+json", delivery_mode=2,
+                           message_id=str(uuid.uuid4()), type="cae.payroll.payslip_issued.v1")
+    args = dumps("Bssbb", (0, "payroll.events", "cae.payroll.payslip_issued.v1", mandatory, False))
+    frame_writer(Connection(), Transport())(1, 7, spec.Basic.Publish, args, message)
+    ours = publish_frames(7, Connection.frame_max, "payroll.events", "cae.payroll.payslip_issued.v1",
+                          body, content_type="application/cloudevents+json",
+                          message_id=message.properties["message_id"],
+                          type_="cae.payroll.payslip_issued.v1", mandatory=mandatory)
+    assert ours == b"".join(written)

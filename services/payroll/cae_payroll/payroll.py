@@ -213,24 +213,7 @@ def start_run(session: Session, cooperative_id: str, period: int) -> Run:
     """Fix who the month pays and ask the workers for their payslips."""
     if session.scalar(select(Run.id).where(Run.period == period)):
         raise RuleViolation("run.exists", f"the {format_period(period)} run exists: resume it")
-    in_force = _salaries_in_force(session, period)
-    members = [e.member_id for e in session.scalars(select(Employee).order_by(Employee.member_id))
-               if e.member_id in in_force and in_force[e.member_id].gross_cents > 0
-               and e.activity_code and _employed(e, period)]
-    who = context.caller.get().subject[:100]
-    run = Run(id=str(uuid.uuid4()), cooperative_id=cooperative_id, period=period, status="running",
-              expected=len(members), issued=0, started_at=datetime.now(UTC), started_by=who)
-    session.add(run)
-    # thousands of rows for a large cooperative: in one statement, not the ORM
-    insert_rows(session, RunMember, [
-        {"cooperative_id": cooperative_id, "run_id": run.id, "member_id": m} for m in members])
-    outbox.publish(session, "cae.payroll.run_started.v1", {
-        "run_id": run.id, "cooperative_id": cooperative_id, "period": format_period(period),
-        "payslips_expected": len(members), "started_by": who}, tenant_id=cooperative_id)
-    _request(session, run, members)
-    if not members:
-        _complete(session, run)
-    return run
+    return _start_runs(session, [cooperative_id], period)[0]
 
 
 def start_network_runs(session: Session, period: int) -> list[Run]:
@@ -241,15 +224,54 @@ def start_network_runs(session: Session, period: int) -> list[Run]:
                                        .execution_options(**everyone)))
     started = set(session.scalars(select(Run.cooperative_id).where(Run.period == period)
                                   .execution_options(**everyone)))
-    runs = []
-    try:
-        for cooperative in sorted(cooperatives - started):
-            session.info["tenant_id"] = cooperative  # each cooperative's data, and only its
-            runs.append(start_run(session, cooperative, period))
-            session.flush()
-    finally:
-        session.info["tenant_id"] = None
+    return _start_runs(session, sorted(cooperatives - started), period)
+
+
+def _start_runs(session: Session, cooperatives: list[str], period: int) -> list[Run]:
+    """The runs of ``cooperatives``: each fixes who it pays and asks for their payslips.
+    A few statements whatever the number of cooperatives (each query names them)."""
+    paid = _members_paid(session, cooperatives, period)
+    who = context.caller.get().subject[:100]
+    now = datetime.now(UTC)
+    runs = [Run(id=str(uuid.uuid4()), cooperative_id=cooperative, period=period,
+                status="running", expected=len(paid[cooperative]), issued=0, started_at=now,
+                started_by=who) for cooperative in cooperatives]
+    session.add_all(runs)
+    # thousands of rows for a network or a large cooperative: in one statement, not the ORM
+    insert_rows(session, RunMember, [
+        {"cooperative_id": run.cooperative_id, "run_id": run.id, "member_id": member}
+        for run in runs for member in paid[run.cooperative_id]])
+    for run in runs:
+        outbox.publish(session, "cae.payroll.run_started.v1", {
+            "run_id": run.id, "cooperative_id": run.cooperative_id,
+            "period": format_period(period), "payslips_expected": run.expected,
+            "started_by": who}, tenant_id=run.cooperative_id)
+        _request(session, run, paid[run.cooperative_id])
+        if not run.expected:
+            _complete(session, run)
     return runs
+
+
+def _members_paid(session: Session, cooperatives: list[str], period: int) -> dict:
+    """cooperative -> its members with a CESA in force, an activity and a salary in
+    ``period``, sorted."""
+    everyone = {"all_tenants": True}  # the cooperatives are named in each query
+    gross = {}
+    for cooperative, member, cents in session.execute(
+            select(SalaryChoice.cooperative_id, SalaryChoice.member_id, SalaryChoice.gross_cents)
+            .where(SalaryChoice.cooperative_id.in_(cooperatives), SalaryChoice.period <= period)
+            .order_by(SalaryChoice.period).execution_options(**everyone)):
+        gross[cooperative, member] = cents  # the latest choice wins
+    paid = {cooperative: [] for cooperative in cooperatives}
+    for employee in session.execute(
+            select(Employee.cooperative_id, Employee.member_id, Employee.activity_code,
+                   Employee.cesa_from, Employee.cesa_until)
+            .where(Employee.cooperative_id.in_(cooperatives)).order_by(Employee.member_id)
+            .execution_options(**everyone)):
+        if (gross.get((employee.cooperative_id, employee.member_id), 0) > 0
+                and employee.activity_code and _employed(employee, period)):
+            paid[employee.cooperative_id].append(employee.member_id)
+    return paid
 
 
 def resume_run(session: Session, run: Run) -> int:
