@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 
-from sqlalchemy import event, select, update
+from sqlalchemy import and_, event, exists, select, text, update
 from sqlalchemy.orm import Session
 
 from cae_payroll import engine
@@ -34,7 +34,7 @@ from cae_payroll.store import (
     YearToDate,
 )
 from caekit import context, outbox
-from caekit.db import get_or_insert, insert_rows
+from caekit.db import dialect_insert, get_or_insert, insert_rows
 from caekit.problems import NotFound
 
 STAFF_OF_BRACKET = {"under_11": 1, "11_to_49": 11, "50_and_more": 50}
@@ -129,14 +129,6 @@ def _engine_ytd(row: YearToDate | None, period: int) -> engine.YearToDate:
         raise RuleViolation("payslip.out_of_order", f"{format_period(row.last_period)} is already "
                             f"paid: {format_period(period)} comes too late in the year")
     return engine.YearToDate(row.gross_cents, Decimal(row.smic), row.reduction_cents)
-
-
-def _salaries_in_force(session: Session, period: int, members=None) -> dict:
-    """member id -> the salary choice in force in ``period`` (the latest from a month <= it)."""
-    query = select(SalaryChoice).where(SalaryChoice.period <= period).order_by(SalaryChoice.period)
-    if members is not None:
-        query = query.where(SalaryChoice.member_id.in_(members))
-    return {choice.member_id: choice for choice in session.scalars(query)}  # the latest wins
 
 
 def cesa_employee(session: Session, cooperative_id: str, member_id: str, period: int) -> Employee:
@@ -296,41 +288,40 @@ def issue_payslip(session: Session, cooperative_id: str, run_id: str, member_id:
                   period: int) -> dict | None:
     """A worker's share of a run: one payslip, its year to date, its event.
 
-    The payslips and the new year-to-date rows of a transaction are inserted at commit,
-    by one executemany each, without the ORM's unit of work."""
+    What a transaction issues is written at commit, a statement per table for all its
+    payslips, without the ORM's unit of work (``_write_issued``)."""
     work = _run_work(session, run_id, period)
-    if member_id in work.issued:
-        return None  # issued already (by this run, redelivered, or an earlier run of the month)
-    employee, choice = work.employees.get(member_id), work.choices.get(member_id)
-    if employee is None or choice is None:
+    member = work.members.get(member_id)
+    if member is None or member.activity_code is None or member.gross_cents is None:
         raise RuleViolation("run.member_unknown", f"{member_id} is not paid by run {run_id}")
-    terms = engine_employee(work.settings, employee)
-    ytd_row = work.ytd.get(member_id)
-    slip = engine.payslip(first_day(period), choice.gross_cents, terms,
-                          _engine_ytd(ytd_row, period))
+    if member.issued or member_id in work.issued:
+        return None  # issued already (by this run, redelivered, or an earlier run of the month)
+    terms = work.terms.get((member.cadre, member.withholding_rate))
+    if terms is None:
+        terms = work.terms[member.cadre, member.withholding_rate] = engine.Employee(
+            cadre=member.cadre, staff=work.settings.staff, at_rate=Decimal(work.settings.at_rate),
+            withholding_rate=Decimal(member.withholding_rate))
+    slip = engine.payslip(first_day(period), member.gross_cents, terms,
+                          _engine_ytd(member.year_to_date, period))
     row = dict(
         id=str(uuid.uuid4()), cooperative_id=cooperative_id, run_id=run_id, member_id=member_id,
-        activity_code=employee.activity_code, period=period, cadre=employee.cadre,
+        activity_code=member.activity_code, period=period, cadre=member.cadre,
         gross_cents=slip.gross_cents, employee_contributions_cents=slip.employee_contributions_cents,
         employer_contributions_cents=slip.employer_contributions_cents,
         net_social_cents=slip.net_social_cents, net_taxable_cents=slip.net_taxable_cents,
-        net_before_tax_cents=slip.net_before_tax_cents, withholding_rate=employee.withholding_rate,
+        net_before_tax_cents=slip.net_before_tax_cents, withholding_rate=member.withholding_rate,
         withholding_tax_cents=slip.withholding_tax_cents, net_paid_cents=slip.net_paid_cents,
         employer_cost_cents=slip.employer_cost_cents, urssaf_cents=slip.urssaf_cents,
         other_bodies_cents=slip.other_bodies_cents,
         reduction_coefficient=str(slip.reduction_coefficient), lines=lines_json(slip),
         year_gross_cents=slip.year_to_date.gross_cents, issued_at=datetime.now(UTC))
-    after = slip.year_to_date
-    ytd = {"last_period": period, "gross_cents": after.gross_cents, "smic": str(after.smic),
-           "reduction_cents": after.reduction_cents}  # the year to date after this month
+    after = slip.year_to_date  # the year to date after this month
     pending = session.info.setdefault(_ISSUED, _Issued())
-    if ytd_row is None:  # a new row, inserted with the payslips
-        pending.new_ytd.append({"cooperative_id": cooperative_id, "member_id": member_id,
-                                "year": period // 100, **ytd})
-    else:
-        for name, value in ytd.items():
-            setattr(ytd_row, name, value)
     pending.payslips.append(row)
+    pending.year_to_date.append({
+        "cooperative_id": cooperative_id, "member_id": member_id, "year": period // 100,
+        "last_period": period, "gross_cents": after.gross_cents, "smic": str(after.smic),
+        "reduction_cents": after.reduction_cents})
     pending.runs[run_id] = pending.runs.get(run_id, 0) + 1
     work.issued.add(member_id)
     outbox.publish(session, "cae.payroll.payslip_issued.v1", payslip_issued(row),
@@ -343,40 +334,79 @@ class _Issued:
     """What a transaction issued, written at commit."""
 
     payslips: list = field(default_factory=list)
-    new_ytd: list = field(default_factory=list)
+    year_to_date: list = field(default_factory=list)  # new or updated rows
     runs: dict = field(default_factory=dict)  # run id -> payslips issued
 
 
 @dataclass
 class _RunWork:
-    """What a transaction needs to issue a run's payslips, loaded in a few queries."""
+    """What a transaction needs to issue a run's payslips, loaded in one query."""
 
     settings: PayrollSettings
-    employees: dict
-    choices: dict
-    ytd: dict
-    issued: set
+    members: dict  # member id -> a row of _member_rows
+    issued: set = field(default_factory=set)  # by this transaction
+    terms: dict = field(default_factory=dict)  # (cadre, withholding rate) -> engine.Employee
+
+
+@dataclass(frozen=True)
+class _YearToDateRow:
+    last_period: int
+    gross_cents: int
+    smic: str
+    reduction_cents: int
+
+
+@dataclass(frozen=True)
+class _Member:
+    activity_code: str | None
+    cadre: bool
+    withholding_rate: str
+    gross_cents: int | None  # the salary in force
+    year_to_date: _YearToDateRow | None
+    issued: bool  # a payslip of the month exists
 
 
 def _run_work(session: Session, run_id: str, period: int) -> _RunWork:
     cache = session.info.setdefault(_WORK, {})
     if run_id in cache:
         return cache[run_id]
-    with session.no_autoflush:  # one query per table for all the run's members
-        run = session.get(Run, run_id)
-        if run is None or run.period != period:
-            raise RuleViolation("run.unknown", f"no run {run_id} for {format_period(period)}")
-        members = select(RunMember.member_id).where(RunMember.run_id == run_id).scalar_subquery()
-        work = cache[run_id] = _RunWork(
-            settings=settings(session, run.cooperative_id),
-            employees={e.member_id: e for e in session.scalars(
-                select(Employee).where(Employee.member_id.in_(members)))},
-            choices=_salaries_in_force(session, period, members),
-            ytd={y.member_id: y for y in session.scalars(select(YearToDate).where(
-                YearToDate.member_id.in_(members), YearToDate.year == period // 100))},
-            issued=set(session.scalars(select(Payslip.member_id).where(
-                Payslip.member_id.in_(members), Payslip.period == period))))
+    run = session.execute(select(Run.cooperative_id, Run.period).where(Run.id == run_id)).first()
+    if run is None or run.period != period:
+        raise RuleViolation("run.unknown", f"no run {run_id} for {format_period(period)}")
+    cache[run_id] = work = _RunWork(settings(session, run.cooperative_id),
+                                    _member_rows(session, run.cooperative_id, run_id, period))
     return work
+
+
+def _member_rows(session: Session, cooperative_id: str, run_id: str, period: int) -> dict:
+    """The run's members with their terms, salary in force, year to date and whether the
+    month is paid already: one query (one round trip) for the whole run."""
+    member = RunMember.member_id
+    salary = (select(SalaryChoice.gross_cents)
+              .where(SalaryChoice.cooperative_id == cooperative_id,
+                     SalaryChoice.member_id == member, SalaryChoice.period <= period)
+              .order_by(SalaryChoice.period.desc()).limit(1).scalar_subquery())
+    paid = exists().where(Payslip.cooperative_id == cooperative_id, Payslip.member_id == member,
+                          Payslip.period == period)
+    query = (
+        select(member, Employee.activity_code, Employee.cadre, Employee.withholding_rate,
+               salary.label("salary"), YearToDate.last_period, YearToDate.gross_cents,
+               YearToDate.smic, YearToDate.reduction_cents, paid.label("paid"))
+        .select_from(RunMember)
+        .outerjoin(Employee, and_(Employee.cooperative_id == cooperative_id,
+                                  Employee.member_id == member))
+        .outerjoin(YearToDate, and_(YearToDate.cooperative_id == cooperative_id,
+                                    YearToDate.member_id == member,
+                                    YearToDate.year == period // 100))
+        .where(RunMember.run_id == run_id))
+    members = {}
+    for (member_id, activity, cadre, withholding, gross, last_period, year_gross, smic,
+         reduction, issued) in session.execute(query):
+        members[member_id] = _Member(
+            activity, bool(cadre), withholding or "0", gross,
+            None if last_period is None else _YearToDateRow(last_period, year_gross, smic, reduction),
+            bool(issued))
+    return members
 
 
 def lines_json(slip: engine.Payslip) -> str:
@@ -416,14 +446,41 @@ def _write_issued(session):
     issued = session.info.pop(_ISSUED, None)
     if issued is None:
         return
-    insert_rows(session, Payslip, issued.payslips)  # without the ORM's unit of work
-    insert_rows(session, YearToDate, issued.new_ytd)
+    insert_rows(session, Payslip, issued.payslips)  # COPY on PostgreSQL
+    _upsert_year_to_date(session, issued.year_to_date)
     for run_id, n in sorted(issued.runs.items()):
         done, expected = session.execute(
             update(Run).where(Run.id == run_id).values(issued=Run.issued + n)
             .returning(Run.issued, Run.expected).execution_options(all_tenants=True)).one()
         if done >= expected:
             _complete(session, session.get(Run, run_id, populate_existing=True))
+
+
+_YTD_COLUMNS = ("cooperative_id", "member_id", "year", "last_period", "gross_cents", "smic",
+                "reduction_cents")
+_UPSERT_YTD_POSTGRESQL = text(
+    "INSERT INTO year_to_date (cooperative_id, member_id, year, last_period, gross_cents, smic, "
+    "reduction_cents) SELECT * FROM unnest(CAST(:cooperative_id AS varchar[]), "
+    "CAST(:member_id AS varchar[]), CAST(:year AS integer[]), CAST(:last_period AS integer[]), "
+    "CAST(:gross_cents AS bigint[]), CAST(:smic AS varchar[]), CAST(:reduction_cents AS bigint[])) "
+    "ON CONFLICT (cooperative_id, member_id, year) DO UPDATE SET "
+    "last_period = excluded.last_period, gross_cents = excluded.gross_cents, "
+    "smic = excluded.smic, reduction_cents = excluded.reduction_cents")
+
+
+def _upsert_year_to_date(session: Session, rows: list[dict]) -> None:
+    """The members' new year to date, inserted or replaced in one statement."""
+    if not rows:
+        return
+    session.flush()  # an ORM change to the same rows goes first
+    if session.get_bind().dialect.name == "postgresql":  # one statement, arrays as parameters
+        session.execute(_UPSERT_YTD_POSTGRESQL,
+                        {name: [row[name] for row in rows] for name in _YTD_COLUMNS})
+        return
+    statement = dialect_insert(session)(YearToDate)
+    session.execute(statement.on_conflict_do_update(
+        index_elements=["cooperative_id", "member_id", "year"],
+        set_={name: statement.excluded[name] for name in _YTD_COLUMNS[3:]}), rows)
 
 
 @event.listens_for(Session, "after_rollback")

@@ -67,6 +67,7 @@ def test_a_run_issues_one_payslip_per_salaried_entrepreneur(payroll):
     run2 = payroll.post("payroll-runs", {"period": "2026-02"})
     eventually(lambda: payroll.get(f"payroll-runs/{run2['id']}").json()["status"] == "completed")
     assert count_rows(payroll.db, "year_to_date", "WHERE last_period = 202602") == 3
+    assert count_rows(payroll.db, "year_to_date", "WHERE gross_cents IN (400000, 900000, 364614)") == 3
     # the same month again is refused: resume it instead (nothing missing: nothing asked)
     again = payroll.post("payroll-runs", {"period": "2026-01"}, expect=422)
     assert again["errors"]["rule"] == ["run.exists"]
