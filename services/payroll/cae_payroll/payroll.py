@@ -17,6 +17,7 @@ from calendar import monthrange
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
+from typing import NamedTuple
 
 from sqlalchemy import and_, event, exists, select, text, update
 from sqlalchemy.orm import Session
@@ -348,16 +349,14 @@ class _RunWork:
     terms: dict = field(default_factory=dict)  # (cadre, withholding rate) -> engine.Employee
 
 
-@dataclass(frozen=True)
-class _YearToDateRow:
+class _YearToDateRow(NamedTuple):
     last_period: int
     gross_cents: int
     smic: str
     reduction_cents: int
 
 
-@dataclass(frozen=True)
-class _Member:
+class _Member(NamedTuple):
     activity_code: str | None
     cadre: bool
     withholding_rate: str
@@ -398,7 +397,10 @@ def _member_rows(session: Session, cooperative_id: str, run_id: str, period: int
         .outerjoin(YearToDate, and_(YearToDate.cooperative_id == cooperative_id,
                                     YearToDate.member_id == member,
                                     YearToDate.year == period // 100))
-        .where(RunMember.run_id == run_id))
+        .where(RunMember.cooperative_id == cooperative_id, RunMember.run_id == run_id)
+        # every table is filtered by the run's cooperative above: the tenant filter's
+        # criteria would only cost (its lambdas are evaluated for every table and subquery)
+        .execution_options(all_tenants=True))
     members = {}
     for (member_id, activity, cadre, withholding, gross, last_period, year_gross, smic,
          reduction, issued) in session.execute(query):

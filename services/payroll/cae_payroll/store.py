@@ -78,6 +78,7 @@ class Run(TenantScoped, Base):
     __tablename__ = "runs"
     __table_args__ = (UniqueConstraint("cooperative_id", "period", name="uq_runs_period"),)
 
+    cooperative_id: Mapped[str] = mapped_column(String(36))  # indexed by uq_runs_period
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     period: Mapped[int] = mapped_column(Integer)
     status: Mapped[str] = mapped_column(String(12))  # running | completed
@@ -103,6 +104,8 @@ class Payslip(TenantScoped, Base):
     __table_args__ = (UniqueConstraint("cooperative_id", "member_id", "period",
                                        name="uq_payslips_member_period"),)
 
+    # indexed by uq_payslips_member_period: one index less to keep up at 100,000 payslips
+    cooperative_id: Mapped[str] = mapped_column(String(36))
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     run_id: Mapped[str] = mapped_column(String(36), index=True)
     member_id: Mapped[str] = mapped_column(String(36))
