@@ -9,7 +9,8 @@
     2 workers (``cae run payroll`` processes, the relay in a process of its own), from
     the network operator starting the month (one transaction for the 1,000 runs) to the
     last run completed; against the limit of the same computation plus a bulk insert of
-    the payslips without the service (one COPY, the fastest way into PostgreSQL).
+    the payslips without the service (one COPY, the fastest way into PostgreSQL), measured
+    before and after the runs, the faster of the two kept.
 
 The last-but-one line is ``engine_ratio=<openfisca_time/engine_time>`` (target >= 1),
 the last ``ratio=<run/limit>`` with the faster of the two runs (target >= 0.5).
@@ -243,9 +244,12 @@ def main() -> int:
     cooperatives = [str(uuid.uuid4()) for _ in range(args.payslips // args.per_cooperative)]
     print(f"(2) {args.payslips:,} payslips over {len(cooperatives):,} cooperatives, database "
           f"{args.db}", flush=True)
-    limit = limit_part(args.db, tmp, cooperatives, args.per_cooperative)
+    # the limit before and after the runs, the faster kept: this machine's speed drifts
+    # (up to 2x within minutes, other tenants of its host), and the runs take a while
+    before = limit_part(args.db, tmp, cooperatives, args.per_cooperative)
     one = run_part(args.db, tmp, 1, cooperatives, args.per_cooperative)
     two = run_part(args.db, tmp, 2, cooperatives, args.per_cooperative)
+    limit = max(before, limit_part(args.db, tmp, cooperatives, args.per_cooperative))
     print(f"2 workers / 1 worker: {two / one:.2f}; run/limit: 1 worker {one / limit:.2f}, "
           f"2 workers {two / limit:.2f}")
     print(f"engine_ratio={engine_ratio:.2f}")
