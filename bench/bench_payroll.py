@@ -164,6 +164,7 @@ def run_part(kind: str, tmp: str, n_workers: int, cooperatives: list[str], per: 
     for port in ports:
         wait_until(lambda port=port: is_ready(port), 60)
     total = len(cooperatives) * per
+    cpu_before = _cpu_seconds(workers)
     started = time.time()
     start_runs(url)
     runs_started = time.time() - started
@@ -175,6 +176,7 @@ def run_part(kind: str, tmp: str, n_workers: int, cooperatives: list[str], per: 
             time.sleep(0.2)
         issued = conn.execute(text("SELECT count(*) FROM payslips")).scalar_one()
     finished = time.time()
+    cpu_after = _cpu_seconds(workers)
     engine.dispose()
     for process in workers:
         process.send_signal(signal.SIGTERM)
@@ -185,7 +187,29 @@ def run_part(kind: str, tmp: str, n_workers: int, cooperatives: list[str], per: 
     print(f"(2) run, {n_workers} worker(s): {total:,} payslips in {finished - started:.1f} s: "
           f"{rate:,.0f} payslips/s (starting the {len(cooperatives):,} runs: {runs_started:.1f} s)",
           flush=True)
+    if cpu_before is not None:
+        used = {name: (cpu_after[name] - cpu_before[name]) / total * 1e6 for name in cpu_before}
+        print("    CPU a payslip during the run: " + ", ".join(
+            f"{name} {us:.0f} us" for name, us in used.items()) + f" (this machine: {os.cpu_count()} "
+            "cores; the rest of 'all' is PostgreSQL, the broker and this script)", flush=True)
     return rate
+
+
+def _cpu_seconds(processes) -> dict | None:
+    """CPU seconds used so far by the workers, the relay and the whole machine (Linux)."""
+    if not os.path.exists("/proc/stat"):
+        return None
+    tick = os.sysconf("SC_CLK_TCK")
+
+    def of(pid: int) -> float:
+        with open(f"/proc/{pid}/stat") as f:  # utime and stime, after the command's name
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / tick
+
+    with open("/proc/stat") as f:
+        busy = [int(x) for x in f.readline().split()[1:]]
+    return {"workers": sum(of(p.pid) for p in processes[:-1]), "relay": of(processes[-1].pid),
+            "all": (sum(busy) - busy[3] - busy[4]) / tick}  # all but idle and iowait
 
 
 def limit_part(kind: str, tmp: str, cooperatives: list[str], per: int) -> float:
