@@ -3,9 +3,9 @@
 Loading and dumping an event's data with marshmallow costs ~100 us for a dozen fields,
 more than computing a payslip. ``compile_schema`` turns a schema whose fields are all
 plain (String, UUID, Integer, Boolean, Date, and lists of them, with Length, Range,
-Regexp, OneOf and Equal validators, no hooks but schema validators) into a ``load`` and a ``dump`` that do what marshmallow does, for
-the values they are sure of: a str for a String, an int (not a bool) for an Integer, and
-so on. Anything else, valid or not, raises ``Unsure`` and the caller asks marshmallow,
+Regexp, OneOf and Equal validators, no hooks but schema validators) into a ``load``
+and a ``dump`` that do what marshmallow does, for the values they are sure of: a str
+for a String, an int (not a bool) for an Integer, and so on. Anything else, valid or not, raises ``Unsure`` and the caller asks marshmallow,
 which stays the authority and the only source of error messages. A schema with any
 other field or hook is not compiled (``None``). ``test_compiled.py`` checks on random
 data that the compiled functions and marshmallow agree for every contract.
@@ -49,26 +49,18 @@ def _check(validator) -> Callable[[Any], bool] | None:
     return None
 
 
-def _uuid(value):
-    if type(value) is uuid.UUID:
-        return value
-    if type(value) is not str:
-        raise Unsure
-    try:
-        return uuid.UUID(value)
-    except ValueError:
-        raise Unsure from None
-
-
-def _date(value):
-    if type(value) is date:
-        return value
-    if type(value) is not str:
-        raise Unsure
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise Unsure from None
+def _parsed(kind, parse):
+    """A value of ``kind`` as it is, or a str that ``parse`` turns into one."""
+    def load(value):
+        if type(value) is kind:
+            return value
+        if type(value) is not str:
+            raise Unsure
+        try:
+            return parse(value)
+        except ValueError:
+            raise Unsure from None
+    return load
 
 
 def _exactly(kind):
@@ -82,10 +74,10 @@ def _exactly(kind):
 # field class -> (load a wire value, dump a loaded one); exact classes only (an Email is a String)
 _PLAIN = {
     fields.String: (_exactly(str), None),
-    fields.UUID: (_uuid, str),
+    fields.UUID: (_parsed(uuid.UUID, uuid.UUID), str),
     fields.Integer: (_exactly(int), None),
     fields.Boolean: (_exactly(bool), None),
-    fields.Date: (_date, date.isoformat),
+    fields.Date: (_parsed(date, date.fromisoformat), date.isoformat),
 }
 
 

@@ -3,7 +3,7 @@
 py-amqp serialises a message's method, header and body frames in Python and writes
 them with one socket call per message: ~100 us a message, most of the relay's work.
 The relay publishes hundreds of messages with the same few properties at a time, so it
-builds their frames here, byte for byte what py-amqp would write (``test_frames.py``
+builds their frames here, byte for byte what py-amqp would write (``test_units.py``
 compares the two), and writes the batch in one call. Confirms, returns and everything
 the broker sends back still go through py-amqp's channel.
 """
