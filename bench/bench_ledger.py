@@ -46,8 +46,7 @@ from cae_ledger import domain  # noqa: E402
 from cae_ledger.books import Books  # noqa: E402
 from cae_ledger.contribution import Schedule, contribution_for  # noqa: E402
 from cae_ledger.store import EntryLine  # noqa: E402
-from caekit import context  # noqa: E402
-from caekit.db import make_engine, make_session_factory  # noqa: E402
+from caekit.db import acting_session, make_engine, make_session_factory  # noqa: E402
 from caekit.migrations import upgrade  # noqa: E402
 
 EVENT = "cae.bank.payment_received.v1"
@@ -65,19 +64,12 @@ def ledger_database(kind: str, name: str, tmp: str, coop: str) -> str:
     url = fresh_database(kind, name, tmp)
     upgrade("ledger", url)
     engine = make_engine(url)
-    tokens = context.bind(tenant=coop, who=context.Caller("bench", coop, frozenset({"staff"})),
-                          correlation=None)
-    try:
-        with make_session_factory(engine)() as session:
-            session.info["tenant_id"] = coop
-            books = Books(session, coop)
-            for code in ACTIVITIES:
-                books.open_activity(code, code, str(uuid.uuid4()), str(uuid.uuid4()),
-                                    date(2025, 1, 1))
-            session.execute(text("DELETE FROM outbox"))
-            session.commit()
-    finally:
-        context.unbind(tokens)
+    with acting_session(make_session_factory(engine), coop, "bench") as session:
+        books = Books(session, coop)
+        for code in ACTIVITIES:
+            books.open_activity(code, code, str(uuid.uuid4()), str(uuid.uuid4()), date(2025, 1, 1))
+        session.execute(text("DELETE FROM outbox"))
+        session.commit()
         engine.dispose()
     return url
 
@@ -265,27 +257,21 @@ def fill_entries(url: str, coop: str, upto: int) -> None:
 def time_queries(url: str, coop: str, repeat: int) -> tuple[float, float]:
     """Median seconds of (the service's budget read, a naive sum over the activity's lines)."""
     engine = make_engine(url)
-    tokens = context.bind(tenant=coop, who=context.Caller("bench", coop, frozenset({"staff"})),
-                          correlation=None)
     maintained, summed = [], []
-    try:
-        with make_session_factory(engine)() as session:
-            session.info["tenant_id"] = coop
-            for i in range(repeat):
-                code = ACTIVITIES[i % len(ACTIVITIES)]
+    with acting_session(make_session_factory(engine), coop, "bench") as session:
+        for i in range(repeat):
+            code = ACTIVITIES[i % len(ACTIVITIES)]
+            started = time.perf_counter()
+            Books(session, coop).budget(code)
+            maintained.append(time.perf_counter() - started)
+            session.rollback()  # no per-transaction cache across reads
+            if i % 10 == 0:
                 started = time.perf_counter()
-                Books(session, coop).budget(code)
-                maintained.append(time.perf_counter() - started)
-                session.rollback()  # no per-transaction cache across reads
-                if i % 10 == 0:
-                    started = time.perf_counter()
-                    session.execute(select(func.sum(EntryLine.debit_cents - EntryLine.credit_cents))
-                                    .where(EntryLine.activity_code == code,
-                                           EntryLine.general_account == "512")).scalar()
-                    summed.append(time.perf_counter() - started)
-    finally:
-        context.unbind(tokens)
-        engine.dispose()
+                session.execute(select(func.sum(EntryLine.debit_cents - EntryLine.credit_cents))
+                                .where(EntryLine.activity_code == code,
+                                       EntryLine.general_account == "512")).scalar()
+                summed.append(time.perf_counter() - started)
+    engine.dispose()
     return statistics.median(maintained), statistics.median(summed)
 
 

@@ -24,7 +24,6 @@ import argparse
 import os
 import random
 import signal
-import subprocess
 import sys
 import tempfile
 import time
@@ -44,8 +43,7 @@ from cae_payroll import payroll  # noqa: E402
 from cae_payroll.engine import Employee, payslip  # noqa: E402
 from cae_payroll.store import Payslip as PayslipRow  # noqa: E402
 from cae_payroll.store import Run  # noqa: E402
-from caekit import context  # noqa: E402
-from caekit.db import insert_rows, make_engine, make_session_factory  # noqa: E402
+from caekit.db import acting_session, insert_rows, make_engine, make_session_factory  # noqa: E402
 from caekit.migrations import upgrade  # noqa: E402
 
 MARCH = date(2026, 3, 1)
@@ -113,14 +111,9 @@ def seed(url: str, cooperatives: list[str], per: int) -> None:
 def start_runs(url: str) -> None:
     """A network operator starts the month for every cooperative (POST /payroll-runs)."""
     engine = make_engine(url)
-    tokens = context.bind(tenant=None, who=context.Caller("ops", None, frozenset({"network_operator"})),
-                          correlation=None)
-    try:
-        with make_session_factory(engine)() as session:
-            payroll.start_network_runs(session, 202603)
-            session.commit()
-    finally:
-        context.unbind(tokens)
+    with acting_session(make_session_factory(engine), None, "ops", {"network_operator"}) as session:
+        payroll.start_network_runs(session, 202603)
+        session.commit()
     engine.dispose()
 
 
@@ -155,12 +148,7 @@ def run_part(kind: str, tmp: str, n_workers: int, cooperatives: list[str], per: 
     ports = [free_port() for _ in range(n_workers)]
     workers = [spawn_service("payroll", amqp, url, port, CAE_RELAY_IN_PROCESS="false")
                for port in ports]
-    relay_port = free_port()
-    workers.append(subprocess.Popen(
-        [sys.executable, "-W", "ignore", "-m", "caekit.cli", "relay", "payroll"], cwd=ROOT,
-        env={**os.environ, "CAE_DATABASE_URL": url, "CAE_AMQP_URI": amqp,
-             "CAE_HTTP_PORT": str(relay_port), "CAE_LOG_LEVEL": "WARNING"},
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+    workers.append(spawn_service("payroll", amqp, url, free_port(), command="relay"))
     for port in ports:
         wait_until(lambda port=port: is_ready(port), 60)
     total = len(cooperatives) * per

@@ -14,8 +14,7 @@ from sqlalchemy import text
 from cae_ledger.books import Books
 from cae_ledger.service import LedgerService
 from cae_payroll import payroll
-from caekit import context
-from caekit.db import make_engine, make_session_factory
+from caekit.db import acting_session, make_engine, make_session_factory
 from caekit.testing import count_rows, eventually, free_port, is_ready, spawn_service
 
 PER_COOPERATIVE = 700
@@ -44,33 +43,21 @@ def seed(payroll_url: str, ledger_url: str, cooperatives: list[str]) -> None:
     engine.dispose()
     engine = make_engine(ledger_url)
     for coop in cooperatives:
-        tokens = context.bind(tenant=coop, who=context.Caller("seed", coop, frozenset({"staff"})),
-                              correlation=None)
-        try:
-            with make_session_factory(engine)() as session:
-                session.info["tenant_id"] = coop
-                books = Books(session, coop)
-                for i in range(PER_COOPERATIVE):
-                    books.open_activity(f"A{i:04d}", None, str(uuid.uuid4()), str(uuid.uuid4()),
-                                        date(2025, 3, 1))
-                session.commit()
-        finally:
-            context.unbind(tokens)
+        with acting_session(make_session_factory(engine), coop, "seed") as session:
+            books = Books(session, coop)
+            for i in range(PER_COOPERATIVE):
+                books.open_activity(f"A{i:04d}", None, str(uuid.uuid4()), str(uuid.uuid4()),
+                                    date(2025, 3, 1))
+            session.commit()
     engine.dispose()
 
 
 def start_runs(url: str, cooperatives: list[str]) -> None:
     engine = make_engine(url)
     for coop in cooperatives:
-        tokens = context.bind(tenant=coop, who=context.Caller("alice", coop, frozenset({"staff"})),
-                              correlation=None)
-        try:
-            with make_session_factory(engine)() as session:
-                session.info["tenant_id"] = coop
-                payroll.start_run(session, coop, 202601)
-                session.commit()
-        finally:
-            context.unbind(tokens)
+        with acting_session(make_session_factory(engine), coop, "alice") as session:
+            payroll.start_run(session, coop, 202601)
+            session.commit()
     engine.dispose()
 
 

@@ -13,6 +13,7 @@ and refuses to move a row to another cooperative.
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
 
 os.environ.setdefault("PSYCOPG_WAIT_FUNC", "wait_select")
 
@@ -25,6 +26,8 @@ from sqlalchemy.orm import (  # noqa: E402
     sessionmaker,
     with_loader_criteria,
 )
+
+from caekit import context  # noqa: E402
 
 
 class TenantScoped:
@@ -108,6 +111,22 @@ def insert_rows(session: Session, table, rows: list[dict]) -> None:
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(bind=engine, expire_on_commit=False, autoflush=True)
+
+
+@contextmanager
+def acting_session(sessions: sessionmaker[Session], tenant: str | None, subject: str,
+                   roles=("staff",)):
+    """A session of cooperative ``tenant`` (None: the whole network) whose work is done by
+    ``subject`` with ``roles``: what a command line, a script or a test does outside a
+    request or an event."""
+    tokens = context.bind(tenant=tenant, who=context.Caller(subject, tenant, frozenset(roles)),
+                          correlation=None)
+    try:
+        with sessions() as session:
+            session.info["tenant_id"] = tenant
+            yield session
+    finally:
+        context.unbind(tokens)
 
 
 @event.listens_for(Session, "do_orm_execute")

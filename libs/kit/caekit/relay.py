@@ -202,7 +202,7 @@ class Relay:
                 if remaining <= 0:
                     raise BrokerUnavailable(f"no confirm for delivery tag {last} in {CONFIRM_TIMEOUT}s")
                 try:
-                    self.connection.connection.drain_events(timeout=min(remaining, 1.0))
+                    raw.drain_events(timeout=min(remaining, 1.0))
                 except TimeoutError:
                     continue  # a slow broker is not a lost one: wait until the deadline
         except (OSError, amqp.exceptions.AMQPError, BrokerUnavailable) as exc:

@@ -249,13 +249,15 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def spawn_service(service: str, amqp_uri: str, database_url: str, port: int, **env):
-    """``cae run <service>`` as a process of its own (to be killed by a test or a benchmark)."""
+def spawn_service(service: str, amqp_uri: str, database_url: str, port: int, *,
+                  command: str = "run", **env):
+    """``cae run <service>`` (or ``cae relay <service>``) as a process of its own, to be
+    killed by a test or a benchmark."""
     import subprocess
     import sys
 
     return subprocess.Popen(
-        [sys.executable, "-W", "ignore", "-m", "caekit.cli", "run", service],
+        [sys.executable, "-W", "ignore", "-m", "caekit.cli", command, service],
         env={**os.environ, "CAE_DATABASE_URL": database_url, "CAE_AMQP_URI": amqp_uri,
              "CAE_HTTP_PORT": str(port), "CAE_LOG_LEVEL": "WARNING", **env},
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

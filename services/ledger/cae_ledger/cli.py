@@ -21,18 +21,14 @@ def main(argv) -> int:
     from cae_ledger import export
     from cae_ledger.fec import fec_filename, write_fec
     from cae_ledger.store import Cooperative
-    from caekit import context
     from caekit.config import Settings
-    from caekit.db import make_engine, make_session_factory
+    from caekit.db import acting_session, make_engine, make_session_factory
 
     settings = Settings.from_env("ledger")
     engine = make_engine(settings.database_url)
-    tokens = context.bind(tenant=args.cooperative,
-                          who=context.Caller("fec-export", args.cooperative, frozenset({"staff"})),
-                          correlation=None)
     try:
-        with make_session_factory(engine)() as session:
-            session.info["tenant_id"] = args.cooperative
+        with acting_session(make_session_factory(engine), args.cooperative,
+                            "fec-export") as session:
             cooperative = session.get(Cooperative, args.cooperative)
             siren = cooperative.siren if cooperative and cooperative.siren else "000000000"
             name = fec_filename(siren, date(args.year, 12, 31))
@@ -45,7 +41,6 @@ def main(argv) -> int:
                                   "|" if args.separator == "pipe" else "\t")
             os.replace(partial, path)
     finally:
-        context.unbind(tokens)
         engine.dispose()
     print(f"{path}: {lines} lines")
     return 0

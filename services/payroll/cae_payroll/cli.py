@@ -37,18 +37,14 @@ def main(argv) -> int:
 
     from cae_payroll import payroll
     from cae_payroll.store import Run
-    from caekit import context
     from caekit.config import Settings
-    from caekit.db import make_engine, make_session_factory
+    from caekit.db import acting_session, make_engine, make_session_factory
 
     settings = Settings.from_env("payroll")
     engine = make_engine(settings.database_url)
     sessions = make_session_factory(engine)
-    tokens = context.bind(tenant=args.cooperative, who=context.Caller(
-        "cli", args.cooperative, frozenset({"staff"})), correlation=None)
     try:
-        with sessions() as session:
-            session.info["tenant_id"] = args.cooperative
+        with acting_session(sessions, args.cooperative, "cli") as session:
             if args.command == "run":
                 try:
                     run = payroll.start_run(session, args.cooperative,
@@ -73,8 +69,7 @@ def main(argv) -> int:
             return 0
         started, first = time.monotonic(), None
         while True:
-            with sessions() as session:
-                session.info["tenant_id"] = args.cooperative
+            with acting_session(sessions, args.cooperative, "cli") as session:
                 run = session.get(Run, run_id)
             first = run.issued if first is None else first
             elapsed = time.monotonic() - started
@@ -85,7 +80,6 @@ def main(argv) -> int:
                 return 0
             time.sleep(0.5)
     finally:
-        context.unbind(tokens)
         engine.dispose()
 
 

@@ -248,23 +248,27 @@ def _start_runs(session: Session, cooperatives: list[str], period: int) -> list[
 def _members_paid(session: Session, cooperatives: list[str], period: int) -> dict:
     """cooperative -> its members with a CESA in force, an activity and a salary in
     ``period``, sorted."""
-    everyone = {"all_tenants": True}  # the cooperatives are named in each query
-    gross = {}
-    for cooperative, member, cents in session.execute(
-            select(SalaryChoice.cooperative_id, SalaryChoice.member_id, SalaryChoice.gross_cents)
-            .where(SalaryChoice.cooperative_id.in_(cooperatives), SalaryChoice.period <= period)
-            .order_by(SalaryChoice.period).execution_options(**everyone)):
-        gross[cooperative, member] = cents  # the latest choice wins
     paid = {cooperative: [] for cooperative in cooperatives}
     for employee in session.execute(
             select(Employee.cooperative_id, Employee.member_id, Employee.activity_code,
-                   Employee.cesa_from, Employee.cesa_until)
+                   Employee.cesa_from, Employee.cesa_until,
+                   _salary_in_force(Employee.cooperative_id, Employee.member_id, period)
+                   .label("gross_cents"))
             .where(Employee.cooperative_id.in_(cooperatives)).order_by(Employee.member_id)
-            .execution_options(**everyone)):
-        if (gross.get((employee.cooperative_id, employee.member_id), 0) > 0
-                and employee.activity_code and _employed(employee, period)):
+            .execution_options(all_tenants=True)):  # the cooperatives are named
+        if ((employee.gross_cents or 0) > 0 and employee.activity_code
+                and _employed(employee, period)):
             paid[employee.cooperative_id].append(employee.member_id)
     return paid
+
+
+def _salary_in_force(cooperative, member, period: int):
+    """The gross of ``member``'s latest salary choice from a month <= ``period`` (a
+    correlated subquery on the columns given)."""
+    return (select(SalaryChoice.gross_cents)
+            .where(SalaryChoice.cooperative_id == cooperative, SalaryChoice.member_id == member,
+                   SalaryChoice.period <= period)
+            .order_by(SalaryChoice.period.desc()).limit(1).scalar_subquery())
 
 
 def resume_run(session: Session, run: Run) -> int:
@@ -299,9 +303,8 @@ def issue_payslip(session: Session, cooperative_id: str, run_id: str, member_id:
         return None  # issued already (by this run, redelivered, or an earlier run of the month)
     terms = work.terms.get((member.cadre, member.withholding_rate))
     if terms is None:
-        terms = work.terms[member.cadre, member.withholding_rate] = engine.Employee(
-            cadre=member.cadre, staff=work.settings.staff, at_rate=Decimal(work.settings.at_rate),
-            withholding_rate=Decimal(member.withholding_rate))
+        terms = work.terms[member.cadre, member.withholding_rate] = engine_employee(
+            work.settings, member)
     slip = engine.payslip(first_day(period), member.gross_cents, terms,
                           _engine_ytd(member.year_to_date, period))
     row = dict(
@@ -381,10 +384,7 @@ def _member_rows(session: Session, cooperative_id: str, run_id: str, period: int
     """The run's members with their terms, salary in force, year to date and whether the
     month is paid already: one query (one round trip) for the whole run."""
     member = RunMember.member_id
-    salary = (select(SalaryChoice.gross_cents)
-              .where(SalaryChoice.cooperative_id == cooperative_id,
-                     SalaryChoice.member_id == member, SalaryChoice.period <= period)
-              .order_by(SalaryChoice.period.desc()).limit(1).scalar_subquery())
+    salary = _salary_in_force(cooperative_id, member, period)
     paid = exists().where(Payslip.cooperative_id == cooperative_id, Payslip.member_id == member,
                           Payslip.period == period)
     query = (

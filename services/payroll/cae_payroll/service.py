@@ -93,9 +93,10 @@ class PayrollService(ServiceBase):
     @reliable_handler("cae.payroll.payslip_requested.v1", batch_size=4)
     def on_payslip_requested(self, event: Event):
         data = event.data
+        cooperative, run, period = (str(data["cooperative_id"]), str(data["run_id"]),
+                                    parse_period(data["period"]))
         for member in data["member_ids"]:
-            payroll.issue_payslip(self.db, str(data["cooperative_id"]), str(data["run_id"]),
-                                  str(member), parse_period(data["period"]))
+            payroll.issue_payslip(self.db, cooperative, run, str(member), period)
 
     @timer(interval=3600)
     def start_scheduled_runs(self):
@@ -185,8 +186,7 @@ class PayrollService(ServiceBase):
         """The month's run of every cooperative of the network that has none yet."""
         runs = payroll.start_network_runs(self.db, parse_period(body["period"]))
         self.db.commit()
-        return 201, RunList().dump({"items": [
-            {**_columns(run), "period": format_period(run.period)} for run in runs]})
+        return 201, {"items": [self._run_out(run) for run in runs]}
 
     @api("GET", "/cooperatives/<cooperative_id>/payroll-runs/<run_id>", roles=STAFF)
     def get_run(self, request, cooperative_id, run_id):
@@ -276,7 +276,6 @@ def _amounts(slip) -> dict:
 def _next_month() -> str:
     today = datetime.now(UTC).date()
     return f"{today.year + today.month // 12}-{today.month % 12 + 1:02d}"
-
 
 
 # the success response of each endpoint, for the OpenAPI document (caekit.openapi)
