@@ -3,16 +3,19 @@
 Loading and dumping an event's data with marshmallow costs ~100 us for a dozen fields,
 more than computing a payslip. ``compile_schema`` turns a schema whose fields are all
 plain (String, UUID, Integer, Boolean, Date, and lists of them, with Length, Range,
-Regexp, OneOf and Equal validators, no hooks but schema validators) into a ``load``
-and a ``dump`` that do what marshmallow does, for the values they are sure of: a str
-for a String, an int (not a bool) for an Integer, and so on. Anything else, valid or not, raises ``Unsure`` and the caller asks marshmallow,
-which stays the authority and the only source of error messages. A schema with any
-other field or hook is not compiled (``None``). ``test_compiled.py`` checks on random
-data that the compiled functions and marshmallow agree for every contract.
+Regexp, OneOf and Equal validators, no hooks but schema validators) into a ``load``,
+a ``dump`` and a ``wire`` (``dump(load(data))`` in one pass, a canonical UUID string
+being its own dump) that do what marshmallow does, for the values they are sure of: a
+str for a String, an int (not a bool) for an Integer, and so on. Anything else, valid
+or not, raises ``Unsure`` and the caller asks marshmallow, which stays the authority
+and the only source of error messages. A schema with any other field or hook is not
+compiled (``None``). ``test_compiled.py`` checks on random data that the compiled
+functions and marshmallow agree for every contract.
 """
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Callable
 from datetime import date
@@ -79,6 +82,8 @@ _PLAIN = {
     fields.Boolean: (_exactly(bool), None),
     fields.Date: (_parsed(date, date.fromisoformat), date.isoformat),
 }
+# a wire value back to the loaded one, where they differ
+_RELOAD = {fields.UUID: uuid.UUID, fields.Date: date.fromisoformat}
 
 
 def _is_plain(field) -> bool:
@@ -89,8 +94,14 @@ def _is_plain(field) -> bool:
             and not (isinstance(field, fields.Integer) and field.as_string))
 
 
+# the form str(uuid.UUID(value)) gives back unchanged
+_CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\Z").match
+
+
 def _compile_field(field) -> tuple | None:
-    """(load, dump) of a present value of ``field``, or None if it is not plain."""
+    """(load, dump, wire, reload) of a present value of ``field``, or None if it is not
+    plain: ``wire`` is ``dump(load(value))``, ``reload`` turns a wire value back into
+    the loaded one (None where they are the same)."""
     if not _is_plain(field):
         return None
     checks = [_check(v) for v in field.validators]
@@ -100,7 +111,7 @@ def _compile_field(field) -> tuple | None:
         inner = _compile_field(field.inner)
         if inner is None:
             return None
-        inner_load, inner_dump = inner
+        inner_load, inner_dump, inner_wire, inner_reload = inner
 
         def convert(value):
             if type(value) is not list:
@@ -109,9 +120,26 @@ def _compile_field(field) -> tuple | None:
 
         def dump(value):
             return [inner_dump(each) for each in value]
+
+        if all(type(v) is validate.Length for v in field.validators):  # the same on both forms
+            def wire_present(value):
+                if type(value) is not list:
+                    raise Unsure
+                out = [inner_wire(each) for each in value]
+                for check in checks:
+                    if not check(out):
+                        raise Unsure
+                return out
+        else:
+            wire_present = None
+        reload = None if inner_reload is None else (
+            lambda value: [inner_reload(each) for each in value])
+        same_on_the_wire = False
     elif type(field) in _PLAIN:
         convert, plain_dump = _PLAIN[type(field)]
-        dump = (lambda value: value) if plain_dump is None else plain_dump
+        same_on_the_wire = plain_dump is None
+        dump = (lambda value: value) if same_on_the_wire else plain_dump
+        wire_present, reload = None, _RELOAD.get(type(field))
     else:
         return None
     allow_none = field.allow_none
@@ -131,7 +159,29 @@ def _compile_field(field) -> tuple | None:
                 raise Unsure
         return value
 
-    return load, (lambda value: None if value is None else dump(value))
+    def full_dump(value):
+        return None if value is None else dump(value)
+
+    if type(field) is fields.UUID and not checks:
+        def wire(value):
+            if type(value) is str and _CANONICAL_UUID(value):
+                return value
+            return full_dump(load(value))
+    elif wire_present is not None:
+        def wire(value):
+            if value is None:
+                if not allow_none:
+                    raise Unsure
+                return None
+            return wire_present(value)
+    elif same_on_the_wire:
+        wire = load
+    else:
+        def wire(value):
+            return full_dump(load(value))
+    full_reload = None if reload is None else (
+        lambda value: None if value is None else reload(value))
+    return load, full_dump, wire, full_reload
 
 
 class Compiled:
@@ -140,11 +190,13 @@ class Compiled:
     def __init__(self, plan: list, validators: list) -> None:
         self._plan = plan
         self._validators = validators
+        # the fields whose loaded value differs from the wire one, for the validators
+        self._reload = [(name, reload) for name, _f, _l, _d, _w, reload in plan if reload]
 
     def load(self, data: dict) -> dict:
         """What ``schema.load(data, unknown=EXCLUDE)`` returns, when sure."""
         out = {}
-        for name, field, load, _dump in self._plan:
+        for name, field, load, _dump, _wire, _reload in self._plan:
             value = data.get(name, missing)
             if value is missing:
                 if field.required:
@@ -154,17 +206,41 @@ class Compiled:
                     out[name] = default() if callable(default) else default
                 continue
             out[name] = load(value)
+        self._validate(out)
+        return out
+
+    def _validate(self, loaded: dict) -> None:
         for validator in self._validators:
             try:
-                validator(out, partial=None, many=False, unknown=None)
+                validator(loaded, partial=None, many=False, unknown=None)
             except Exception:  # noqa: BLE001 - marshmallow says what is wrong
                 raise Unsure from None
+
+    def wire(self, data: dict) -> dict:
+        """``dump(load(data))``, in one pass: what an event carries on the wire."""
+        out = {}
+        for name, field, _load, _dump, wire, _reload in self._plan:
+            value = data.get(name, missing)
+            if value is missing:
+                if field.required:
+                    raise Unsure
+                default = field.load_default
+                if default is not missing:
+                    out[name] = _dump(default() if callable(default) else default)
+                continue
+            out[name] = wire(value)
+        if self._validators:  # they see loaded values, as marshmallow gives them
+            loaded = dict(out)
+            for name, reload in self._reload:
+                if name in loaded:
+                    loaded[name] = reload(loaded[name])
+            self._validate(loaded)
         return out
 
     def dump(self, loaded: dict) -> dict:
         """What ``schema.dump(loaded)`` returns for the output of :meth:`load`."""
         out = {}
-        for name, _field, _load, dump in self._plan:
+        for name, _field, _load, dump, _wire, _reload in self._plan:
             if name in loaded:
                 out[name] = dump(loaded[name])
         return out

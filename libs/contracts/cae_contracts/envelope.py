@@ -11,6 +11,7 @@ from typing import Any
 from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, validate
 
 from cae_contracts.compiled import Compiled, Unsure, compile_schema
+from cae_contracts.ids import new_id
 from cae_contracts.registry import TYPE_PATTERN, contract_for
 
 SPECVERSION = "1.0"
@@ -44,16 +45,16 @@ class CloudEventSchema(Schema):
     data = fields.Dict(required=True)
 
 
-_schemas: dict[str, tuple[Schema, Compiled | None]] = {}
+_schemas: dict[str, tuple[Schema, Compiled | None, frozenset]] = {}
 
 
-def _schema_of(contract) -> tuple[Schema, Compiled | None]:
+def _schema_of(contract) -> tuple[Schema, Compiled | None, frozenset]:
     """One schema instance per event type (building one costs more than loading an event),
-    and its compiled functions if it has plain fields only."""
+    its compiled functions if it has plain fields only, and its field names."""
     found = _schemas.get(contract.type)
     if found is None:
         schema = contract.schema()
-        found = _schemas[contract.type] = (schema, compile_schema(schema))
+        found = _schemas[contract.type] = (schema, compile_schema(schema), frozenset(schema.fields))
     return found
 
 
@@ -105,25 +106,28 @@ def build_event(
 ) -> dict[str, Any]:
     """Serialise ``data`` with its contract and wrap it; raises ContractViolation."""
     contract = contract_for(type_)
-    schema, compiled = _schema_of(contract)
-    unknown = sorted(set(data) - set(schema.fields))
-    if unknown:
+    schema, compiled, names = _schema_of(contract)
+    if not names.issuperset(data):
+        unknown = sorted(set(data) - names)
         raise ContractViolation(f"{type_} has no fields {unknown}",
                                 {name: ["Unknown field."] for name in unknown})
-    data = _primitive(data)
     try:
         if compiled is None:
             raise Unsure
-        wire_data = compiled.dump(compiled.load(data))
+        # as given (UUID and date objects are understood), else as JSON primitives
+        try:
+            wire_data = compiled.wire(data)
+        except Unsure:
+            wire_data = compiled.wire(_primitive(data))
     except Unsure:  # marshmallow decides, and names what is wrong
         try:
-            wire_data = schema.dump(schema.load(data))
+            wire_data = schema.dump(schema.load(_primitive(data)))
         except ValidationError as exc:
             raise ContractViolation(f"{type_} data does not match its schema",
                                     exc.messages) from exc
     body = {
         "specversion": SPECVERSION,
-        "id": event_id or str(uuid.uuid4()),
+        "id": event_id or new_id(),
         "source": f"/cae/{contract.service}",
         "type": type_,
         "time": (time or datetime.now(UTC)).isoformat(),
@@ -219,7 +223,7 @@ def parse_event(body: Any) -> Event:
         contract = contract_for(envelope["type"])
     except KeyError as exc:
         raise ContractViolation(str(exc)) from exc
-    schema, compiled = _schema_of(contract)
+    schema, compiled, _names = _schema_of(contract)
     try:
         if compiled is None:
             raise Unsure

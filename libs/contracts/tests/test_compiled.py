@@ -69,6 +69,7 @@ def test_samples_take_the_compiled_path_and_agree(type_):
     data = _primitive(SAMPLES[type_])
     loaded = compiled.load(data)  # never Unsure on a valid sample
     assert (loaded, compiled.dump(loaded)) == _marshmallow(schema, data)
+    assert compiled.wire(data) == compiled.dump(loaded)
 
 
 @pytest.mark.parametrize("type_", sorted(COMPILED))
@@ -77,14 +78,44 @@ def test_samples_take_the_compiled_path_and_agree(type_):
 def test_compiled_functions_agree_with_marshmallow(type_, data):
     schema, compiled = CONTRACTS[type_].schema(), COMPILED[type_]
     candidate = data.draw(variants(type_))
+    expected = _marshmallow(schema, candidate)
     try:
         loaded = compiled.load(candidate)
     except Unsure:
-        return  # marshmallow decides
-    expected = _marshmallow(schema, candidate)
-    assert expected is not None, f"compiled accepted what marshmallow refuses: {candidate}"
-    assert (loaded, compiled.dump(loaded)) == expected
-    assert list(loaded) == list(expected[0])  # same order of keys, hence the same JSON
+        pass  # marshmallow decides
+    else:
+        assert expected is not None, f"compiled load accepted what marshmallow refuses: {candidate}"
+        assert (loaded, compiled.dump(loaded)) == expected
+        assert list(loaded) == list(expected[0])  # same order of keys, hence the same JSON
+    try:
+        wired = compiled.wire(candidate)
+    except Unsure:
+        return
+    assert expected is not None, f"compiled wire accepted what marshmallow refuses: {candidate}"
+    assert wired == expected[1]
+    assert list(wired) == list(expected[1])
+
+
+def test_wire_passes_canonical_uuids_through_and_gives_validators_loaded_values():
+    seen = {}
+
+    class WithValidator(Schema):
+        id = fields.UUID(required=True)
+        ids = fields.List(fields.UUID(), validate=validate.Length(max=2))
+        on = fields.Date()
+
+        @validates_schema
+        def _look(self, data, **kwargs):
+            seen.update(data)
+
+    compiled = compile_schema(WithValidator())
+    canonical, upper = str(uuid.uuid4()), str(uuid.uuid4()).upper()
+    wired = compiled.wire({"id": canonical, "ids": [upper], "on": dt.date(2026, 3, 1)})
+    assert wired == {"id": canonical, "ids": [upper.lower()], "on": "2026-03-01"}
+    assert seen == {"id": uuid.UUID(canonical), "ids": [uuid.UUID(upper)],
+                    "on": dt.date(2026, 3, 1)}
+    with pytest.raises(Unsure):  # three is too many: marshmallow says so
+        compiled.wire({"id": canonical, "ids": [canonical] * 3})
 
 
 def test_fields_and_hooks_that_are_not_plain_are_not_compiled():

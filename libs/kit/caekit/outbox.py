@@ -20,6 +20,8 @@ from caekit import context
 from caekit.db import insert_rows
 from caekit.tables import outbox_table
 
+# made once (json.dumps with options makes one a call); an event's data has no cycles to check
+_JSON = json.JSONEncoder(separators=(",", ":"), check_circular=False)
 _wakers: weakref.WeakSet = weakref.WeakSet()  # threading.Event of each relay in this process
 
 
@@ -87,7 +89,7 @@ def publish(session: Session, type_: str, data: dict, *, tenant_id: str | None =
         "event_type": type_,
         "exchange": contract_for(type_).exchange,
         "tenant_id": str(tenant),
-        "body": json.dumps(body, separators=(",", ":")),
+        "body": _JSON.encode(body),
         "created_at": datetime.now(UTC),
         "attempts": 0,
     })

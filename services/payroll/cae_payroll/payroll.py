@@ -12,16 +12,16 @@ transaction that reaches the expected count completes the run.
 from __future__ import annotations
 
 import json
-import uuid
 from calendar import monthrange
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import NamedTuple
 
-from sqlalchemy import and_, event, exists, select, text, update
+from sqlalchemy import and_, bindparam, event, exists, or_, select, text, update
 from sqlalchemy.orm import Session
 
+from cae_contracts.ids import new_id
 from cae_payroll import engine
 from cae_payroll.inversion import gross_for_budget
 from cae_payroll.store import (
@@ -76,9 +76,12 @@ def last_day(period: int) -> date:
 
 # -- read models --------------------------------------------------------------------------------
 
+DEFAULT_TERMS = {"staff": 1, "at_rate": "0.007"}  # of a cooperative that has set none
+
+
 def settings(session: Session, cooperative_id: str) -> PayrollSettings:
     return get_or_insert(session, PayrollSettings, cooperative_id,
-                         cooperative_id=cooperative_id, staff=1, at_rate="0.007")
+                         cooperative_id=cooperative_id, **DEFAULT_TERMS)
 
 
 def employee_row(session: Session, cooperative_id: str, member_id: str) -> Employee:
@@ -226,7 +229,7 @@ def _start_runs(session: Session, cooperatives: list[str], period: int) -> list[
     paid = _members_paid(session, cooperatives, period)
     who = context.caller.get().subject[:100]
     now = datetime.now(UTC)
-    runs = [Run(id=str(uuid.uuid4()), cooperative_id=cooperative, period=period,
+    runs = [Run(id=new_id(), cooperative_id=cooperative, period=period,
                 status="running", expected=len(paid[cooperative]), issued=0, started_at=now,
                 started_by=who) for cooperative in cooperatives]
     session.add_all(runs)
@@ -247,18 +250,20 @@ def _start_runs(session: Session, cooperatives: list[str], period: int) -> list[
 
 def _members_paid(session: Session, cooperatives: list[str], period: int) -> dict:
     """cooperative -> its members with a CESA in force, an activity and a salary in
-    ``period``, sorted."""
-    paid = {cooperative: [] for cooperative in cooperatives}
-    for employee in session.execute(
-            select(Employee.cooperative_id, Employee.member_id, Employee.activity_code,
-                   Employee.cesa_from, Employee.cesa_until,
-                   _salary_in_force(Employee.cooperative_id, Employee.member_id, period)
-                   .label("gross_cents"))
-            .where(Employee.cooperative_id.in_(cooperatives)).order_by(Employee.member_id)
-            .execution_options(all_tenants=True)):  # the cooperatives are named
-        if ((employee.gross_cents or 0) > 0 and employee.activity_code
-                and _employed(employee, period)):
-            paid[employee.cooperative_id].append(employee.member_id)
+    ``period``, sorted (the rule of ``_employed`` and ``cesa_employee``, in SQL)."""
+    paid: dict[str, list] = {cooperative: [] for cooperative in cooperatives}
+    query = (
+        select(Employee.cooperative_id, Employee.member_id)
+        .where(Employee.cooperative_id.in_(cooperatives),
+               Employee.cesa_from <= last_day(period),
+               or_(Employee.cesa_until.is_(None), Employee.cesa_until >= first_day(period)),
+               Employee.activity_code.is_not(None), Employee.activity_code != "",
+               _salary_in_force(Employee.cooperative_id, Employee.member_id, period) > 0)
+        .execution_options(all_tenants=True))  # the cooperatives are named
+    for cooperative, member in session.execute(query):
+        paid[cooperative].append(member)
+    for members in paid.values():  # here, not in SQL: a network's members overflow its sort memory
+        members.sort()
     return paid
 
 
@@ -295,7 +300,7 @@ def issue_payslip(session: Session, cooperative_id: str, run_id: str, member_id:
 
     What a transaction issues is written at commit, a statement per table for all its
     payslips, without the ORM's unit of work (``_write_issued``)."""
-    work = _run_work(session, run_id, period)
+    work = _run_work(session, cooperative_id, run_id, period)
     member = work.members.get(member_id)
     if member is None or member.activity_code is None or member.gross_cents is None:
         raise RuleViolation("run.member_unknown", f"{member_id} is not paid by run {run_id}")
@@ -303,12 +308,13 @@ def issue_payslip(session: Session, cooperative_id: str, run_id: str, member_id:
         return None  # issued already (by this run, redelivered, or an earlier run of the month)
     terms = work.terms.get((member.cadre, member.withholding_rate))
     if terms is None:
-        terms = work.terms[member.cadre, member.withholding_rate] = engine_employee(
-            work.settings, member)
+        terms = work.terms[member.cadre, member.withholding_rate] = engine.Employee(
+            cadre=member.cadre, staff=work.staff, at_rate=work.at_rate,
+            withholding_rate=Decimal(member.withholding_rate))
     slip = engine.payslip(first_day(period), member.gross_cents, terms,
                           _engine_ytd(member.year_to_date, period))
     row = dict(
-        id=str(uuid.uuid4()), cooperative_id=cooperative_id, run_id=run_id, member_id=member_id,
+        id=new_id(), cooperative_id=cooperative_id, run_id=run_id, member_id=member_id,
         activity_code=member.activity_code, period=period, cadre=member.cadre,
         gross_cents=slip.gross_cents, employee_contributions_cents=slip.employee_contributions_cents,
         employer_contributions_cents=slip.employer_contributions_cents,
@@ -346,8 +352,9 @@ class _Issued:
 class _RunWork:
     """What a transaction needs to issue a run's payslips, loaded in one query."""
 
-    settings: PayrollSettings
-    members: dict  # member id -> a row of _member_rows
+    staff: int  # the cooperative's terms
+    at_rate: Decimal
+    members: dict  # member id -> _Member
     issued: set = field(default_factory=set)  # by this transaction
     terms: dict = field(default_factory=dict)  # (cadre, withholding rate) -> engine.Employee
 
@@ -368,55 +375,70 @@ class _Member(NamedTuple):
     issued: bool  # a payslip of the month exists
 
 
-def _run_work(session: Session, run_id: str, period: int) -> _RunWork:
+def _run_work(session: Session, cooperative_id: str, run_id: str, period: int) -> _RunWork:
     cache = session.info.setdefault(_WORK, {})
     if run_id in cache:
         return cache[run_id]
-    run = session.execute(select(Run.cooperative_id, Run.period).where(Run.id == run_id)).first()
-    if run is None or run.period != period:
+    rows = session.execute(_RUN_WORK, {"cooperative_id": cooperative_id, "run_id": run_id,
+                                       "period": period, "year": period // 100}).all()
+    if not rows:
         raise RuleViolation("run.unknown", f"no run {run_id} for {format_period(period)}")
-    cache[run_id] = work = _RunWork(settings(session, run.cooperative_id),
-                                    _member_rows(session, run.cooperative_id, run_id, period))
+    staff, at_rate = rows[0].staff, rows[0].at_rate
+    members = {}
+    for row in rows:
+        if row.member_id is not None:
+            members[row.member_id] = _Member(
+                row.activity_code, bool(row.cadre), row.withholding_rate or "0", row.salary,
+                None if row.last_period is None else _YearToDateRow(
+                    row.last_period, row.year_gross_cents, row.smic, row.reduction_cents),
+                bool(row.paid))
+    cache[run_id] = work = _RunWork(
+        DEFAULT_TERMS["staff"] if staff is None else staff,
+        Decimal(DEFAULT_TERMS["at_rate"] if at_rate is None else at_rate), members)
     return work
 
 
-def _member_rows(session: Session, cooperative_id: str, run_id: str, period: int) -> dict:
-    """The run's members with their terms, salary in force, year to date and whether the
-    month is paid already: one query (one round trip) for the whole run."""
+def _run_work_query():
+    """A run with its cooperative's terms and, a row each, its members with their terms,
+    salary in force, year to date and whether the month is paid already: one round trip
+    for a whole run. Built once (building it costs more than running it); every table is
+    filtered by the run's cooperative, so the tenant filter's criteria would only cost."""
+    cooperative, period = bindparam("cooperative_id"), bindparam("period")
     member = RunMember.member_id
-    salary = _salary_in_force(cooperative_id, member, period)
-    paid = exists().where(Payslip.cooperative_id == cooperative_id, Payslip.member_id == member,
+    paid = exists().where(Payslip.cooperative_id == cooperative, Payslip.member_id == member,
                           Payslip.period == period)
-    query = (
-        select(member, Employee.activity_code, Employee.cadre, Employee.withholding_rate,
-               salary.label("salary"), YearToDate.last_period, YearToDate.gross_cents,
+    return (
+        select(PayrollSettings.staff, PayrollSettings.at_rate, member, Employee.activity_code,
+               Employee.cadre, Employee.withholding_rate,
+               _salary_in_force(cooperative, member, period).label("salary"),
+               YearToDate.last_period, YearToDate.gross_cents.label("year_gross_cents"),
                YearToDate.smic, YearToDate.reduction_cents, paid.label("paid"))
-        .select_from(RunMember)
-        .outerjoin(Employee, and_(Employee.cooperative_id == cooperative_id,
+        .select_from(Run)
+        .outerjoin(PayrollSettings, PayrollSettings.cooperative_id == cooperative)
+        .outerjoin(RunMember, and_(RunMember.cooperative_id == cooperative,
+                                   RunMember.run_id == Run.id))
+        .outerjoin(Employee, and_(Employee.cooperative_id == cooperative,
                                   Employee.member_id == member))
-        .outerjoin(YearToDate, and_(YearToDate.cooperative_id == cooperative_id,
+        .outerjoin(YearToDate, and_(YearToDate.cooperative_id == cooperative,
                                     YearToDate.member_id == member,
-                                    YearToDate.year == period // 100))
-        .where(RunMember.cooperative_id == cooperative_id, RunMember.run_id == run_id)
-        # every table is filtered by the run's cooperative above: the tenant filter's
-        # criteria would only cost (its lambdas are evaluated for every table and subquery)
+                                    YearToDate.year == bindparam("year")))
+        .where(Run.cooperative_id == cooperative, Run.id == bindparam("run_id"),
+               Run.period == period)
         .execution_options(all_tenants=True))
-    members = {}
-    for (member_id, activity, cadre, withholding, gross, last_period, year_gross, smic,
-         reduction, issued) in session.execute(query):
-        members[member_id] = _Member(
-            activity, bool(cadre), withholding or "0", gross,
-            None if last_period is None else _YearToDateRow(last_period, year_gross, smic, reduction),
-            bool(issued))
-    return members
+
+
+_RUN_WORK = _run_work_query()
+
+_JSON = json.JSONEncoder(separators=(",", ":"), check_circular=False)  # made once
 
 
 def lines_json(slip: engine.Payslip) -> str:
     """The lines as compact JSON: [code, base, employee rate, employee, employer rate,
     employer] (labels and collecting bodies come back from the period's rate table)."""
-    return json.dumps([[x.code, x.base_cents, None if x.employee_rate is None else str(x.employee_rate),
-                        x.employee_cents, None if x.employer_rate is None else str(x.employer_rate),
-                        x.employer_cents] for x in slip.lines], separators=(",", ":"))
+    return _JSON.encode([
+        (x.code, x.base_cents, None if x.employee_rate is None else str(x.employee_rate),
+         x.employee_cents, None if x.employer_rate is None else str(x.employer_rate),
+         x.employer_cents) for x in slip.lines])
 
 
 def lines_of(row: Payslip) -> list[dict]:
@@ -451,20 +473,23 @@ def _write_issued(session):
     insert_rows(session, Payslip, issued.payslips)  # COPY on PostgreSQL
     _upsert_year_to_date(session, issued.year_to_date)
     for run_id, n in sorted(issued.runs.items()):
-        done, expected = session.execute(
-            update(Run).where(Run.id == run_id).values(issued=Run.issued + n)
-            .returning(Run.issued, Run.expected).execution_options(all_tenants=True)).one()
+        done, expected = session.execute(_ADD_ISSUED, {"run": run_id, "n": n}).one()
         if done >= expected:
             _complete(session, session.get(Run, run_id, populate_existing=True))
 
 
+_ADD_ISSUED = (update(Run).where(Run.id == bindparam("run"))
+               .values(issued=Run.issued + bindparam("n"))
+               .returning(Run.issued, Run.expected).execution_options(all_tenants=True))
+
 _YTD_COLUMNS = ("cooperative_id", "member_id", "year", "last_period", "gross_cents", "smic",
                 "reduction_cents")
+# the rows as one JSON parameter: psycopg dumps a JSON text far faster than 7 arrays
 _UPSERT_YTD_POSTGRESQL = text(
     "INSERT INTO year_to_date (cooperative_id, member_id, year, last_period, gross_cents, smic, "
-    "reduction_cents) SELECT * FROM unnest(CAST(:cooperative_id AS varchar[]), "
-    "CAST(:member_id AS varchar[]), CAST(:year AS integer[]), CAST(:last_period AS integer[]), "
-    "CAST(:gross_cents AS bigint[]), CAST(:smic AS varchar[]), CAST(:reduction_cents AS bigint[])) "
+    "reduction_cents) SELECT * FROM json_to_recordset(CAST(:rows AS json)) AS r("
+    "cooperative_id varchar, member_id varchar, year integer, last_period integer, "
+    "gross_cents bigint, smic varchar, reduction_cents bigint) "
     "ON CONFLICT (cooperative_id, member_id, year) DO UPDATE SET "
     "last_period = excluded.last_period, gross_cents = excluded.gross_cents, "
     "smic = excluded.smic, reduction_cents = excluded.reduction_cents")
@@ -475,9 +500,8 @@ def _upsert_year_to_date(session: Session, rows: list[dict]) -> None:
     if not rows:
         return
     session.flush()  # an ORM change to the same rows goes first
-    if session.get_bind().dialect.name == "postgresql":  # one statement, arrays as parameters
-        session.execute(_UPSERT_YTD_POSTGRESQL,
-                        {name: [row[name] for row in rows] for name in _YTD_COLUMNS})
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(_UPSERT_YTD_POSTGRESQL, {"rows": _JSON.encode(rows)})
         return
     statement = dialect_insert(session)(YearToDate)
     session.execute(statement.on_conflict_do_update(
