@@ -31,7 +31,7 @@ import tomllib
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import NamedTuple
 
@@ -193,106 +193,143 @@ def payslip(month: date, gross_cents: int, employee: Employee,
     if gross_cents < 0:
         raise ValueError("a gross salary is not negative")
     table = table_for(month)
-    plan = _plan(table, employee.cadre, employee.staff, employee.at_rate)
-    g, pmss = gross_cents, plan.pmss_cents
+    g = gross_cents
+    pmss, (allowance_n, allowance_d, allowance_2d), steps, reduction_label = _plan(
+        table, employee.cadre, employee.staff, employee.at_rate)
+    # The month's bases, computed once, indexed by _GROSS, _T1, ...: "up to 4 PMSS" is
+    # its first slice (tranche 1) here, its second slice (PMSS to 4 PMSS) is `second`.
+    if g > pmss:
+        t1, t2, second, cet = pmss, min(g - pmss, 7 * pmss), min(g - pmss, 3 * pmss), min(g, 8 * pmss)
+    else:
+        t1, t2, second, cet = g, 0, 0, 0
+    csg = g - (min(g, 4 * pmss) * allowance_n + allowance_d) // allowance_2d  # + the prévoyance
+    bases = [g, t1, t2, t1, cet, csg, 0]
     lines: list[PayLine] = []
+    append, new_line = lines.append, tuple.__new__
     prevoyance = employee_total = employer_total = urssaf = non_deductible = 0
-    new_line = tuple.__new__
-    for step in plan.steps:  # hot loop: integers only (see _rate for the rounding)
-        base = step.base
-        second = 0
-        if base == _GROSS:
-            first = g
-        elif base == _T1:
-            first = g if g < pmss else pmss
-        elif base == _UP_TO_4:
-            first = g if g < pmss else pmss
-            second = min(g - pmss, 3 * pmss) if g > pmss else 0
-        elif base == _T2:
-            first = min(g - pmss, 7 * pmss) if g > pmss else 0
-        elif base == _CET:
-            first = min(g, 8 * pmss) if g > pmss else 0
-        elif base == _CSG:
-            n, d = plan.csg_allowance
-            first = g - ((min(g, 4 * pmss) * n + d) // (2 * d)) + prevoyance
-        else:  # _PREVOYANCE
-            first = prevoyance
-        employer = step.employer
-        if step.reduced is not None and (g <= step.reduced[0] if step.reduced[1] else g < step.reduced[0]):
-            employer = step.reduced[2]
-        employee_cents = employer_cents = 0
-        if step.employee is not None:
-            n, d = step.employee[0], step.employee[1]
-            employee_cents = (first * n + d) // (2 * d)
-            if second:
-                employee_cents += (second * n + d) // (2 * d)
-        if employer is not None:
-            n, d = employer[0], employer[1]
-            employer_cents = (first * n + d) // (2 * d)
-            if second:
-                employer_cents += (second * n + d) // (2 * d)
-        if step.prevoyance:
-            prevoyance = employer_cents
-        if step.non_deductible:
-            non_deductible += employee_cents
+    # Hot loop, integers only: a step is a plain tuple laid out as _Step, and
+    # cents x rate rounded half-up is (cents x 2n + d) // 2d (see _rate).
+    for (code, label, base, ee_n, ee_d, ee_2d, employee_rate, er_n, er_d, er_2d, employer_rate,
+         reduced, body, urssaf_line, role) in steps:
+        first = bases[base]
+        if reduced is not None and g < reduced[0]:
+            er_n, er_d, er_2d, employer_rate = reduced[1]
+        employee_cents = (first * ee_n + ee_d) // ee_2d if ee_n else 0
+        employer_cents = (first * er_n + er_d) // er_2d if er_n else 0
+        if base == _UP_TO_4 and second:  # the second slice, rounded on its own
+            if ee_n:
+                employee_cents += (second * ee_n + ee_d) // ee_2d
+            if er_n:
+                employer_cents += (second * er_n + er_d) // er_2d
+            first += second
+        if role:
+            if role == _NON_DEDUCTIBLE:
+                non_deductible += employee_cents
+            else:  # _EMPLOYER_PREVOYANCE: the forfait social's base, and in the CSG base
+                prevoyance = bases[_PREVOYANCE] = employer_cents
+                bases[_CSG] = csg + prevoyance
         employee_total += employee_cents
         employer_total += employer_cents
-        if step.urssaf:
+        if urssaf_line:
             urssaf += employee_cents + employer_cents
-        lines.append(new_line(PayLine, (step.code, step.label, first + second, step.employee_rate,
-                                        employee_cents, employer[2] if employer else None,
-                                        employer_cents, step.body)))
-    coefficient, reduction, after = _reduction(table, employee, ytd, gross_cents)
-    lines.append(PayLine("reduction_generale", plan.reduction_label, gross_cents, None, 0,
-                         coefficient, -reduction, "urssaf"))
+        append(new_line(PayLine, (code, label, first, employee_rate, employee_cents,
+                                  employer_rate, employer_cents, body)))
+    coefficient, reduction, after = _reduction(table, employee, ytd, g)
+    append(new_line(PayLine, ("reduction_generale", reduction_label, g, None, 0,
+                              coefficient, -reduction, "urssaf")))
     employer_total -= reduction
     urssaf -= reduction
     net_before_tax = g - employee_total
     net_taxable = net_before_tax + non_deductible
-    tax = round_cents(Decimal(net_taxable) * employee.withholding_rate) \
-        if employee.withholding_rate else 0
-    return Payslip(
-        month=month.replace(day=1), gross_cents=g, lines=tuple(lines),
-        reduction_coefficient=coefficient, employee_contributions_cents=employee_total,
-        employer_contributions_cents=employer_total, net_taxable_cents=net_taxable,
-        net_before_tax_cents=net_before_tax, net_social_cents=net_before_tax + prevoyance,
-        withholding_tax_cents=tax, net_paid_cents=net_before_tax - tax,
-        employer_cost_cents=g + employer_total, urssaf_cents=urssaf,
-        other_bodies_cents=employee_total + employer_total - urssaf, year_to_date=after)
+    withholding_rate = employee.withholding_rate
+    tax = _times_rate(net_taxable, withholding_rate) if withholding_rate else 0
+    return _frozen(Payslip, {
+        "month": month if month.day == 1 else month.replace(day=1), "gross_cents": g,
+        "lines": tuple(lines), "reduction_coefficient": coefficient,
+        "employee_contributions_cents": employee_total,
+        "employer_contributions_cents": employer_total, "net_taxable_cents": net_taxable,
+        "net_before_tax_cents": net_before_tax, "net_social_cents": net_before_tax + prevoyance,
+        "withholding_tax_cents": tax, "net_paid_cents": net_before_tax - tax,
+        "employer_cost_cents": g + employer_total, "urssaf_cents": urssaf,
+        "other_bodies_cents": employee_total + employer_total - urssaf, "year_to_date": after})
 
 
-def _rate(value: Decimal | None) -> tuple[int, int, Decimal] | None:
-    """A rate as (2 x numerator, denominator, the Decimal): the hot loop computes
-    cents x rate rounded half-up as (cents x 2n + d) // 2d, in integers (cents >= 0)."""
-    if value is None or value == 0:
+_new_object = object.__new__
+
+
+def _frozen(cls: type, fields: dict):
+    """``cls(**fields)`` for a frozen dataclass, ``fields`` being all its fields in order:
+    skips the object.__setattr__ per field of its __init__ (for speed, payslip's hot path)."""
+    instance = _new_object(cls)
+    instance.__dict__.update(fields)
+    return instance
+
+
+_EXACT_CENTS = 10 ** 14
+
+
+@lru_cache(maxsize=4096)
+def _exact_ratio(rate: Decimal) -> tuple[int, int] | None:
+    """``rate`` as an integer ratio n / d if it has at most 14 digits and is under 10
+    (then, for |cents| < 10^14, cents x rate is exact in Decimal's 28 digits and its
+    rounding to the cent fits them too), else None."""
+    if not rate.is_finite() or len(rate.as_tuple().digits) > 14 or rate.adjusted() > 0:
         return None
+    return rate.as_integer_ratio()
+
+
+def _times_rate(cents: int, rate: Decimal) -> int:
+    """``round_cents(Decimal(cents) * rate)``, in integers when that product is exact."""
+    ratio = _exact_ratio(rate)
+    if ratio is None or not -_EXACT_CENTS < cents < _EXACT_CENTS:
+        return round_cents(Decimal(cents) * rate)
+    n, d = ratio
+    twice = 2 * cents * n  # half-up, ties away from zero, on either side of zero
+    return (twice + d) // (2 * d) if twice >= 0 else -((d - twice) // (2 * d))
+
+
+_NO_RATE = (0, 1, 2, None)  # a missing or zero rate: no cents (the loop tests the 0)
+
+
+def _rate(value: Decimal | None) -> tuple[int, int, int, Decimal | None]:
+    """A rate as (2 x numerator, denominator, 2 x denominator, the Decimal): the hot loop
+    computes cents x rate rounded half-up as (cents x 2n + d) // 2d, in integers (cents >= 0)."""
+    if value is None or value == 0:
+        return _NO_RATE
     numerator, denominator = value.as_integer_ratio()
-    return 2 * numerator, denominator, value
+    return 2 * numerator, denominator, 2 * denominator, value
 
 
 _GROSS, _T1, _T2, _UP_TO_4, _CET, _CSG, _PREVOYANCE = range(7)
 _BASES = {"gross": _GROSS, "T1": _T1, "T2": _T2, "up_to_4_pmss": _UP_TO_4, "cet": _CET,
           "csg": _CSG, "prevoyance": _PREVOYANCE}
+_NON_DEDUCTIBLE, _EMPLOYER_PREVOYANCE = 1, 2  # a step's role (0: none)
 
 
 class _Step(NamedTuple):
+    """A plan step's layout; plans hold them as plain tuples, unpacked faster."""
+
     code: str
     label: str
     base: int
-    employee: tuple | None
-    employee_rate: Decimal | None
-    employer: tuple | None
-    reduced: tuple | None  # (limit in cents as a Fraction-comparable int, inclusive, rate)
+    employee_n: int  # the employee rate as _rate's (2n, d, 2d)
+    employee_d: int
+    employee_2d: int
+    employee_rate: Decimal | None  # as on the payslip (the table's, even 0)
+    employer_n: int
+    employer_d: int
+    employer_2d: int
+    employer_rate: Decimal | None  # None when zero
+    reduced: tuple | None  # (gross bound: reduced if gross < bound, _rate(reduced rate))
     body: str
     urssaf: bool
-    non_deductible: bool
-    prevoyance: bool
+    role: int  # _NON_DEDUCTIBLE (its employee cents are taxable), _EMPLOYER_PREVOYANCE
 
 
 class _Plan(NamedTuple):
     pmss_cents: int
-    csg_allowance: tuple
-    steps: tuple[_Step, ...]
+    csg_allowance: tuple  # _rate's (2n, d, 2d)
+    steps: tuple[tuple, ...]  # laid out as _Step
     reduction_label: str
 
 
@@ -307,19 +344,20 @@ def _plan(table: RateTable, cadre: bool, staff: int, at_rate: Decimal) -> _Plan:
         if line.reduced:
             limit = (Decimal(line.reduced["up_to_smic"]) * Decimal(line.reduced["smic_hourly"])
                      * table.monthly_hours * 100)
-            # gross (whole cents) <= limit  <=>  gross <= floor(limit); < limit <=> < ceil(limit)
-            bound = int(limit) if line.reduced["inclusive"] else int(
+            # gross (whole cents) <= limit  <=>  gross < floor(limit) + 1; < limit <=> < ceil(limit)
+            bound = int(limit) + 1 if line.reduced["inclusive"] else int(
                 limit.to_integral_value(rounding=ROUND_CEILING))
-            reduced = (bound, line.reduced["inclusive"], _rate(Decimal(line.reduced["rate"])))
+            reduced = (bound, _rate(Decimal(line.reduced["rate"])))
         employer = at_rate if line.employer == "at_rate" else line.employer
-        steps.append(_Step(line.code, line.label, _BASES[line.base], _rate(line.employee),
-                           line.employee, _rate(employer), reduced, line.body, line.body == "urssaf",
-                           line.code in ("csg_non_deductible", "crds"),
-                           line.code == "prevoyance_cadre"))
+        role = (_NON_DEDUCTIBLE if line.code in ("csg_non_deductible", "crds")
+                else _EMPLOYER_PREVOYANCE if line.code == "prevoyance_cadre" else 0)
+        steps.append(tuple(_Step(line.code, line.label, _BASES[line.base],
+                                 *_rate(line.employee)[:3], line.employee, *_rate(employer),
+                                 reduced, line.body, line.body == "urssaf", role)))
     pmss = table.pmss * 100
     if pmss != int(pmss):
         raise ValueError("the PMSS must be whole cents")
-    return _Plan(int(pmss), _rate(table.csg_allowance)[:2], tuple(steps),
+    return _Plan(int(pmss), _rate(table.csg_allowance)[:3], tuple(steps),
                  REDUCTION_LABEL[table.reduction["kind"]])
 
 
@@ -329,42 +367,80 @@ REDUCTION_LABEL = {
 }
 
 
+class _Reduction(NamedTuple):
+    """A table's general reduction for a staff size, its parameters parsed once."""
+
+    rgdu: bool
+    smic_monthly: Decimal  # the reduction's hourly SMIC x the monthly hours, unrounded
+    ceiling: Decimal
+    t: Decimal  # T delta (RGDU) or T (Fillon), for the staff size
+    power: Decimal | None  # RGDU only, as t_min and t_max
+    t_min: Decimal | None
+    t_max: Decimal | None  # t_min + t_delta
+    ceiling_float: float  # the same as floats, for the float computation
+    t_float: float
+    power_float: float | None
+    coefficients: dict  # the float computation's coefficient x 10,000 -> the coefficient
+
+
+@cache
+def _reduction_params(table: RateTable, under_50: bool) -> _Reduction:
+    params = table.reduction
+    rgdu = params["kind"] == "rgdu"
+    ceiling = _decimal(params["smic_ceiling"])
+    smic_monthly = _decimal(params["smic_hourly"]["value"]) * table.monthly_hours
+    if rgdu:
+        t = _decimal(params["t_delta_under_50" if under_50 else "t_delta_50_and_more"])
+        t_min = _decimal(params["t_min"])
+        return _Reduction(True, smic_monthly, ceiling, t, _decimal(params["power"]), t_min,
+                          t_min + t, float(ceiling), float(t), float(params["power"]), {})
+    t = _decimal(params["t_under_50" if under_50 else "t_50_and_more"])
+    return _Reduction(False, smic_monthly, ceiling, t, None, None, None, float(ceiling),
+                      float(t), None, {})
+
+
 def reduction_coefficient(table: RateTable, staff: int, gross: Decimal, smic: Decimal) -> Decimal:
     """The general reduction's coefficient for ``gross`` against ``smic`` (same period, euros).
 
     Computed in floats, then again exactly in Decimal when the 4th decimal is within
     1e-6 of a rounding boundary, so that the result is the exact rule's.
     """
-    params = table.reduction
+    return _coefficient(_reduction_params(table, staff < 50), gross, float(gross), smic)
+
+
+def _coefficient(params: _Reduction, gross: Decimal, gross_float: float, smic: Decimal) -> Decimal:
+    """reduction_coefficient, ``gross_float`` being ``float(gross)``."""
+    (rgdu, _, ceiling, t, power, t_min, t_max, ceiling_float, t_float, power_float,
+     coefficients) = params
     if gross <= 0:
         return Decimal(0)
-    rgdu = params["kind"] == "rgdu"
-    ceiling = _decimal(params["smic_ceiling"])
     if rgdu and gross >= ceiling * smic:
         return Decimal(0)
-    ratio = float(smic) / float(gross)
+    ratio = float(smic) / gross_float
     if rgdu:
-        t_delta = _decimal(params["t_delta_under_50" if staff < 50 else "t_delta_50_and_more"])
-        x = max(0.5 * (float(ceiling) * ratio - 1), 0.0)
-        scaled = float(t_delta) * x ** float(params["power"]) * 10_000
+        x = max(0.5 * (ceiling_float * ratio - 1), 0.0)
+        scaled = t_float * x ** power_float * 10_000
     else:
-        t = _decimal(params["t_under_50" if staff < 50 else "t_50_and_more"])
-        share = min(1.0, max(float(ceiling) * ratio - 1, 0.0) / (float(ceiling) - 1))
-        scaled = float(t) * share * 10_000
+        share = min(1.0, max(ceiling_float * ratio - 1, 0.0) / (ceiling_float - 1))
+        scaled = t_float * share * 10_000
     if abs(scaled - int(scaled) - 0.5) > 1e-6:
-        variable = Decimal(int(scaled + 0.5)) / 10_000
-    else:  # too close to call in floats
-        exact_ratio = smic / gross
-        if rgdu:
-            x = max(Decimal("0.5") * (ceiling * exact_ratio - 1), Decimal(0))
-            variable = t_delta * x ** _decimal(params["power"])
-        else:
-            variable = t * min(Decimal(1), max(ceiling * exact_ratio - 1, Decimal(0)) / (ceiling - 1))
-        variable = variable.quantize(_FOUR, rounding=ROUND_HALF_UP)
-    if not rgdu:
-        return variable
-    t_min = _decimal(params["t_min"])
-    return min(t_min + variable, t_min + t_delta)
+        fourths = int(scaled + 0.5)
+        coefficient = coefficients.get(fourths)
+        if coefficient is None:
+            variable = Decimal(fourths) / 10_000
+            coefficient = min(t_min + variable, t_max) if rgdu else variable
+            if fourths <= 10_000:  # memoised up to a variable of 1 (every real case)
+                coefficients[fourths] = coefficient
+        return coefficient
+    # too close to call in floats
+    exact_ratio = smic / gross
+    if rgdu:
+        x = max(Decimal("0.5") * (ceiling * exact_ratio - 1), Decimal(0))
+        variable = t * x ** power
+    else:
+        variable = t * min(Decimal(1), max(ceiling * exact_ratio - 1, Decimal(0)) / (ceiling - 1))
+    variable = variable.quantize(_FOUR, rounding=ROUND_HALF_UP)
+    return min(t_min + variable, t_max) if rgdu else variable
 
 
 @cache
@@ -374,11 +450,11 @@ def _decimal(text: str) -> Decimal:
 
 def _reduction(table: RateTable, employee: Employee, ytd: YearToDate,
                gross_cents: int) -> tuple[Decimal, int, YearToDate]:
-    smic_hourly = _decimal(table.reduction["smic_hourly"]["value"])
-    smic = ytd.smic + smic_hourly * table.monthly_hours
+    params = _reduction_params(table, employee.staff < 50)
+    smic = ytd.smic + params.smic_monthly
     gross = ytd.gross_cents + gross_cents
-    coefficient = reduction_coefficient(table, employee.staff, Decimal(gross) / 100, smic)
-    due = round_cents(coefficient * gross)
-    month = due - ytd.reduction_cents
-    return coefficient, month, YearToDate(gross, smic, due)
-
+    # gross / 100 as a float is float(Decimal(gross) / 100): both round the same exact value
+    coefficient = _coefficient(params, Decimal(gross) / 100, gross / 100, smic)
+    due = _times_rate(gross, coefficient)
+    return coefficient, due - ytd.reduction_cents, _frozen(
+        YearToDate, {"gross_cents": gross, "smic": smic, "reduction_cents": due})
