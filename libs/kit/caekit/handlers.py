@@ -25,7 +25,6 @@ a skip, so effects happen exactly once.
 from __future__ import annotations
 
 import functools
-import json
 import logging
 import threading
 import time
@@ -35,6 +34,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import amqp
+import orjson
 from kombu import Connection
 from nameko.extensions import Entrypoint
 from sqlalchemy import text
@@ -80,7 +80,7 @@ class DeliveryBatch:
         todo, first_of = [], {}
         for i, message in enumerate(self.messages):
             try:
-                event = parse_event(json.loads(message.body))
+                event = parse_event(orjson.loads(message.body))
             except (ValueError, RecursionError, ContractViolation) as exc:
                 outcomes[i] = Outcome("poison", f"{type(exc).__name__}: {str(exc)[:2000]}")
                 continue

@@ -8,10 +8,10 @@ nothing committed is lost if the broker is down.
 
 from __future__ import annotations
 
-import json
 import weakref
 from datetime import UTC, datetime
 
+import orjson
 from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
@@ -20,8 +20,6 @@ from caekit import context
 from caekit.db import insert_rows
 from caekit.tables import outbox_table
 
-# made once (json.dumps with options makes one a call); an event's data has no cycles to check
-_JSON = json.JSONEncoder(separators=(",", ":"), check_circular=False)
 _wakers: weakref.WeakSet = weakref.WeakSet()  # threading.Event of each relay in this process
 
 
@@ -89,7 +87,7 @@ def publish(session: Session, type_: str, data: dict, *, tenant_id: str | None =
         "event_type": type_,
         "exchange": contract_for(type_).exchange,
         "tenant_id": str(tenant),
-        "body": _JSON.encode(body),
+        "body": orjson.dumps(body).decode(),  # compact UTF-8 JSON, ~10x json.dumps
         "created_at": datetime.now(UTC),
         "attempts": 0,
     })

@@ -62,6 +62,7 @@ class Relay:
         self._returned: dict[str, str] = {}
         self._outstanding: set[int] = set()
         self._next_tag = 0
+        self._unsettled_from = 1  # no multiple ack or nack has settled this tag or later
         self._last_backlog_at = 0.0
         self.wakeup = threading.Event()
 
@@ -82,6 +83,7 @@ class Relay:
         self.connection, self.channel = conn, channel
         self._declared.clear()
         self._next_tag = 0
+        self._unsettled_from = 1
         self.connected = True
 
     def close(self) -> None:
@@ -94,7 +96,11 @@ class Relay:
         self.connection = self.channel = None
 
     def _settle(self, into: set[int], tag: int, multiple: bool) -> None:
-        settled = [t for t in self._outstanding if t <= tag] if multiple else [tag]
+        if multiple:  # every tag up to ``tag``: from the lowest not yet settled by a multiple
+            settled = [t for t in range(self._unsettled_from, tag + 1) if t in self._outstanding]
+            self._unsettled_from = max(self._unsettled_from, tag + 1)
+        else:
+            settled = [tag]
         into.update(settled)
         self._outstanding.difference_update(settled)
 
@@ -110,8 +116,9 @@ class Relay:
 
     # -- publishing ---------------------------------------------------------
     def _pending(self, session, now: datetime):
+        c = outbox_table.c
         query = (
-            select(outbox_table)
+            select(c.seq, c.event_id, c.event_type, c.exchange, c.body)  # what is published
             .where(outbox_table.c.sent_at.is_(None))
             .where(
                 or_(
