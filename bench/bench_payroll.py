@@ -179,24 +179,35 @@ def run_part(kind: str, tmp: str, n_workers: int, cooperatives: list[str], per: 
         used = {name: (cpu_after[name] - cpu_before[name]) / total * 1e6 for name in cpu_before}
         print("    CPU a payslip during the run: " + ", ".join(
             f"{name} {us:.0f} us" for name, us in used.items()) + f" (this machine: {os.cpu_count()} "
-            "cores; the rest of 'all' is PostgreSQL, the broker and this script)", flush=True)
+            "cores; 'all' is every process, this script and the system included)", flush=True)
     return rate
 
 
 def _cpu_seconds(processes) -> dict | None:
-    """CPU seconds used so far by the workers, the relay and the whole machine (Linux)."""
+    """CPU seconds used so far by the workers, the relay, PostgreSQL (its backends, the
+    ended ones included), the broker and the whole machine (Linux)."""
     if not os.path.exists("/proc/stat"):
         return None
     tick = os.sysconf("SC_CLK_TCK")
 
-    def of(pid: int) -> float:
-        with open(f"/proc/{pid}/stat") as f:  # utime and stime, after the command's name
-            fields = f.read().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / tick
+    def times(pid) -> tuple[str, list[int]]:
+        with open(f"/proc/{pid}/stat") as f:  # utime, stime, cutime, cstime after the name
+            head, tail = f.read().rsplit(")", 1)
+        return head.split("(", 1)[1], [int(x) for x in tail.split()[11:15]]
 
+    by_name = {"postgres": 0, "beam.smp": 0}
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            name, (utime, stime, cutime, cstime) = times(pid)
+        except (OSError, ValueError):
+            continue  # ended meanwhile
+        if name in by_name:
+            by_name[name] += utime + stime + cutime + cstime
     with open("/proc/stat") as f:
         busy = [int(x) for x in f.readline().split()[1:]]
-    return {"workers": sum(of(p.pid) for p in processes[:-1]), "relay": of(processes[-1].pid),
+    return {"workers": sum(sum(times(p.pid)[1][:2]) for p in processes[:-1]) / tick,
+            "relay": sum(times(processes[-1].pid)[1][:2]) / tick,
+            "PostgreSQL": by_name["postgres"] / tick, "broker": by_name["beam.smp"] / tick,
             "all": (sum(busy) - busy[3] - busy[4]) / tick}  # all but idle and iowait
 
 

@@ -472,14 +472,21 @@ def _write_issued(session):
     insert_rows(session, Payslip, issued.payslips)  # COPY on PostgreSQL
     _upsert_year_to_date(session, issued.year_to_date)
     for run_id, n in sorted(issued.runs.items()):
-        done, expected = session.execute(_ADD_ISSUED, {"run": run_id, "n": n}).one()
+        done, expected, cooperative, period = session.execute(
+            _ADD_ISSUED, {"run": run_id, "n": n}).one()
         if done >= expected:
-            _complete(session, session.get(Run, run_id, populate_existing=True))
+            completed = session.execute(_COMPLETE, {"run": run_id, "at": datetime.now(UTC)})
+            if completed.first() is not None:  # not completed by an earlier transaction
+                _run_completed(session, run_id, cooperative, period, done)
 
 
-_ADD_ISSUED = (update(Run).where(Run.id == bindparam("run"))
-               .values(issued=Run.issued + bindparam("n"))
-               .returning(Run.issued, Run.expected).execution_options(all_tenants=True))
+# Core statements, built once: the ORM's bulk update path costs ~0.5 ms a statement
+_runs = Run.__table__
+_ADD_ISSUED = (update(_runs).where(_runs.c.id == bindparam("run"))
+               .values(issued=_runs.c.issued + bindparam("n"))
+               .returning(_runs.c.issued, _runs.c.expected, _runs.c.cooperative_id, _runs.c.period))
+_COMPLETE = (update(_runs).where(_runs.c.id == bindparam("run"), _runs.c.status != "completed")
+             .values(status="completed", completed_at=bindparam("at")).returning(_runs.c.id))
 
 _YTD_COLUMNS = ("cooperative_id", "member_id", "year", "last_period", "gross_cents", "smic",
                 "reduction_cents")
@@ -523,9 +530,14 @@ def _complete(session: Session, run: Run) -> None:
     if run.status == "completed":
         return
     run.status, run.completed_at = "completed", datetime.now(UTC)
+    _run_completed(session, run.id, run.cooperative_id, run.period, run.issued)
+
+
+def _run_completed(session: Session, run_id: str, cooperative: str, period: int,
+                   payslips: int) -> None:
     outbox.publish(session, "cae.payroll.run_completed.v1", {
-        "run_id": run.id, "cooperative_id": run.cooperative_id, "period": format_period(run.period),
-        "payslips": run.issued}, tenant_id=run.cooperative_id)
+        "run_id": run_id, "cooperative_id": cooperative, "period": format_period(period),
+        "payslips": payslips}, tenant_id=cooperative)
 
 
 def parse_rate(text: str, name: str) -> str:
