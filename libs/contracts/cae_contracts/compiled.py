@@ -184,6 +184,14 @@ def _compile_field(field) -> tuple | None:
     return load, full_dump, wire, full_reload
 
 
+def _default(field):
+    """What a missing field loads as (``missing``: nothing); Unsure if it is required."""
+    if field.required:
+        raise Unsure
+    default = field.load_default
+    return default() if callable(default) else default
+
+
 class Compiled:
     """``load(data)`` and ``dump(loaded)`` of a schema, or ``Unsure``."""
 
@@ -199,11 +207,9 @@ class Compiled:
         for name, field, load, _dump, _wire, _reload in self._plan:
             value = data.get(name, missing)
             if value is missing:
-                if field.required:
-                    raise Unsure
-                default = field.load_default
+                default = _default(field)
                 if default is not missing:
-                    out[name] = default() if callable(default) else default
+                    out[name] = default
                 continue
             out[name] = load(value)
         self._validate(out)
@@ -219,14 +225,12 @@ class Compiled:
     def wire(self, data: dict) -> dict:
         """``dump(load(data))``, in one pass: what an event carries on the wire."""
         out = {}
-        for name, field, _load, _dump, wire, _reload in self._plan:
+        for name, field, _load, dump, wire, _reload in self._plan:
             value = data.get(name, missing)
             if value is missing:
-                if field.required:
-                    raise Unsure
-                default = field.load_default
+                default = _default(field)
                 if default is not missing:
-                    out[name] = _dump(default() if callable(default) else default)
+                    out[name] = dump(default)
                 continue
             out[name] = wire(value)
         if self._validators:  # they see loaded values, as marshmallow gives them
