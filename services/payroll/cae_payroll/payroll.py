@@ -36,7 +36,7 @@ from cae_payroll.store import (
     YearToDate,
 )
 from caekit import context, outbox
-from caekit.db import dialect_insert, get_or_insert, insert_rows
+from caekit.db import get_or_insert, insert_rows
 from caekit.problems import NotFound
 
 STAFF_OF_BRACKET = {"under_11": 1, "11_to_49": 11, "50_and_more": 50}
@@ -329,7 +329,10 @@ def issue_payslip(session: Session, cooperative_id: str, run_id: str, member_id:
     after = slip.year_to_date  # the year to date after this month
     pending = session.info.setdefault(_ISSUED, _Issued())
     pending.payslips.append(row)
-    pending.year_to_date.append({
+    # the year's first payslip inserts the member's year to date (COPY: a row another
+    # transaction inserted meanwhile is a conflict that rolls back and retries, not an
+    # overwrite), a later one updates it
+    (pending.year_to_date if member.year_to_date else pending.new_year_to_date).append({
         "cooperative_id": cooperative_id, "member_id": member_id, "year": period // 100,
         "last_period": period, "gross_cents": after.gross_cents, "smic": str(after.smic),
         "reduction_cents": after.reduction_cents})
@@ -345,7 +348,8 @@ class _Issued:
     """What a transaction issued, written at commit."""
 
     payslips: list = field(default_factory=list)
-    year_to_date: list = field(default_factory=list)  # new or updated rows
+    new_year_to_date: list = field(default_factory=list)  # rows to insert
+    year_to_date: list = field(default_factory=list)  # rows to update
     runs: dict = field(default_factory=dict)  # run id -> payslips issued
 
 
@@ -470,7 +474,8 @@ def _write_issued(session):
     if issued is None:
         return
     insert_rows(session, Payslip, issued.payslips)  # COPY on PostgreSQL
-    _upsert_year_to_date(session, issued.year_to_date)
+    insert_rows(session, YearToDate, issued.new_year_to_date)
+    _update_year_to_date(session, issued.year_to_date)
     for run_id, n in sorted(issued.runs.items()):
         done, expected, cooperative, period = session.execute(
             _ADD_ISSUED, {"run": run_id, "n": n}).one()
@@ -488,31 +493,26 @@ _ADD_ISSUED = (update(_runs).where(_runs.c.id == bindparam("run"))
 _COMPLETE = (update(_runs).where(_runs.c.id == bindparam("run"), _runs.c.status != "completed")
              .values(status="completed", completed_at=bindparam("at")).returning(_runs.c.id))
 
-_YTD_COLUMNS = ("cooperative_id", "member_id", "year", "last_period", "gross_cents", "smic",
-                "reduction_cents")
-# the rows as one JSON parameter: dumped far faster than 7 arrays by psycopg
-_UPSERT_YTD_POSTGRESQL = text(
-    "INSERT INTO year_to_date (cooperative_id, member_id, year, last_period, gross_cents, smic, "
-    "reduction_cents) SELECT * FROM json_to_recordset(CAST(:rows AS json)) AS r("
-    "cooperative_id varchar, member_id varchar, year integer, last_period integer, "
-    "gross_cents bigint, smic varchar, reduction_cents bigint) "
-    "ON CONFLICT (cooperative_id, member_id, year) DO UPDATE SET "
-    "last_period = excluded.last_period, gross_cents = excluded.gross_cents, "
-    "smic = excluded.smic, reduction_cents = excluded.reduction_cents")
+# the rows as one JSON parameter: dumped far faster than 7 arrays by psycopg, and an
+# UPDATE costs PostgreSQL less than INSERT ... ON CONFLICT DO UPDATE (~17 us a row)
+_UPDATE_YTD_POSTGRESQL = text(
+    "UPDATE year_to_date AS y SET last_period = r.last_period, gross_cents = r.gross_cents, "
+    "smic = r.smic, reduction_cents = r.reduction_cents "
+    "FROM json_to_recordset(CAST(:rows AS json)) AS r(cooperative_id varchar, "
+    "member_id varchar, year integer, last_period integer, gross_cents bigint, smic varchar, "
+    "reduction_cents bigint) "
+    "WHERE y.cooperative_id = r.cooperative_id AND y.member_id = r.member_id "
+    "AND y.year = r.year")
 
 
-def _upsert_year_to_date(session: Session, rows: list[dict]) -> None:
-    """The members' new year to date, inserted or replaced in one statement."""
+def _update_year_to_date(session: Session, rows: list[dict]) -> None:
+    """The members' year to date replaced, in one statement."""
     if not rows:
         return
-    session.flush()  # an ORM change to the same rows goes first
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(_UPSERT_YTD_POSTGRESQL, {"rows": orjson.dumps(rows).decode()})
-        return
-    statement = dialect_insert(session)(YearToDate)
-    session.execute(statement.on_conflict_do_update(
-        index_elements=["cooperative_id", "member_id", "year"],
-        set_={name: statement.excluded[name] for name in _YTD_COLUMNS[3:]}), rows)
+        session.execute(_UPDATE_YTD_POSTGRESQL, {"rows": orjson.dumps(rows).decode()})
+    else:  # the ORM's bulk update by primary key
+        session.execute(update(YearToDate).execution_options(all_tenants=True), rows)
 
 
 @event.listens_for(Session, "after_rollback")
