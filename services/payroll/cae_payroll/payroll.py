@@ -332,10 +332,17 @@ def issue_payslip(session: Session, cooperative_id: str, run_id: str, member_id:
     # the year's first payslip inserts the member's year to date (COPY: a row another
     # transaction inserted meanwhile is a conflict that rolls back and retries, not an
     # overwrite), a later one updates it
-    (pending.year_to_date if member.year_to_date else pending.new_year_to_date).append({
-        "cooperative_id": cooperative_id, "member_id": member_id, "year": period // 100,
+    if (member_id, period // 100) in pending.members:  # two months of a year: one at a time
+        raise RuleViolation("payslip.year_twice", f"{member_id} is paid twice for "
+                            f"{period // 100} in one transaction")
+    pending.members.add((member_id, period // 100))
+    ytd = {"cooperative_id": cooperative_id, "member_id": member_id, "year": period // 100,
         "last_period": period, "gross_cents": after.gross_cents, "smic": str(after.smic),
-        "reduction_cents": after.reduction_cents})
+        "reduction_cents": after.reduction_cents}
+    if member.year_to_date:  # updated only if still what this payslip was computed from
+        pending.year_to_date.append({**ytd, "previous_period": member.year_to_date.last_period})
+    else:
+        pending.new_year_to_date.append(ytd)
     pending.runs[run_id] = pending.runs.get(run_id, 0) + 1
     work.issued.add(member_id)
     outbox.publish(session, "cae.payroll.payslip_issued.v1", payslip_issued(row),
@@ -351,6 +358,7 @@ class _Issued:
     new_year_to_date: list = field(default_factory=list)  # rows to insert
     year_to_date: list = field(default_factory=list)  # rows to update
     runs: dict = field(default_factory=dict)  # run id -> payslips issued
+    members: set = field(default_factory=set)  # (member id, year) paid
 
 
 @dataclass
@@ -500,9 +508,9 @@ _UPDATE_YTD_POSTGRESQL = text(
     "smic = r.smic, reduction_cents = r.reduction_cents "
     "FROM json_to_recordset(CAST(:rows AS json)) AS r(cooperative_id varchar, "
     "member_id varchar, year integer, last_period integer, gross_cents bigint, smic varchar, "
-    "reduction_cents bigint) "
+    "reduction_cents bigint, previous_period integer) "
     "WHERE y.cooperative_id = r.cooperative_id AND y.member_id = r.member_id "
-    "AND y.year = r.year")
+    "AND y.year = r.year AND y.last_period = r.previous_period")
 
 
 def _update_year_to_date(session: Session, rows: list[dict]) -> None:
@@ -510,9 +518,13 @@ def _update_year_to_date(session: Session, rows: list[dict]) -> None:
     if not rows:
         return
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(_UPDATE_YTD_POSTGRESQL, {"rows": orjson.dumps(rows).decode()})
-    else:  # the ORM's bulk update by primary key
-        session.execute(update(YearToDate).execution_options(all_tenants=True), rows)
+        updated = session.execute(_UPDATE_YTD_POSTGRESQL,
+                                  {"rows": orjson.dumps(rows).decode()}).rowcount
+        if updated != len(rows):  # another transaction paid a month meanwhile: retried
+            raise RuntimeError(f"{len(rows) - updated} year-to-date rows changed meanwhile")
+    else:  # the ORM's bulk update by primary key (tests and the demo: one writer)
+        session.execute(update(YearToDate).execution_options(all_tenants=True),
+                        [{k: v for k, v in row.items() if k != "previous_period"} for row in rows])
 
 
 @event.listens_for(Session, "after_rollback")

@@ -95,6 +95,8 @@ class PayrollService(ServiceBase):
         data = event.data
         cooperative, run, period = (str(data["cooperative_id"]), str(data["run_id"]),
                                     parse_period(data["period"]))
+        if cooperative != event.tenant_id:  # the run's writes are not tenant-filtered
+            raise payroll.RuleViolation("event.tenant", "a work item names another cooperative")
         for member in data["member_ids"]:
             payroll.issue_payslip(self.db, cooperative, run, str(member), period)
 
