@@ -116,7 +116,9 @@ def available(session: Session, cooperative_id: str, activity: str | None) -> in
 
 # -- the engine's inputs ------------------------------------------------------------------------
 
-def engine_employee(terms: PayrollSettings, employee: Employee) -> engine.Employee:
+def engine_employee(terms, employee) -> engine.Employee:
+    """The engine's terms of ``employee`` (cadre, withholding rate) under its cooperative's
+    ``terms`` (staff, accident rate): ORM rows, or a run's cached rows."""
     return engine.Employee(cadre=employee.cadre, staff=terms.staff, at_rate=Decimal(terms.at_rate),
                            withholding_rate=Decimal(employee.withholding_rate))
 
@@ -309,9 +311,7 @@ def issue_payslip(session: Session, cooperative_id: str, run_id: str, member_id:
         return None  # issued already (by this run, redelivered, or an earlier run of the month)
     terms = work.terms.get((member.cadre, member.withholding_rate))
     if terms is None:
-        terms = work.terms[member.cadre, member.withholding_rate] = engine.Employee(
-            cadre=member.cadre, staff=work.staff, at_rate=work.at_rate,
-            withholding_rate=Decimal(member.withholding_rate))
+        terms = work.terms[member.cadre, member.withholding_rate] = engine_employee(work, member)
     slip = engine.payslip(first_day(period), member.gross_cents, terms,
                           _engine_ytd(member.year_to_date, period))
     row = dict(
@@ -366,7 +366,7 @@ class _RunWork:
     """What a transaction needs to issue a run's payslips, loaded in one query."""
 
     staff: int  # the cooperative's terms
-    at_rate: Decimal
+    at_rate: str
     members: dict  # member id -> _Member
     issued: set = field(default_factory=set)  # by this transaction
     terms: dict = field(default_factory=dict)  # (cadre, withholding rate) -> engine.Employee
@@ -408,7 +408,7 @@ def _run_work(session: Session, cooperative_id: str, run_id: str, period: int) -
                 bool(issued))
     cache[run_id] = work = _RunWork(
         DEFAULT_TERMS["staff"] if staff is None else staff,
-        Decimal(DEFAULT_TERMS["at_rate"] if at_rate is None else at_rate), members)
+        DEFAULT_TERMS["at_rate"] if at_rate is None else at_rate, members)
     return work
 
 
