@@ -18,9 +18,17 @@ from cae_contracts.envelope import (
     build_event,
     parse_event,
 )
-from cae_contracts.registry import CONTRACTS, EventContract, contract_for
+from cae_contracts.registry import (
+    BATCH_CONTENT_TYPE,
+    CONTENT_TYPE,
+    CONTRACTS,
+    EventContract,
+    contract_for,
+)
 
 __all__ = [
+    "BATCH_CONTENT_TYPE",
+    "CONTENT_TYPE",
     "CONTRACTS",
     "SPECVERSION",
     "CloudEventSchema",

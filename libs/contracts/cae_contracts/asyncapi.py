@@ -39,7 +39,7 @@ from typing import Any
 from marshmallow import RAISE, Schema, fields, validate
 
 from cae_contracts.envelope import SPECVERSION, CloudEventSchema
-from cae_contracts.registry import CONTRACTS, EventContract
+from cae_contracts.registry import BATCH_CONTENT_TYPE, CONTENT_TYPE, CONTRACTS, EventContract
 
 ASYNCAPI_VERSION = "3.0.0"
 AMQP_BINDING_VERSION = "0.3.0"
@@ -49,7 +49,7 @@ SERVER_HOST = "rabbitmq:5672"
 VHOST = "/"
 ENVELOPE_SCHEMA_NAME = "CloudEventEnvelope"
 # what the outbox relay sets on every AMQP message (caekit.relay)
-MESSAGE_CONTENT_TYPE = "application/cloudevents+json"
+MESSAGE_CONTENT_TYPE = CONTENT_TYPE
 PERSISTENT = 2
 STALE_HINT = "run make asyncapi"
 
@@ -69,6 +69,13 @@ cooperative the event belongs to), `datacontenttype` (`application/json`) and th
 event `data`. The extensions `correlationid` (the request or business flow the
 event belongs to), `causationid` (the message that caused it) and `actor` (who caused
 it: the caller of the request at the origin of the flow) are optional.
+
+Batches: a high-volume event type (its channel says so) is published in CloudEvents
+batched mode instead: each message is a JSON array of up to the channel's number of
+envelopes of that type (AMQP content type `{BATCH_CONTENT_TYPE}`), in the order they
+happened, each exactly what a single-event message of the type would carry (the AMQP
+message id is the first event's). Subscribers handle and de-duplicate each element on
+its own; a batch may hold an event delivered before.
 
 Exchanges and routing keys: a service publishes to its own durable topic exchange
 `<service>.events` (for example `members.events`) with the event type as routing
@@ -361,6 +368,17 @@ def payload_json_schema(contract: EventContract) -> dict[str, Any]:
     return out
 
 
+def message_json_schema(contract: EventContract) -> dict[str, Any]:
+    """A message's body: the envelope, or an array of them for a contract published in
+    batches."""
+    envelope = payload_json_schema(contract)
+    if not contract.batch:
+        return envelope
+    return {"title": f"{contract.schema.__name__}Batch", "type": "array", "minItems": 1,
+            "maxItems": contract.batch, "items": envelope,
+            "description": f"A CloudEvents JSON batch of up to {contract.batch} {contract.type}."}
+
+
 def _document_version() -> str:
     try:
         return metadata.version("cae-contracts")
@@ -383,6 +401,8 @@ def build_document(contracts: dict[str, EventContract] | None = None) -> dict[st
             "description": (
                 f"Routing key `{type_}` on the topic exchange `{contract.exchange}`. "
                 f"{contract.summary}"
+                + (f" Published in batches of up to {contract.batch} events a message "
+                   f"(`{BATCH_CONTENT_TYPE}`)." if contract.batch else "")
             ),
             "servers": [{"$ref": f"#/servers/{SERVER_NAME}"}],
             "messages": {key: {"$ref": f"#/components/messages/{key}"}},
@@ -419,12 +439,12 @@ def build_document(contracts: dict[str, EventContract] | None = None) -> dict[st
             "name": type_,
             "title": contract.schema.__name__,
             "summary": contract.summary,
-            "contentType": MESSAGE_CONTENT_TYPE,
+            "contentType": BATCH_CONTENT_TYPE if contract.batch else MESSAGE_CONTENT_TYPE,
             "correlationId": {
                 "description": "The request or business flow the event belongs to.",
                 "location": "$message.payload#/correlationid",
             },
-            "payload": payload_json_schema(contract),
+            "payload": message_json_schema(contract),
             "bindings": {
                 "amqp": {
                     "messageType": type_,

@@ -23,6 +23,7 @@ class _Strict(Schema):
             "437, 4421) on the activity. gross - employee contributions - tax = net paid; "
             "urssaf + other bodies = employee + employer contributions.",
     subject="payslip_id",
+    batch=100,  # 100,000 a month for a network, in minutes
 )
 class PayslipIssuedV1(_Strict):
     payslip_id = fields.UUID(required=True)

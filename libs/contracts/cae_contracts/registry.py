@@ -9,6 +9,11 @@ from marshmallow import Schema
 
 TYPE_PATTERN = re.compile(r"^cae\.(?P<service>[a-z]+)\.(?P<name>[a-z_.]+)\.v(?P<version>\d+)$")
 
+# AMQP content types: one event (CloudEvents structured mode), or several in a JSON array
+# (CloudEvents batched mode), for the contracts published in batches
+CONTENT_TYPE = "application/cloudevents+json"
+BATCH_CONTENT_TYPE = "application/cloudevents-batch+json"
+
 
 @dataclass(frozen=True)
 class EventContract:
@@ -18,6 +23,7 @@ class EventContract:
     schema: type[Schema]
     summary: str
     subject: str  # which data field is the CloudEvents subject (the aggregate id)
+    batch: int = 0  # > 0: published in batches of up to this many events (BATCH_CONTENT_TYPE)
 
     @property
     def service(self) -> str:
@@ -36,8 +42,11 @@ class EventContract:
 CONTRACTS: dict[str, EventContract] = {}
 
 
-def register(type_: str, *, summary: str, subject: str):
-    """Class decorator registering a data schema under an event type."""
+def register(type_: str, *, summary: str, subject: str, batch: int = 0):
+    """Class decorator registering a data schema under an event type; ``batch`` > 0
+    publishes it in batches of up to that many events: for the high-volume events whose
+    messages would cost the broker more than their handling costs a subscriber (one
+    persistent, confirmed message costs RabbitMQ ~120 us of CPU, whatever its size)."""
 
     if not TYPE_PATTERN.match(type_):
         raise ValueError(f"event type {type_!r} must look like cae.<service>.<name>.v<N>")
@@ -47,7 +56,7 @@ def register(type_: str, *, summary: str, subject: str):
             raise ValueError(f"event type {type_!r} registered twice")
         if subject not in schema._declared_fields:
             raise ValueError(f"{schema.__name__} has no field {subject!r} to use as subject")
-        CONTRACTS[type_] = EventContract(type_, schema, summary, subject)
+        CONTRACTS[type_] = EventContract(type_, schema, summary, subject, batch)
         return schema
 
     return decorator

@@ -368,6 +368,12 @@ def test_every_contract_has_a_channel_operation_and_message(document, type_):
     message = document["components"]["messages"][type_]
     assert message["name"] == type_
     payload = message["payload"]
+    if contract.batch:  # a JSON array of envelopes
+        assert message["contentType"] == "application/cloudevents-batch+json"
+        assert (payload["type"], payload["maxItems"]) == ("array", contract.batch)
+        payload = payload["items"]
+    else:
+        assert message["contentType"] == "application/cloudevents+json"
     assert payload["properties"]["type"]["const"] == type_
     assert payload["properties"]["source"]["const"] == f"/cae/{contract.service}"
     assert payload["properties"]["data"]["title"] == contract.schema.__name__
@@ -714,6 +720,10 @@ def test_built_envelope_matches_the_generated_payload_schema(document, type_):
     )
     wire = json.loads(json.dumps(body))  # what a subscriber receives
     payload = document["components"]["messages"][type_]["payload"]
+    if CONTRACTS[type_].batch:  # in a batch of events
+        assert _errors(payload, [wire, wire]) == []
+        assert _errors(payload, []) != [] and _errors(payload, wire) != []
+        payload = payload["items"]
     assert _errors(payload, wire) == []
     assert _errors(document["components"]["schemas"]["CloudEventEnvelope"], wire) == []
     event = parse_event(wire)

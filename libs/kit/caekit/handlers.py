@@ -2,7 +2,9 @@
 
 ``@reliable_handler("cae.members.member_joined.v1")`` on a service method
 ``def on_member_joined(self, event)`` consumes that event type from the
-consumer's own durable queue (see topology). Deliveries are taken in batches:
+consumer's own durable queue (see topology). A message holds one event, or several
+for a contract published in batches (a CloudEvents JSON batch): each is handled,
+claimed and, if it fails, retried or parked on its own. Deliveries are taken in batches:
 
 1. every envelope is validated against its contract (an invalid one is parked
    at once: retrying cannot fix it);
@@ -41,7 +43,13 @@ from sqlalchemy import text
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import InterfaceError, OperationalError
 
-from cae_contracts import ContractViolation, parse_event
+from cae_contracts import (
+    BATCH_CONTENT_TYPE,
+    CONTENT_TYPE,
+    CONTRACTS,
+    ContractViolation,
+    parse_event,
+)
 from caekit import (
     context,
     failpoints,
@@ -67,20 +75,42 @@ class Outcome:
 
 @dataclass
 class DeliveryBatch:
-    """Deliveries handed to one nameko worker; ``outcomes`` is filled by ``run``."""
+    """Deliveries handed to one nameko worker. ``run`` fills ``items`` (message, the
+    event's JSON if it came in a batch message), an event each, and their ``outcomes``."""
 
     consumer: str
     db_attr: str
     messages: list
+    items: list = field(default_factory=list)
     outcomes: list = field(default_factory=list)
+
+    def _unpack(self) -> list:
+        """The events' JSON (or why a message is unreadable), filling ``items``."""
+        self.items, bodies = [], []
+        for message in self.messages:
+            try:
+                body = orjson.loads(message.body)
+            except ValueError as exc:  # orjson.JSONDecodeError
+                body = exc
+            if message.properties.get("content_type") == BATCH_CONTENT_TYPE and isinstance(
+                    body, list):
+                self.items.extend((message, element) for element in body)
+                bodies.extend(body)
+            else:
+                self.items.append((message, None))
+                bodies.append(body)
+        return bodies
 
     def run(self, service, handler) -> list[Outcome]:
         session = getattr(service, self.db_attr)
-        outcomes: list[Outcome | None] = [None] * len(self.messages)
+        bodies = self._unpack()
+        outcomes: list[Outcome | None] = [None] * len(bodies)
         todo, first_of = [], {}
-        for i, message in enumerate(self.messages):
+        for i, body in enumerate(bodies):
             try:
-                event = parse_event(orjson.loads(message.body))
+                if isinstance(body, Exception):
+                    raise body
+                event = parse_event(body)
             except (ValueError, RecursionError, ContractViolation) as exc:
                 outcomes[i] = Outcome("poison", f"{type(exc).__name__}: {str(exc)[:2000]}")
                 continue
@@ -219,7 +249,11 @@ class ReliableHandler(Entrypoint):
         self.service = self.container.service_name
         self.amqp_uri = settings.amqp_uri
         self.delays = tuple(self._retry_delays or settings.retry_delays)
-        self.batch_size = self._batch_size or settings.handler_batch
+        # a batch is so many events: messages of a contract published in batches hold
+        # up to its ``batch`` each
+        contract = CONTRACTS.get(self.event_type)
+        per_message = contract.batch if contract is not None and contract.batch else 1
+        self.batch_size = max(1, (self._batch_size or settings.handler_batch) // per_message)
         self.max_wait = settings.handler_max_wait_ms / 1000.0
         self.concurrency = max(1, settings.handler_concurrency)
         self.queue = topology.consumer_queue(self.service, self.event_type)
@@ -349,40 +383,51 @@ class ReliableHandler(Entrypoint):
         return flight
 
     def _settle(self, channel, publisher, flight: _InFlight) -> None:
-        messages = flight.batch.messages
-        tally = Counter(outcome.status for outcome in flight.batch.outcomes)
+        batch = flight.batch
+        tally = Counter(outcome.status for outcome in batch.outcomes)
         for status, count in tally.items():
             metrics.EVENTS_CONSUMED.labels(self.service, self.queue, self.event_type, status).inc(count)
-        for message, outcome in zip(messages, flight.batch.outcomes, strict=True):
+        for (message, element), outcome in zip(batch.items, batch.outcomes, strict=True):
             if outcome.status in ("failed", "poison"):
-                self._reroute(publisher, message, outcome)
+                self._reroute(publisher, message, outcome, element)
+        messages = batch.messages
         failpoints.hit("handler.before_ack")
         channel.basic_ack(messages[-1].delivery_tag, multiple=True)
 
-    def _reroute(self, publisher, message, outcome: Outcome):
+    def _reroute(self, publisher, message, outcome: Outcome, element=None):
+        """Send a failed event to the delay queue of its attempt, or park it; an event
+        that came in a batch message (``element``) goes alone, as a message of its own."""
         headers = dict(message.properties.get("application_headers") or {})
         attempt = int(headers.get(topology.ATTEMPT_HEADER, 1))
-        event_type = message.properties.get("type") or self.event_type
+        properties = {k: v for k, v in message.properties.items() if k != "application_headers"}
+        body = message.body
+        if element is not None:
+            body = orjson.dumps(element)
+            properties["content_type"] = CONTENT_TYPE
+            properties["content_encoding"] = "utf-8"
+            properties.pop("message_id", None)  # the batch's: its first event's id
+            if isinstance(element, dict) and isinstance(element.get("id"), str):
+                properties["message_id"] = element["id"][:255]
+        event_type = properties.get("type") or self.event_type
         if outcome.status == "failed" and attempt <= len(self.delays):
             target = topology.retry_queue(self.queue, self.delays[attempt - 1])
             metrics.EVENTS_RETRIED.labels(self.service, self.queue, event_type).inc()
             log(logger, logging.WARNING, "handler failed; retrying later", queue=self.queue,
                 attempt=attempt, retry_in=self.delays[attempt - 1], error=outcome.error,
-                event_id=message.properties.get("message_id"))
+                event_id=properties.get("message_id"))
         else:
             target = topology.dead_letter_queue(self.queue)
             metrics.EVENTS_DEAD_LETTERED.labels(self.service, self.queue, event_type).inc()
             log(logger, logging.ERROR, "event parked in the dead-letter queue", queue=self.queue,
-                attempt=attempt, error=outcome.error, event_id=message.properties.get("message_id"))
+                attempt=attempt, error=outcome.error, event_id=properties.get("message_id"))
         headers.update({
             topology.ATTEMPT_HEADER: attempt + 1,
             topology.ERROR_HEADER: outcome.error or "",
             topology.FAILED_AT_HEADER: datetime.now(UTC).isoformat(),
             topology.QUEUE_HEADER: self.queue,
         })
-        properties = {k: v for k, v in message.properties.items() if k != "application_headers"}
         properties["delivery_mode"] = 2
-        copy = amqp.Message(message.body, application_headers=headers, **properties)
+        copy = amqp.Message(body, application_headers=headers, **properties)
         # mandatory: a missing queue is an error (the original stays unacknowledged), not a drop
         publisher.basic_publish_confirm(copy, "", target, mandatory=True, confirm_timeout=30)
 

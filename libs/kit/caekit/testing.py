@@ -98,16 +98,21 @@ def message_count(amqp: str, queue: str) -> int:
             channel.close()
 
 
-def publish_raw(amqp: str, body: dict | bytes, *, routing_key: str | None = None,
+def publish_raw(amqp: str, body: dict | list | bytes, *, routing_key: str | None = None,
                 exchange: str | None = None) -> None:
-    """Publish an event body straight to the broker (as a relay, or a misbehaving producer, would)."""
+    """Publish an event body straight to the broker (as a relay, or a misbehaving producer,
+    would); a list of events is published as one CloudEvents JSON batch."""
     import amqp as pyamqp
     from kombu import Connection
 
-    if isinstance(body, dict):
-        routing_key = routing_key or body["type"]
-        exchange = exchange or f"{body['type'].split('.')[1]}.events"
-        properties = {"message_id": body["id"], "type": body["type"]}
+    from cae_contracts import BATCH_CONTENT_TYPE, CONTENT_TYPE
+
+    content_type = BATCH_CONTENT_TYPE if isinstance(body, list) else CONTENT_TYPE
+    first = body[0] if isinstance(body, list) else body
+    if isinstance(first, dict):
+        routing_key = routing_key or first["type"]
+        exchange = exchange or f"{first['type'].split('.')[1]}.events"
+        properties = {"message_id": first["id"], "type": first["type"]}
         payload = json.dumps(body)
     else:
         properties, payload = {}, body
@@ -115,8 +120,7 @@ def publish_raw(amqp: str, body: dict | bytes, *, routing_key: str | None = None
         conn.connect()
         channel = conn.connection.channel()
         channel.exchange_declare(exchange, "topic", durable=True, auto_delete=False)
-        message = pyamqp.Message(payload, content_type="application/cloudevents+json",
-                                 delivery_mode=2, **properties)
+        message = pyamqp.Message(payload, content_type=content_type, delivery_mode=2, **properties)
         channel.basic_publish_confirm(message, exchange, routing_key, confirm_timeout=10)
         channel.close()
 

@@ -71,7 +71,7 @@ def _member_joined(tenant: str, name: str) -> SimpleNamespace:
     body = build_event("cae.members.member_joined.v1", {
         "member_id": str(uuid.uuid4()), "cooperative_id": str(uuid.uuid4()), "first_name": name,
         "last_name": "X", "joined_on": "2026-01-05"}, tenant_id=tenant)
-    return SimpleNamespace(body=json.dumps(body).encode())
+    return SimpleNamespace(body=json.dumps(body).encode(), properties={})
 
 
 def test_a_batch_mixing_cooperatives_commits_once(sessions):
