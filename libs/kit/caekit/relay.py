@@ -3,8 +3,8 @@
 One round: read up to ``batch`` pending rows (``FOR UPDATE SKIP LOCKED`` on
 PostgreSQL, so several relays share the work), publish them all, wait for the
 broker's confirms of the whole batch, then mark the confirmed rows sent in one
-UPDATE. An event is a message, but the events of a contract published in batches
-(``EventContract.batch``) go several to a message, a CloudEvents JSON batch. A row the broker returns as unroutable (no queue bound) is logged,
+UPDATE. A row is a message: one event, or a CloudEvents JSON batch (a contract
+published in batches, see ``outbox``). A row the broker returns as unroutable (no queue bound) is logged,
 counted, kept and retried after ``unroutable_retry_seconds``; a nacked row is retried.
 If the relay dies between publish and mark, the rows are published again and
 the consumers' inboxes drop the duplicates (at-least-once + idempotent effects).
@@ -23,7 +23,7 @@ from kombu import Connection
 from sqlalchemy import BigInteger, any_, literal, or_, select, update
 from sqlalchemy.dialects.postgresql import ARRAY
 
-from cae_contracts import BATCH_CONTENT_TYPE, CONTENT_TYPE, CONTRACTS
+from cae_contracts import BATCH_CONTENT_TYPE, CONTENT_TYPE
 from caekit import failpoints, metrics, outbox
 from caekit.frames import publish_frames
 from caekit.logs import log
@@ -43,27 +43,11 @@ def _among(session, column, values: list):
     return column.in_(values)
 
 
-def _batch_of(event_type: str) -> int:
-    contract = CONTRACTS.get(event_type)  # an outbox row may outlive its contract
-    return 0 if contract is None else contract.batch
-
-
-def _messages(rows) -> list[list]:
-    """The rows as messages, in outbox order: a message each, but the events of a
-    contract published in batches go up to its ``batch`` in one message (of their type:
-    a message has one routing key). The order of a type's events is kept."""
-    messages, filling = [], {}
-    for row in rows:
-        size = _batch_of(row.event_type)
-        if not size:
-            messages.append([row])
-            continue
-        rows_of_type = filling.get(row.event_type)
-        if rows_of_type is None or len(rows_of_type) >= size:
-            rows_of_type = filling[row.event_type] = []
-            messages.append(rows_of_type)
-        rows_of_type.append(row)
-    return messages
+def _events_in(body: str) -> int:
+    """How many events a row carries: a batch row's body is a JSON array of envelopes, each
+    written by ``build_event`` with ``specversion`` first (a JSON string escapes its quotes,
+    so the marker cannot occur inside a value)."""
+    return body.count('{"specversion":') if body.startswith("[") else 1
 
 
 class BrokerUnavailable(ConnectionError):
@@ -169,19 +153,16 @@ class Relay:
                 self._report_backlog(session, force=False)
                 return 0
             failpoints.hit("relay.after_fetch")
-            messages = _messages(rows)
-            tags = self._publish(messages)
+            tags = self._publish(rows)
             failpoints.hit("relay.after_publish")
             sent, failed = [], {}
-            for message, tag in zip(messages, tags, strict=True):
-                returned = self._returned.pop(message[0].event_id, None)
-                for row in message:
-                    if returned is not None:
-                        failed[row.seq] = ("unroutable", returned)
-                    elif tag in self._nacked:
-                        failed[row.seq] = ("nack", "nacked by the broker")
-                    else:
-                        sent.append(row.seq)
+            for row, tag in zip(rows, tags, strict=True):
+                if row.event_id in self._returned:
+                    failed[row.seq] = ("unroutable", self._returned.pop(row.event_id))
+                elif tag in self._nacked:
+                    failed[row.seq] = ("nack", "nacked by the broker")
+                else:
+                    sent.append(row.seq)
             if sent:
                 session.execute(
                     update(outbox_table)
@@ -198,21 +179,23 @@ class Relay:
                     log(logger, logging.ERROR, "event unroutable: no queue bound; kept in the outbox",
                         event_id=row.event_id, event_type=row.event_type, exchange=row.exchange)
                 session.execute(update(outbox_table).where(outbox_table.c.seq == seq).values(**values))
-            published = Counter(row.event_type for row in rows if row.seq not in failed)
+            published = Counter()
+            for row in rows:
+                if row.seq not in failed:
+                    published[row.event_type] += _events_in(row.body)
             for event_type, count in published.items():
                 metrics.EVENTS_PUBLISHED.labels(self.service, event_type).inc(count)
             self._report_backlog(session, force=False)
         return len(sent)
 
-    def _publish(self, messages: list[list]) -> list[int]:
-        """Publish each message (a list of rows) and wait for every confirm; a tag each."""
+    def _publish(self, rows) -> list[int]:
         self._acked.clear()
         self._nacked.clear()
         self._returned.clear()
         self._outstanding.clear()
         tags = []
         try:
-            for exchange in sorted({rows[0].exchange for rows in messages} - self._declared):
+            for exchange in sorted({row.exchange for row in rows} - self._declared):
                 self.channel.exchange_declare(exchange, "topic", durable=True, auto_delete=False)
                 self._declared.add(exchange)
             # the batch's frames in one write (caekit.frames: what py-amqp would write). The
@@ -221,16 +204,11 @@ class Relay:
             raw = self.connection.connection
             channel, frame_max = self.channel.channel_id, raw.frame_max
             frames = []
-            for rows in messages:
-                first = rows[0]
-                if _batch_of(first.event_type):  # a JSON array of the events as they are
-                    body, content_type = f"[{','.join(row.body for row in rows)}]", BATCH_CONTENT_TYPE
-                else:
-                    body, content_type = first.body, CONTENT_TYPE
+            for row in rows:
                 frames.append(publish_frames(
-                    channel, frame_max, first.exchange, first.event_type, body,
-                    content_type=content_type, message_id=first.event_id,
-                    type_=first.event_type, mandatory=True))
+                    channel, frame_max, row.exchange, row.event_type, row.body,
+                    content_type=BATCH_CONTENT_TYPE if row.body.startswith("[") else CONTENT_TYPE,
+                    message_id=row.event_id, type_=row.event_type, mandatory=True))
                 self._next_tag += 1
                 tags.append(self._next_tag)
                 self._outstanding.add(self._next_tag)

@@ -1,6 +1,7 @@
 """Events published in batches (CloudEvents JSON batch, one AMQP message for many events),
-against a real RabbitMQ and a real database: the relay groups a batched contract's
-events, and a consumer handles, claims, retries and parks each event of a batch alone."""
+against a real RabbitMQ and a real database: the outbox writes a transaction's events of
+a batched contract a row per batch, the relay publishes each row as one message, and a
+consumer handles, claims, retries and parks each event of a batch alone."""
 
 from __future__ import annotations
 
@@ -29,12 +30,12 @@ def _payslip_issued(cooperative: str, i: int) -> dict:
             "net_paid_cents": 187_000 + i, "urssaf_cents": 60_000, "other_bodies_cents": 24_000}
 
 
-def test_the_relay_publishes_a_batched_contract_100_events_a_message_in_order(
+def test_a_batched_contract_goes_100_events_of_one_cooperative_a_message_in_order(
         database_url, amqp_uri):
     url = database_url("payroll")
     engine = make_engine(url)
     sessions = make_session_factory(engine)
-    cooperative = str(uuid.uuid4())
+    cooperative, other = str(uuid.uuid4()), str(uuid.uuid4())
     tokens = context.bind(tenant=cooperative, who=context.Caller("test", cooperative,
                                                                  frozenset({"service"})),
                           correlation=None)
@@ -42,6 +43,8 @@ def test_the_relay_publishes_a_batched_contract_100_events_a_message_in_order(
         with sessions() as session:
             published = [outbox.publish(session, PAYSLIP_ISSUED, _payslip_issued(cooperative, i))
                          for i in range(250)]
+            theirs = [outbox.publish(session, PAYSLIP_ISSUED, _payslip_issued(other, i),
+                                     tenant_id=other) for i in range(3)]
             runs = [outbox.publish(session, "cae.payroll.run_completed.v1", {
                 "run_id": str(uuid.uuid4()), "cooperative_id": cooperative,
                 "period": "2026-03", "payslips": 250}) for _ in range(2)]
@@ -58,7 +61,8 @@ def test_the_relay_publishes_a_batched_contract_100_events_a_message_in_order(
         channel.queue_declare("sink", durable=True, auto_delete=False)
         channel.queue_bind("sink", "payroll.events", "cae.payroll.#")
         relay = Relay("payroll", sessions, amqp_uri, batch=500)
-        assert relay.relay_once() == 252
+        assert count_rows(url, "outbox") == 6  # a row a message
+        assert relay.relay_once() == 6
         relay.close()
         assert count_rows(url, "outbox", "WHERE sent_at IS NULL") == 0
         messages = []
@@ -68,12 +72,13 @@ def test_the_relay_publishes_a_batched_contract_100_events_a_message_in_order(
 
     batches = [m for m in messages if m.properties["content_type"] == BATCH_CONTENT_TYPE]
     singles = [m for m in messages if m.properties["content_type"] == CONTENT_TYPE]
-    assert len(messages) == 5
-    assert [len(orjson.loads(m.body)) for m in batches] == [100, 100, 50]
+    assert len(messages) == 6
+    assert [len(orjson.loads(m.body)) for m in batches] == [100, 100, 50, 3]
     assert all(m.properties["type"] == PAYSLIP_ISSUED for m in batches)
     # each element is the event as published, valid on its own
     received = [parse_event(element) for m in batches for element in orjson.loads(m.body)]
-    assert [e.id for e in received] == [body["id"] for body in published]
+    assert [e.id for e in received] == [body["id"] for body in published + theirs]
+    assert {e.tenant_id for e in received[250:]} == {other}
     assert [orjson.loads(m.body)["id"] for m in singles] == [body["id"] for body in runs]
 
 

@@ -328,14 +328,14 @@ def issue_payslip(session: Session, cooperative_id: str, run_id: str, member_id:
         year_gross_cents=slip.year_to_date.gross_cents, issued_at=datetime.now(UTC))
     after = slip.year_to_date  # the year to date after this month
     pending = session.info.setdefault(_ISSUED, _Issued())
-    pending.payslips.append(row)
-    # the year's first payslip inserts the member's year to date (COPY: a row another
-    # transaction inserted meanwhile is a conflict that rolls back and retries, not an
-    # overwrite), a later one updates it
     if (member_id, period // 100) in pending.members:  # two months of a year: one at a time
         raise RuleViolation("payslip.year_twice", f"{member_id} is paid twice for "
                             f"{period // 100} in one transaction")
     pending.members.add((member_id, period // 100))
+    pending.payslips.append(row)
+    # the year's first payslip inserts the member's year to date (COPY: a row another
+    # transaction inserted meanwhile is a conflict that rolls back and retries, not an
+    # overwrite), a later one updates it
     ytd = {"cooperative_id": cooperative_id, "member_id": member_id, "year": period // 100,
         "last_period": period, "gross_cents": after.gross_cents, "smic": str(after.smic),
         "reduction_cents": after.reduction_cents}
@@ -514,17 +514,27 @@ _UPDATE_YTD_POSTGRESQL = text(
 
 
 def _update_year_to_date(session: Session, rows: list[dict]) -> None:
-    """The members' year to date replaced, in one statement."""
+    """The members' year to date replaced (in one statement on PostgreSQL), each only if
+    it is still the one its payslip was computed from."""
     if not rows:
         return
     if session.get_bind().dialect.name == "postgresql":
         updated = session.execute(_UPDATE_YTD_POSTGRESQL,
                                   {"rows": orjson.dumps(rows).decode()}).rowcount
-        if updated != len(rows):  # another transaction paid a month meanwhile: retried
-            raise RuntimeError(f"{len(rows) - updated} year-to-date rows changed meanwhile")
-    else:  # the ORM's bulk update by primary key (tests and the demo: one writer)
-        session.execute(update(YearToDate).execution_options(all_tenants=True),
-                        [{k: v for k, v in row.items() if k != "previous_period"} for row in rows])
+    else:  # row by row, with the same guard (SQLite: tests and the demo)
+        updated = session.execute(_UPDATE_YTD, [{f"new_{k}": v for k, v in row.items()}
+                                                for row in rows]).rowcount
+    if updated != len(rows):  # another transaction paid a month meanwhile: retried
+        raise RuntimeError(f"{len(rows) - updated} year-to-date rows changed meanwhile")
+
+
+_ytd = YearToDate.__table__
+_UPDATE_YTD = (update(_ytd).where(  # bound as new_<key> of the rows: a column's own name is taken
+    _ytd.c.cooperative_id == bindparam("new_cooperative_id"),
+    _ytd.c.member_id == bindparam("new_member_id"), _ytd.c.year == bindparam("new_year"),
+    _ytd.c.last_period == bindparam("new_previous_period"))
+    .values(**{name: bindparam(f"new_{name}")
+               for name in ("last_period", "gross_cents", "smic", "reduction_cents")}))
 
 
 @event.listens_for(Session, "after_rollback")
