@@ -120,9 +120,9 @@ def start_runs(url: str) -> None:
 def subscribe_sink(amqp: str) -> None:
     """A subscriber to what payroll publishes (the ledger, in production): without one, the
     events are unroutable, kept in the outbox and retried, and the relay churns. Its queue
-    keeps the latest 10,000 messages, as the queue of a subscriber that keeps up would
-    hold few: a queue growing to 100,000 messages costs the broker (on this machine's two
-    cores, shared with the service) more than a subscriber consuming them would cost it."""
+    keeps the latest 10 MB (~10,000 events), as the queue of a subscriber that keeps up
+    would hold few: a queue growing to 100,000 events costs the broker (on this machine's
+    two cores, shared with the service) more than a subscriber consuming them would."""
     from kombu import Connection
 
     with Connection(amqp) as conn:
@@ -130,7 +130,7 @@ def subscribe_sink(amqp: str) -> None:
         channel = conn.connection.channel()
         channel.exchange_declare("payroll.events", "topic", durable=True, auto_delete=False)
         channel.queue_declare("bench-payroll-sink", durable=False, auto_delete=False,
-                              arguments={"x-max-length": 10_000})
+                              arguments={"x-max-length-bytes": 10_000_000})
         for event in ("payslip_issued", "run_started", "run_completed"):
             channel.queue_bind("bench-payroll-sink", "payroll.events", f"cae.payroll.{event}.v1")
 

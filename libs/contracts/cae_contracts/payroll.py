@@ -5,6 +5,7 @@ Amounts are integer euro cents; a period is a month ``YYYY-MM``.
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
+from cae_contracts.compiled import reads
 from cae_contracts.registry import register
 
 ACTIVITY_CODE = {"validate": validate.Length(min=1, max=20)}
@@ -45,6 +46,8 @@ class PayslipIssuedV1(_Strict):
                                         metadata={"description": "AGIRC-ARRCO, provident bodies..."})
 
     @validates_schema
+    @reads("gross_cents", "employee_contributions_cents", "withholding_tax_cents",
+           "net_paid_cents", "urssaf_cents", "other_bodies_cents", "employer_contributions_cents")
     def _balanced(self, data, **kwargs):
         if data["gross_cents"] - data["employee_contributions_cents"] - data[
                 "withholding_tax_cents"] != data["net_paid_cents"]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cached_property
 
 from marshmallow import Schema
 
@@ -25,7 +26,7 @@ class EventContract:
     subject: str  # which data field is the CloudEvents subject (the aggregate id)
     batch: int = 0  # > 0: published in batches of up to this many events (BATCH_CONTENT_TYPE)
 
-    @property
+    @cached_property
     def service(self) -> str:
         return TYPE_PATTERN.match(self.type)["service"]
 
@@ -33,7 +34,7 @@ class EventContract:
     def version(self) -> int:
         return int(TYPE_PATTERN.match(self.type)["version"])
 
-    @property
+    @cached_property
     def exchange(self) -> str:
         """Topic exchange the event is published to; the routing key is the type."""
         return f"{self.service}.events"

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
 
 from cae_contracts import CONTRACTS, build_event, parse_event
-from cae_contracts.compiled import Unsure, compile_schema
+from cae_contracts.compiled import Unsure, compile_schema, reads
 from cae_contracts.envelope import _primitive
 
 from .test_asyncapi import SAMPLES
@@ -116,6 +116,26 @@ def test_wire_passes_canonical_uuids_through_and_gives_validators_loaded_values(
                     "on": dt.date(2026, 3, 1)}
     with pytest.raises(Unsure):  # three is too many: marshmallow says so
         compiled.wire({"id": canonical, "ids": [canonical] * 3})
+
+
+def test_a_validator_that_says_what_it_reads_gets_those_fields_loaded_only():
+    seen = {}
+
+    class Declared(Schema):
+        id = fields.UUID(required=True)
+        on = fields.Date(required=True)
+
+        @validates_schema
+        @reads("on")
+        def _look(self, data, **kwargs):
+            seen.update(data)
+
+    canonical = str(uuid.uuid4())
+    wired = compile_schema(Declared()).wire({"id": canonical, "on": "2026-03-01"})
+    assert wired == {"id": canonical, "on": "2026-03-01"}
+    assert seen == {"id": canonical, "on": dt.date(2026, 3, 1)}  # the id as on the wire
+    Declared().load({"id": canonical, "on": "2026-03-01"})  # marshmallow runs it as before
+    assert seen["id"] == uuid.UUID(canonical)
 
 
 def test_fields_and_hooks_that_are_not_plain_are_not_compiled():

@@ -9,12 +9,13 @@ import json
 import uuid
 
 import orjson
+from sqlalchemy import text
 
 from cae_contracts import BATCH_CONTENT_TYPE, CONTENT_TYPE, parse_event
 from caekit import context, dlq, outbox, topology
 from caekit.db import make_engine, make_session_factory
 from caekit.relay import Relay
-from caekit.testing import count_rows, eventually, message_count, publish_raw
+from caekit.testing import backend, count_rows, eventually, message_count, publish_raw
 from libs.kit.tests.probe import ProbeService, Switches
 from libs.kit.tests.test_reliability import PROBE_QUEUE, consumed, effects, member_joined
 
@@ -28,6 +29,11 @@ def _payslip_issued(cooperative: str, i: int) -> dict:
             "gross_cents": 250_000 + i, "employee_contributions_cents": 54_000,
             "employer_contributions_cents": 30_000, "withholding_tax_cents": 9_000,
             "net_paid_cents": 187_000 + i, "urssaf_cents": 60_000, "other_bodies_cents": 24_000}
+
+
+def connection_value(engine, sql: str):
+    with engine.connect() as conn:
+        return conn.execute(text(sql)).scalar()
 
 
 def test_a_batched_contract_goes_100_events_of_one_cooperative_a_message_in_order(
@@ -68,6 +74,9 @@ def test_a_batched_contract_goes_100_events_of_one_cooperative_a_message_in_orde
         messages = []
         while (message := channel.basic_get("sink", no_ack=True)) is not None:
             messages.append(message)
+        if backend() == "postgresql":  # ~100 KB a batch: compressed with lz4, not pglz
+            assert connection_value(engine, "SELECT attcompression FROM pg_attribute WHERE "
+                                    "attrelid = 'outbox'::regclass AND attname = 'body'") == "l"
     engine.dispose()
 
     batches = [m for m in messages if m.properties["content_type"] == BATCH_CONTENT_TYPE]

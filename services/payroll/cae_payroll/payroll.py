@@ -11,6 +11,7 @@ transaction that reaches the expected count completes the run.
 
 from __future__ import annotations
 
+import functools
 import json
 from calendar import monthrange
 from dataclasses import dataclass, field
@@ -64,6 +65,12 @@ def parse_period(text: str) -> int:
 
 def format_period(period: int) -> str:
     return f"{period // 100:04d}-{period % 100:02d}"
+
+
+@functools.lru_cache(maxsize=64)
+def _month_texts(period: int) -> tuple[str, str]:
+    """A period as an event carries it, and its last day (when its salary is paid)."""
+    return format_period(period), last_day(period).isoformat()
 
 
 def first_day(period: int) -> date:
@@ -466,10 +473,11 @@ def lines_of(row: Payslip) -> list[dict]:
 
 
 def payslip_issued(row: dict) -> dict:
+    period, paid_on = _month_texts(row["period"])
     return {
         "payslip_id": row["id"], "run_id": row["run_id"], "cooperative_id": row["cooperative_id"],
         "member_id": row["member_id"], "activity_code": row["activity_code"],
-        "period": format_period(row["period"]), "paid_on": last_day(row["period"]).isoformat(),
+        "period": period, "paid_on": paid_on,
         **{name: row[name] for name in (
             "gross_cents", "employee_contributions_cents", "employer_contributions_cents",
             "withholding_tax_cents", "net_paid_cents", "urssaf_cents", "other_bodies_cents")},
