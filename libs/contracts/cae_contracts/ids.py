@@ -11,39 +11,15 @@ carry their creation time anyway.
 from __future__ import annotations
 
 import os
-import threading
 import time
 
 _VERSION_AND_VARIANT = (0x7 << 76) | (0x2 << 62)
 _RANDOM = ((1 << 80) - 1) & ~(0xF << 76) & ~(0x3 << 62)  # 74 random bits below the time
 
-# random bytes from the system, read 4 KB at a time: one getrandom() call an id cost more
-# than the rest of making it under load; a process's children start with none of them
-_pool = bytearray()
-_lock = threading.Lock()
-
-
-def _forget_pool() -> None:
-    global _pool
-    _pool = bytearray()
-
-
-os.register_at_fork(after_in_child=_forget_pool)
-
-
-def _random_80_bits() -> int:
-    global _pool
-    with _lock:
-        if len(_pool) < 10:
-            _pool = bytearray(os.urandom(4000))
-        chunk = _pool[-10:]
-        del _pool[-10:]
-    return int.from_bytes(chunk)
-
 
 def new_id() -> str:
     """A new UUID version 7, in its canonical form (lower case, hyphens)."""
-    value = ((time.time_ns() // 1_000_000) << 80 | _random_80_bits() & _RANDOM
-             | _VERSION_AND_VARIANT)
+    value = ((time.time_ns() // 1_000_000) << 80
+             | int.from_bytes(os.urandom(10)) & _RANDOM | _VERSION_AND_VARIANT)
     h = f"{value:032x}"
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
