@@ -20,7 +20,8 @@ from decimal import Decimal, InvalidOperation
 from typing import NamedTuple
 
 import orjson
-from sqlalchemy import and_, bindparam, event, exists, or_, select, text, update
+from sqlalchemy import String, and_, any_, bindparam, event, exists, or_, select, text, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from cae_contracts.ids import new_id
@@ -304,13 +305,21 @@ def _request(session: Session, run: Run, members: list[str]) -> None:
             tenant_id=run.cooperative_id)
 
 
+def issue_payslips(session: Session, cooperative_id: str, run_id: str, member_ids: list[str],
+                   period: int) -> None:
+    """A work item: its members' payslips (what they need loaded in one query)."""
+    _run_work(session, cooperative_id, run_id, period, member_ids)
+    for member_id in member_ids:
+        issue_payslip(session, cooperative_id, run_id, member_id, period)
+
+
 def issue_payslip(session: Session, cooperative_id: str, run_id: str, member_id: str,
                   period: int) -> dict | None:
     """A worker's share of a run: one payslip, its year to date, its event.
 
     What a transaction issues is written at commit, a statement per table for all its
     payslips, without the ORM's unit of work (``_write_issued``)."""
-    work = _run_work(session, cooperative_id, run_id, period)
+    work = _run_work(session, cooperative_id, run_id, period, [member_id])
     member = work.members.get(member_id)
     if member is None or member.activity_code is None or member.gross_cents is None:
         raise RuleViolation("run.member_unknown", f"{member_id} is not paid by run {run_id}")
@@ -374,7 +383,8 @@ class _RunWork:
 
     staff: int  # the cooperative's terms
     at_rate: str
-    members: dict  # member id -> _Member
+    members: dict  # member id -> _Member, of those asked for that the run pays
+    asked: set = field(default_factory=set)  # member ids loaded (or known not to be paid)
     issued: set = field(default_factory=set)  # by this transaction
     terms: dict = field(default_factory=dict)  # (cadre, withholding rate) -> engine.Employee
 
@@ -395,34 +405,41 @@ class _Member(NamedTuple):
     issued: bool  # a payslip of the month exists
 
 
-def _run_work(session: Session, cooperative_id: str, run_id: str, period: int) -> _RunWork:
-    cache = session.info.setdefault(_WORK, {})
-    if run_id in cache:
-        return cache[run_id]
-    rows = session.execute(_RUN_WORK, {"cooperative_id": cooperative_id, "run_id": run_id,
-                                       "period": period, "year": period // 100}).all()
+def _run_work(session: Session, cooperative_id: str, run_id: str, period: int,
+              member_ids: list[str]) -> _RunWork:
+    """The run's work for ``member_ids``, loaded once a transaction (a work item's members
+    in one query: a cooperative of 2,000 would cost each item its whole run)."""
+    work = session.info.setdefault(_WORK, {}).get(run_id)
+    missing = member_ids if work is None else [m for m in member_ids if m not in work.asked]
+    if not missing:
+        return work
+    query = _RUN_WORK[session.get_bind().dialect.name == "postgresql"]
+    rows = session.execute(query, {"cooperative_id": cooperative_id, "run_id": run_id,
+                                       "period": period, "year": period // 100,
+                                       "members": missing}).all()
     if not rows:
         raise RuleViolation("run.unknown", f"no run {run_id} for {format_period(period)}")
-    staff, at_rate = rows[0][:2]
-    members = {}
+    if work is None:
+        staff, at_rate = rows[0][:2]
+        work = session.info[_WORK][run_id] = _RunWork(
+            DEFAULT_TERMS["staff"] if staff is None else staff,
+            DEFAULT_TERMS["at_rate"] if at_rate is None else at_rate, {})
+    work.asked.update(missing)
     for (_staff, _at_rate, member_id, activity, cadre, withholding, gross, last_period, year_gross,
          smic, reduction, issued) in rows:  # unpacked: a Row's attributes cost ~1 us each
         if member_id is not None:
-            members[member_id] = _Member(
+            work.members[member_id] = _Member(
                 activity, bool(cadre), withholding or "0", gross,
                 None if last_period is None else _YearToDateRow(
                     last_period, year_gross, smic, reduction),
                 bool(issued))
-    cache[run_id] = work = _RunWork(
-        DEFAULT_TERMS["staff"] if staff is None else staff,
-        DEFAULT_TERMS["at_rate"] if at_rate is None else at_rate, members)
     return work
 
 
-def _run_work_query():
-    """A run with its cooperative's terms and, a row each, its members with their terms,
-    salary in force, year to date and whether the month is paid already: one round trip
-    for a whole run. Built once (building it costs more than running it); every table is
+def _run_work_query(postgresql: bool):
+    """A run with its cooperative's terms and, a row each, the members asked for with
+    their terms, salary in force, year to date and whether the month is paid already: one
+    round trip for a work item. Built once (building it costs more than running it); every table is
     filtered by the run's cooperative, so the tenant filter's criteria would only cost."""
     cooperative, period = bindparam("cooperative_id"), bindparam("period")
     member = RunMember.member_id
@@ -437,7 +454,11 @@ def _run_work_query():
         .select_from(Run)
         .outerjoin(PayrollSettings, PayrollSettings.cooperative_id == cooperative)
         .outerjoin(RunMember, and_(RunMember.cooperative_id == cooperative,
-                                   RunMember.run_id == Run.id))
+                                   RunMember.run_id == Run.id,
+                                   # on PostgreSQL one array parameter, not one a member
+                                   member == any_(bindparam("members", type_=ARRAY(String)))
+                                   if postgresql else
+                                   member.in_(bindparam("members", expanding=True))))
         .outerjoin(Employee, and_(Employee.cooperative_id == cooperative,
                                   Employee.member_id == member))
         .outerjoin(YearToDate, and_(YearToDate.cooperative_id == cooperative,
@@ -448,7 +469,7 @@ def _run_work_query():
         .execution_options(all_tenants=True))
 
 
-_RUN_WORK = _run_work_query()
+_RUN_WORK = {True: _run_work_query(True), False: _run_work_query(False)}
 
 def lines_json(slip: engine.Payslip) -> str:
     """The lines as compact JSON: [code, base, employee rate, employee, employer rate,

@@ -97,8 +97,8 @@ class PayrollService(ServiceBase):
                                     parse_period(data["period"]))
         if cooperative != event.tenant_id:  # the run's writes are not tenant-filtered
             raise payroll.RuleViolation("event.tenant", "a work item names another cooperative")
-        for member in data["member_ids"]:
-            payroll.issue_payslip(self.db, cooperative, run, str(member), period)
+        payroll.issue_payslips(self.db, cooperative, run, [str(m) for m in data["member_ids"]],
+                               period)
 
     @timer(interval=3600)
     def start_scheduled_runs(self):
