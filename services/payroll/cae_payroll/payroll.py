@@ -20,7 +20,19 @@ from decimal import Decimal, InvalidOperation
 from typing import NamedTuple
 
 import orjson
-from sqlalchemy import String, and_, any_, bindparam, event, exists, or_, select, text, update
+from sqlalchemy import (
+    String,
+    and_,
+    any_,
+    bindparam,
+    event,
+    exists,
+    or_,
+    select,
+    text,
+    true,
+    update,
+)
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
@@ -445,14 +457,24 @@ def _run_work_query(postgresql: bool):
     member = RunMember.member_id
     paid = exists().where(Payslip.cooperative_id == cooperative, Payslip.member_id == member,
                           Payslip.period == period)
+    # the cooperative's terms: uncorrelated, computed once (joined, once a member)
+    terms = [select(column).where(PayrollSettings.cooperative_id == cooperative)
+             .scalar_subquery() for column in (PayrollSettings.staff, PayrollSettings.at_rate)]
+    ytd = YearToDate.__table__
+    of_member = and_(ytd.c.cooperative_id == cooperative, ytd.c.member_id == member,
+                     ytd.c.year == bindparam("year"))
+    if postgresql:  # looked up member by member: a lateral subquery behind a fence (OFFSET),
+        # or the planner, misled by a new table's statistics, scans all the cooperative's
+        # rows for each member (quadratic in its size; 40% of the query at 100 members)
+        ytd = select(ytd).where(of_member).offset(0).lateral()
+        of_member = true()
     return (
-        select(PayrollSettings.staff, PayrollSettings.at_rate, member, Employee.activity_code,
+        select(*terms, member, Employee.activity_code,
                Employee.cadre, Employee.withholding_rate,
                _salary_in_force(cooperative, member, period).label("salary"),
-               YearToDate.last_period, YearToDate.gross_cents.label("year_gross_cents"),
-               YearToDate.smic, YearToDate.reduction_cents, paid.label("paid"))
+               ytd.c.last_period, ytd.c.gross_cents.label("year_gross_cents"),
+               ytd.c.smic, ytd.c.reduction_cents, paid.label("paid"))
         .select_from(Run)
-        .outerjoin(PayrollSettings, PayrollSettings.cooperative_id == cooperative)
         .outerjoin(RunMember, and_(RunMember.cooperative_id == cooperative,
                                    RunMember.run_id == Run.id,
                                    # on PostgreSQL one array parameter, not one a member
@@ -461,9 +483,7 @@ def _run_work_query(postgresql: bool):
                                    member.in_(bindparam("members", expanding=True))))
         .outerjoin(Employee, and_(Employee.cooperative_id == cooperative,
                                   Employee.member_id == member))
-        .outerjoin(YearToDate, and_(YearToDate.cooperative_id == cooperative,
-                                    YearToDate.member_id == member,
-                                    YearToDate.year == bindparam("year")))
+        .outerjoin(ytd, of_member)
         .where(Run.cooperative_id == cooperative, Run.id == bindparam("run_id"),
                Run.period == period)
         .execution_options(all_tenants=True))
