@@ -41,7 +41,12 @@ def _after_commit(session):
 def _after_rollback(session):
     session.info.pop("outbox_dirty", None)
     session.info.pop("outbox_rows", None)
-    session.info.pop("outbox_failed", None)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _after_transaction_end(session, transaction):
+    if transaction.parent is None:  # rolled back or closed: the next one starts clean
+        session.info.pop("outbox_failed", None)
 
 
 _before_write: list = []
