@@ -390,9 +390,8 @@ class ReliableHandler(Entrypoint):
         for (message, element), outcome in zip(batch.items, batch.outcomes, strict=True):
             if outcome.status in ("failed", "poison"):
                 self._reroute(publisher, message, outcome, element)
-        messages = batch.messages
         failpoints.hit("handler.before_ack")
-        channel.basic_ack(messages[-1].delivery_tag, multiple=True)
+        channel.basic_ack(batch.messages[-1].delivery_tag, multiple=True)
 
     def _reroute(self, publisher, message, outcome: Outcome, element=None):
         """Send a failed event to the delay queue of its attempt, or park it; an event

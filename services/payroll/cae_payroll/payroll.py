@@ -427,8 +427,8 @@ def _run_work(session: Session, cooperative_id: str, run_id: str, period: int,
         return work
     query = _RUN_WORK[session.get_bind().dialect.name == "postgresql"]
     rows = session.execute(query, {"cooperative_id": cooperative_id, "run_id": run_id,
-                                       "period": period, "year": period // 100,
-                                       "members": missing}).all()
+                                   "period": period, "year": period // 100,
+                                   "members": missing}).all()
     if not rows:
         raise RuleViolation("run.unknown", f"no run {run_id} for {format_period(period)}")
     if work is None:
