@@ -426,9 +426,9 @@ def _run_work(session: Session, cooperative_id: str, run_id: str, period: int,
     if not missing:
         return work
     query = _RUN_WORK[session.get_bind().dialect.name == "postgresql"]
-    rows = session.execute(query, {"cooperative_id": cooperative_id, "run_id": run_id,
-                                   "period": period, "year": period // 100,
-                                   "members": missing}).all()
+    rows = session.connection().execute(query, {  # Core: the ORM's execution path only costs
+        "cooperative_id": cooperative_id, "run_id": run_id, "period": period,
+        "year": period // 100, "members": missing}).all()
     if not rows:
         raise RuleViolation("run.unknown", f"no run {run_id} for {format_period(period)}")
     if work is None:
@@ -534,10 +534,10 @@ def _write_issued(session):
     insert_rows(session, YearToDate, issued.new_year_to_date)
     _update_year_to_date(session, issued.year_to_date)
     for run_id, n in sorted(issued.runs.items()):
-        done, expected, cooperative, period = session.execute(
+        done, expected, cooperative, period = session.connection().execute(
             _ADD_ISSUED, {"run": run_id, "n": n}).one()
         if done >= expected:
-            completed = session.execute(_COMPLETE, {"run": run_id, "at": datetime.now(UTC)})
+            completed = session.connection().execute(_COMPLETE, {"run": run_id, "at": datetime.now(UTC)})
             if completed.first() is not None:  # not completed by an earlier transaction
                 _run_completed(session, run_id, cooperative, period, done)
 
@@ -568,10 +568,10 @@ def _update_year_to_date(session: Session, rows: list[dict]) -> None:
     if not rows:
         return
     if session.get_bind().dialect.name == "postgresql":
-        updated = session.execute(_UPDATE_YTD_POSTGRESQL,
+        updated = session.connection().execute(_UPDATE_YTD_POSTGRESQL,
                                   {"rows": orjson.dumps(rows).decode()}).rowcount
     else:  # row by row, with the same guard (SQLite: tests and the demo)
-        updated = session.execute(_UPDATE_YTD, [{f"new_{k}": v for k, v in row.items()}
+        updated = session.connection().execute(_UPDATE_YTD, [{f"new_{k}": v for k, v in row.items()}
                                                 for row in rows]).rowcount
     if updated != len(rows):  # another transaction paid a month meanwhile: retried
         raise RuntimeError(f"{len(rows) - updated} year-to-date rows changed meanwhile")
