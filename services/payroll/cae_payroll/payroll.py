@@ -26,7 +26,6 @@ from sqlalchemy import (
     any_,
     bindparam,
     event,
-    exists,
     or_,
     select,
     text,
@@ -414,7 +413,7 @@ class _Member(NamedTuple):
     withholding_rate: str
     gross_cents: int | None  # the salary in force
     year_to_date: _YearToDateRow | None
-    issued: bool  # a payslip of the month exists
+    issued: bool  # a payslip of the month exists (the year to date's last month is it)
 
 
 def _run_work(session: Session, cooperative_id: str, run_id: str, period: int,
@@ -438,25 +437,24 @@ def _run_work(session: Session, cooperative_id: str, run_id: str, period: int,
             DEFAULT_TERMS["at_rate"] if at_rate is None else at_rate, {})
     work.asked.update(missing)
     for (_staff, _at_rate, member_id, activity, cadre, withholding, gross, last_period, year_gross,
-         smic, reduction, issued) in rows:  # unpacked: a Row's attributes cost ~1 us each
+         smic, reduction) in rows:  # unpacked: a Row's attributes cost ~1 us each
         if member_id is not None:
             work.members[member_id] = _Member(
                 activity, bool(cadre), withholding or "0", gross,
                 None if last_period is None else _YearToDateRow(
                     last_period, year_gross, smic, reduction),
-                bool(issued))
+                # the year to date is written with each payslip, in its transaction
+                last_period == period)
     return work
 
 
 def _run_work_query(postgresql: bool):
     """A run with its cooperative's terms and, a row each, the members asked for with
-    their terms, salary in force, year to date and whether the month is paid already: one
-    round trip for a work item. Built once (building it costs more than running it); every table is
+    their terms, salary in force and year to date (whose last month tells whether this
+    one is paid already): one round trip for a work item. Built once (building it costs more than running it); every table is
     filtered by the run's cooperative, so the tenant filter's criteria would only cost."""
     cooperative, period = bindparam("cooperative_id"), bindparam("period")
     member = RunMember.member_id
-    paid = exists().where(Payslip.cooperative_id == cooperative, Payslip.member_id == member,
-                          Payslip.period == period)
     # the cooperative's terms: uncorrelated, computed once (joined, once a member)
     terms = [select(column).where(PayrollSettings.cooperative_id == cooperative)
              .scalar_subquery() for column in (PayrollSettings.staff, PayrollSettings.at_rate)]
@@ -473,7 +471,7 @@ def _run_work_query(postgresql: bool):
                Employee.cadre, Employee.withholding_rate,
                _salary_in_force(cooperative, member, period).label("salary"),
                ytd.c.last_period, ytd.c.gross_cents.label("year_gross_cents"),
-               ytd.c.smic, ytd.c.reduction_cents, paid.label("paid"))
+               ytd.c.smic, ytd.c.reduction_cents)
         .select_from(Run)
         .outerjoin(RunMember, and_(RunMember.cooperative_id == cooperative,
                                    RunMember.run_id == Run.id,

@@ -101,6 +101,19 @@ def test_two_months_of_a_year_in_one_transaction_are_refused_then_issued_one_at_
     assert (march.gross_cents, march.year_gross_cents) == (SALARY[MAR], SALARY[JAN] + SALARY[MAR])
 
 
+def test_a_month_paid_already_is_skipped_and_an_earlier_one_refused(sessions):
+    coop, member = new_id(), new_id()
+    runs = seed(sessions, coop, [member], (JAN, FEB))
+    issue(sessions, coop, runs, member, FEB)
+    with acting_session(sessions, coop, "worker") as session:  # asked again: nothing to do
+        assert payroll.issue_payslip(session, coop, runs[FEB], member, FEB) is None
+        with pytest.raises(payroll.RuleViolation) as refused:  # January after February
+            payroll.issue_payslip(session, coop, runs[JAN], member, JAN)
+        assert refused.value.rule == "payslip.out_of_order"
+        session.commit()
+    assert state(sessions, coop, member) == ([FEB], (FEB, SALARY[JAN]))
+
+
 def test_a_payslip_refused_as_year_twice_is_not_written_by_a_later_commit(sessions):
     coop, member = new_id(), new_id()
     runs = seed(sessions, coop, [member], (FEB, MAR))
