@@ -3,9 +3,10 @@
 ``publish(session, type, data)`` validates the event against its contract and
 adds an outbox row to the caller's transaction; the relay publishes committed
 rows later, a message each. The events of a contract published in batches
-(``EventContract.batch``) share rows: a row holds up to that many of a transaction's
-events of the type and cooperative, as a CloudEvents JSON batch. Nothing reaches the broker unless the transaction commits, and
-nothing committed is lost if the broker is down.
+(``EventContract.batch``) share rows: a row holds up to that many of a
+transaction's events of the type and cooperative, as a CloudEvents JSON batch.
+Nothing reaches the broker unless the transaction commits, and nothing
+committed is lost if the broker is down.
 """
 
 from __future__ import annotations

@@ -4,8 +4,9 @@ One round: read up to ``batch`` pending rows (``FOR UPDATE SKIP LOCKED`` on
 PostgreSQL, so several relays share the work), publish them all, wait for the
 broker's confirms of the whole batch, then mark the confirmed rows sent in one
 UPDATE. A row is a message: one event, or a CloudEvents JSON batch (a contract
-published in batches, see ``outbox``). A row the broker returns as unroutable (no queue bound) is logged,
-counted, kept and retried after ``unroutable_retry_seconds``; a nacked row is retried.
+published in batches, see ``outbox``). A row the broker returns as unroutable (no
+queue bound) is logged, counted, kept and retried after
+``unroutable_retry_seconds``; a nacked row is retried.
 If the relay dies between publish and mark, the rows are published again and
 the consumers' inboxes drop the duplicates (at-least-once + idempotent effects).
 """

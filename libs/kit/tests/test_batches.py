@@ -15,7 +15,14 @@ from cae_contracts import BATCH_CONTENT_TYPE, CONTENT_TYPE, parse_event
 from caekit import context, dlq, outbox, topology
 from caekit.db import make_engine, make_session_factory
 from caekit.relay import Relay
-from caekit.testing import backend, count_rows, eventually, message_count, publish_raw
+from caekit.testing import (
+    backend,
+    count_rows,
+    eventually,
+    message_count,
+    metric,
+    publish_raw,
+)
 from libs.kit.tests.probe import ProbeService, Switches
 from libs.kit.tests.test_reliability import PROBE_QUEUE, consumed, effects, member_joined
 
@@ -68,7 +75,10 @@ def test_a_batched_contract_goes_100_events_of_one_cooperative_a_message_in_orde
         channel.queue_bind("sink", "payroll.events", "cae.payroll.#")
         relay = Relay("payroll", sessions, amqp_uri, batch=500)
         assert count_rows(url, "outbox") == 6  # a row a message
+        counted = metric("cae_events_published_total", service="payroll", type=PAYSLIP_ISSUED)
         assert relay.relay_once() == 6
+        assert metric("cae_events_published_total", service="payroll",
+                      type=PAYSLIP_ISSUED) - counted == 253, "events counted, not messages"
         relay.close()
         assert count_rows(url, "outbox", "WHERE sent_at IS NULL") == 0
         messages = []
