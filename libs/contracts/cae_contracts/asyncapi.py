@@ -48,8 +48,6 @@ SERVER_NAME = "production"
 SERVER_HOST = "rabbitmq:5672"
 VHOST = "/"
 ENVELOPE_SCHEMA_NAME = "CloudEventEnvelope"
-# what the outbox relay sets on every AMQP message (caekit.relay)
-MESSAGE_CONTENT_TYPE = CONTENT_TYPE
 PERSISTENT = 2
 STALE_HINT = "run make asyncapi"
 
@@ -62,7 +60,7 @@ DESCRIPTION = f"""\
 Every domain event of the CAE platform, as published on RabbitMQ.
 
 Envelope: each message body is a CloudEvents {SPECVERSION} envelope in structured JSON mode
-(AMQP content type `{MESSAGE_CONTENT_TYPE}`). The envelope carries `specversion`,
+(AMQP content type `{CONTENT_TYPE}`). The envelope carries `specversion`,
 `id` (a UUID, also the AMQP message id), `source` (`/cae/<service>`), `type`,
 `time`, `subject` (the id of the aggregate the event is about), `tenantid` (the
 cooperative the event belongs to), `datacontenttype` (`application/json`) and the
@@ -439,7 +437,7 @@ def build_document(contracts: dict[str, EventContract] | None = None) -> dict[st
             "name": type_,
             "title": contract.schema.__name__,
             "summary": contract.summary,
-            "contentType": BATCH_CONTENT_TYPE if contract.batch else MESSAGE_CONTENT_TYPE,
+            "contentType": BATCH_CONTENT_TYPE if contract.batch else CONTENT_TYPE,
             "correlationId": {
                 "description": "The request or business flow the event belongs to.",
                 "location": "$message.payload#/correlationid",
@@ -459,7 +457,7 @@ def build_document(contracts: dict[str, EventContract] | None = None) -> dict[st
             "version": _document_version(),
             "description": DESCRIPTION,
         },
-        "defaultContentType": MESSAGE_CONTENT_TYPE,
+        "defaultContentType": CONTENT_TYPE,
         "servers": {
             SERVER_NAME: {
                 "host": SERVER_HOST,

@@ -334,8 +334,13 @@ def issue_payslip(session: Session, cooperative_id: str, run_id: str, member_id:
     member = work.members.get(member_id)
     if member is None or member.activity_code is None or member.gross_cents is None:
         raise RuleViolation("run.member_unknown", f"{member_id} is not paid by run {run_id}")
-    if member.issued or member_id in work.issued:
+    pending = session.info.setdefault(_ISSUED, _Issued())
+    paid_in = pending.periods.get((member_id, period // 100))  # by this transaction
+    if member.issued or paid_in == period:
         return None  # issued already (by this run, redelivered, or an earlier run of the month)
+    if paid_in is not None:  # two months of a year: one at a time
+        raise RuleViolation("payslip.year_twice", f"{member_id} is paid twice for "
+                            f"{period // 100} in one transaction")
     terms = work.terms.get((member.cadre, member.withholding_rate))
     if terms is None:
         terms = work.terms[member.cadre, member.withholding_rate] = engine_employee(work, member)
@@ -354,11 +359,7 @@ def issue_payslip(session: Session, cooperative_id: str, run_id: str, member_id:
         reduction_coefficient=str(slip.reduction_coefficient), lines=lines_json(slip),
         year_gross_cents=slip.year_to_date.gross_cents, issued_at=datetime.now(UTC))
     after = slip.year_to_date  # the year to date after this month
-    pending = session.info.setdefault(_ISSUED, _Issued())
-    if (member_id, period // 100) in pending.members:  # two months of a year: one at a time
-        raise RuleViolation("payslip.year_twice", f"{member_id} is paid twice for "
-                            f"{period // 100} in one transaction")
-    pending.members.add((member_id, period // 100))
+    pending.periods[member_id, period // 100] = period
     pending.payslips.append(row)
     # the year's first payslip inserts the member's year to date (COPY: a row another
     # transaction inserted meanwhile is a conflict that rolls back and retries, not an
@@ -371,7 +372,6 @@ def issue_payslip(session: Session, cooperative_id: str, run_id: str, member_id:
     else:
         pending.new_year_to_date.append(ytd)
     pending.runs[run_id] = pending.runs.get(run_id, 0) + 1
-    work.issued.add(member_id)
     outbox.publish(session, "cae.payroll.payslip_issued.v1", payslip_issued(row),
                    tenant_id=cooperative_id)
     return row
@@ -385,7 +385,7 @@ class _Issued:
     new_year_to_date: list = field(default_factory=list)  # rows to insert
     year_to_date: list = field(default_factory=list)  # rows to update
     runs: dict = field(default_factory=dict)  # run id -> payslips issued
-    members: set = field(default_factory=set)  # (member id, year) paid
+    periods: dict = field(default_factory=dict)  # (member id, year) -> the month paid
 
 
 @dataclass
@@ -396,7 +396,6 @@ class _RunWork:
     at_rate: str
     members: dict  # member id -> _Member, of those asked for that the run pays
     asked: set = field(default_factory=set)  # member ids loaded (or known not to be paid)
-    issued: set = field(default_factory=set)  # by this transaction
     terms: dict = field(default_factory=dict)  # (cadre, withholding rate) -> engine.Employee
 
 
@@ -425,7 +424,7 @@ def _run_work(session: Session, cooperative_id: str, run_id: str, period: int,
     if not missing:
         return work
     query = _RUN_WORK[session.get_bind().dialect.name == "postgresql"]
-    rows = session.connection().execute(query, {  # Core: the ORM's execution path only costs
+    rows = session.connection().execute(query, {  # Core, as in _write_issued
         "cooperative_id": cooperative_id, "run_id": run_id, "period": period,
         "year": period // 100, "members": missing}).all()
     if not rows:
@@ -451,8 +450,9 @@ def _run_work(session: Session, cooperative_id: str, run_id: str, period: int,
 def _run_work_query(postgresql: bool):
     """A run with its cooperative's terms and, a row each, the members asked for with
     their terms, salary in force and year to date (whose last month tells whether this
-    one is paid already): one round trip for a work item. Built once (building it costs more than running it); every table is
-    filtered by the run's cooperative, so the tenant filter's criteria would only cost."""
+    one is paid already): one round trip for a work item. Built once (building it costs
+    more than running it); every table is filtered by the run's cooperative, so the
+    tenant filter's criteria would only cost."""
     cooperative, period = bindparam("cooperative_id"), bindparam("period")
     member = RunMember.member_id
     # the cooperative's terms: uncorrelated, computed once (joined, once a member)
@@ -531,11 +531,12 @@ def _write_issued(session):
     insert_rows(session, Payslip, issued.payslips)  # COPY on PostgreSQL
     insert_rows(session, YearToDate, issued.new_year_to_date)
     _update_year_to_date(session, issued.year_to_date)
+    connection = session.connection()  # Core: the ORM's execution path only costs
     for run_id, n in sorted(issued.runs.items()):
-        done, expected, cooperative, period = session.connection().execute(
+        done, expected, cooperative, period = connection.execute(
             _ADD_ISSUED, {"run": run_id, "n": n}).one()
         if done >= expected:
-            completed = session.connection().execute(_COMPLETE, {"run": run_id, "at": datetime.now(UTC)})
+            completed = connection.execute(_COMPLETE, {"run": run_id, "at": datetime.now(UTC)})
             if completed.first() is not None:  # not completed by an earlier transaction
                 _run_completed(session, run_id, cooperative, period, done)
 
@@ -565,12 +566,13 @@ def _update_year_to_date(session: Session, rows: list[dict]) -> None:
     it is still the one its payslip was computed from."""
     if not rows:
         return
-    if session.get_bind().dialect.name == "postgresql":
-        updated = session.connection().execute(_UPDATE_YTD_POSTGRESQL,
-                                  {"rows": orjson.dumps(rows).decode()}).rowcount
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        updated = connection.execute(_UPDATE_YTD_POSTGRESQL,
+                                     {"rows": orjson.dumps(rows).decode()}).rowcount
     else:  # row by row, with the same guard (SQLite: tests and the demo)
-        updated = session.connection().execute(_UPDATE_YTD, [{f"new_{k}": v for k, v in row.items()}
-                                                for row in rows]).rowcount
+        updated = connection.execute(_UPDATE_YTD, [{f"new_{k}": v for k, v in row.items()}
+                                                   for row in rows]).rowcount
     if updated != len(rows):  # another transaction paid a month meanwhile: retried
         raise RuntimeError(f"{len(rows) - updated} year-to-date rows changed meanwhile")
 
