@@ -112,7 +112,7 @@ def start_runs(url: str) -> None:
     """A network operator starts the month for every cooperative (POST /payroll-runs)."""
     engine = make_engine(url)
     with acting_session(make_session_factory(engine), None, "ops", {"network_operator"}) as session:
-        payroll.start_network_runs(session, 202603)
+        payroll.start_network_runs(session, 202603, commit=session.commit)
         session.commit()
     engine.dispose()
 
@@ -159,9 +159,9 @@ def run_part(kind: str, tmp: str, n_workers: int, cooperatives: list[str], per: 
     engine = make_engine(url)
     with engine.connect() as conn:
         query = select(Run.id).where(Run.status == "running").limit(1)
-        while conn.execute(query).first() is not None:
+        while conn.execute(query).first() is not None:  # every 20 ms: the end to within it
             conn.commit()
-            time.sleep(0.2)
+            time.sleep(0.02)
         issued = conn.execute(text("SELECT count(*) FROM payslips")).scalar_one()
     finished = time.time()
     cpu_after = _cpu_seconds(workers)

@@ -205,6 +205,7 @@ class Compiled:
         if None not in declared:
             read = set().union(*declared)
             self._reload = [(name, reload) for name, reload in self._reload if name in read]
+        self._wire_fields = _generate_wire(plan)
 
     def load(self, data: dict) -> dict:
         """What ``schema.load(data, unknown=EXCLUDE)`` returns, when sure."""
@@ -229,15 +230,7 @@ class Compiled:
 
     def wire(self, data: dict) -> dict:
         """``dump(load(data))``, in one pass: what an event carries on the wire."""
-        out = {}
-        for name, field, _load, dump, wire, _reload in self._plan:
-            value = data.get(name, missing)
-            if value is missing:
-                default = _default(field)
-                if default is not missing:
-                    out[name] = dump(default)
-                continue
-            out[name] = wire(value)
+        out = self._wire_fields(data)
         if self._validators:  # they see loaded values, as marshmallow gives them
             loaded = dict(out) if self._reload else out
             for name, reload in self._reload:
@@ -253,6 +246,70 @@ class Compiled:
             if name in loaded:
                 out[name] = dump(loaded[name])
         return out
+
+
+# the checks that become expressions of the generated ``wire`` (on a value of the field's type)
+_EXACT = {fields.String: "str", fields.Integer: "int", fields.Boolean: "bool"}
+
+
+def _condition(field, constants: dict) -> str | None:
+    """An expression true when the value ``v`` is one whose wire form is itself (a str for a
+    String, ..., a canonical UUID string), within its validators; None: no such shortcut."""
+    def constant(value) -> str:
+        name = f"c{len(constants)}"
+        constants[name] = value
+        return name
+
+    kind = type(field)
+    if kind is fields.UUID:
+        return None if field.validators else f"type(v) is str and {constant(_CANONICAL_UUID)}(v)"
+    if kind not in _EXACT:
+        return None
+    terms = [f"type(v) is {_EXACT[kind]}"]
+    for validator in field.validators:
+        check = type(validator)
+        if check is validate.Length and kind is fields.String:
+            if validator.equal is not None:
+                terms.append(f"len(v) == {validator.equal!r}")
+            terms += [f"len(v) >= {validator.min!r}"] if validator.min is not None else []
+            terms += [f"len(v) <= {validator.max!r}"] if validator.max is not None else []
+        elif check is validate.Range and kind is fields.Integer and all(
+                type(bound) is int for bound in (validator.min, validator.max) if bound is not None):
+            if validator.min is not None:
+                terms.append(f"v {'>=' if validator.min_inclusive else '>'} {validator.min!r}")
+            if validator.max is not None:
+                terms.append(f"v {'<=' if validator.max_inclusive else '<'} {validator.max!r}")
+        elif check is validate.Regexp and kind is fields.String:
+            terms.append(f"{constant(validator.regex.match)}(v) is not None")
+        else:
+            return None
+    return " and ".join(terms)
+
+
+def _generate_wire(plan: list):
+    """The fields' part of ``wire`` as generated straight-line code: a value whose wire form
+    is itself is checked by one inline expression; any other (None, a UUID object, a
+    date, a list, a missing field) goes to the field's compiled ``wire``, which decides
+    or raises Unsure. The same results as looping over the fields' functions, at about
+    half the cost (a test compares the two on random data)."""
+    constants: dict = {"missing": missing}
+    lines = ["def wire(data):", "    get = data.get", "    out = {}"]
+    for i, (name, field, _load, dump, wire, _reload) in enumerate(plan):
+        def absent(out, name=name, field=field, dump=dump):
+            default = _default(field)
+            if default is not missing:
+                out[name] = dump(default)
+
+        constants[f"a{i}"], constants[f"w{i}"], constants[f"n{i}"] = absent, wire, name
+        lines += [f"    v = get(n{i}, missing)", "    if v is missing:", f"        a{i}(out)"]
+        condition = _condition(field, constants)
+        if condition is not None:
+            lines += [f"    elif {condition}:", f"        out[n{i}] = v"]
+        lines += ["    else:", f"        out[n{i}] = w{i}(v)"]
+    lines.append("    return out")
+    namespace = dict(constants)
+    exec("\n".join(lines), namespace)  # noqa: S102 - our own code, from the schema's fields
+    return namespace["wire"]
 
 
 def reads(*names: str):

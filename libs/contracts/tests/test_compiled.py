@@ -169,3 +169,30 @@ def test_a_refused_event_still_names_its_problem():
     body["data"]["net_paid_cents"] += 1  # unbalanced: the schema validator refuses it
     with pytest.raises(Exception, match="net_paid_cents must be"):
         parse_event(body)
+
+
+def test_the_generated_wire_takes_its_shortcut_only_for_values_marshmallow_keeps_as_they_are():
+    class Bounded(Schema):
+        n = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=9,
+                                                                               max_inclusive=False))
+        code = fields.String(required=True, validate=[validate.Length(min=2, max=3),
+                                                      validate.Regexp(r"[A-Z]+\Z")])
+        flag = fields.Boolean(load_default=False)
+        id = fields.UUID(allow_none=True)
+
+    compiled, schema = compile_schema(Bounded()), Bounded()
+    canonical = str(uuid.uuid4())
+    assert compiled.wire({"n": 1, "code": "AB", "id": canonical}) == {
+        "n": 1, "code": "AB", "flag": False, "id": canonical}
+    for wrong in ({"n": True, "code": "AB"}, {"n": 9, "code": "AB"}, {"n": 0, "code": "AB"},
+                  {"n": 1, "code": "A"}, {"n": 1, "code": "ABCD"}, {"n": 1, "code": "ab"},
+                  {"n": 1.0, "code": "AB"}, {"code": "AB"}):
+        with pytest.raises(Unsure):
+            compiled.wire(wrong)
+        with pytest.raises(ValidationError):  # and marshmallow refuses each
+            schema.load(wrong)
+    with pytest.raises(Unsure):  # not a bool: marshmallow decides (it takes 1 for True)
+        compiled.wire({"n": 1, "code": "AB", "flag": 1})
+    upper = canonical.upper()  # valid, not canonical: the field's own wire decides
+    assert compiled.wire({"n": 8, "code": "XYZ", "id": upper, "flag": True})["id"] == canonical
+    assert compiled.wire({"n": 8, "code": "XYZ", "id": None})["id"] is None

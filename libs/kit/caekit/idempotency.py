@@ -10,13 +10,17 @@ is recorded just after. Then, for the same caller and key:
 - a concurrent twin loses on the key's primary key and is refused with 409;
 - a key whose write committed but whose response was not recorded (a crash in
   between) is refused with 409, since the outcome cannot be replayed.
-A write that failed committed nothing, so its key stays free for a retry.
+A write that failed committed nothing, so its key stays free for a retry. A write made
+of steps, each committed on its own (``reserved_with_the_last_step``), reserves its key
+with its last step: one interrupted part-way leaves its key free for the retry that
+finishes it.
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
+from contextlib import contextmanager
 from datetime import UTC, datetime
 
 from sqlalchemy import event, insert, select, update
@@ -46,6 +50,18 @@ def record(session_factory, caller: str, key: str, status: int, content_type: st
                         .where(idempotency_table.c.caller == caller,
                                idempotency_table.c.key == key)
                         .values(status=status, content_type=content_type, response=response))
+
+
+@contextmanager
+def reserved_with_the_last_step(session: Session):
+    """The commits made inside the block reserve no key: the request's key is reserved
+    with the commit that follows the block (the write's last step)."""
+    reservation = session.info.pop("idempotency", None)
+    try:
+        yield
+    finally:
+        if reservation is not None:
+            session.info["idempotency"] = reservation
 
 
 @event.listens_for(Session, "before_commit")

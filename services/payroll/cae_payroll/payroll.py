@@ -26,6 +26,7 @@ from sqlalchemy import (
     any_,
     bindparam,
     event,
+    func,
     or_,
     select,
     text,
@@ -54,6 +55,7 @@ from caekit.problems import NotFound
 
 STAFF_OF_BRACKET = {"under_11": 1, "11_to_49": 11, "50_and_more": 50}
 WORK_ITEM = 50  # members per work item
+NETWORK_STEP = 50  # cooperatives a network start commits at once (~5,000 payslips asked for)
 _ISSUED = "payroll_issued"
 _WORK = "payroll_run_work"
 
@@ -192,8 +194,15 @@ def simulate(session: Session, cooperative_id: str, member_id: str, period: int,
 def choose_salary(session: Session, cooperative_id: str, member_id: str, period: int,
                   gross_cents: int, override_reason: str | None) -> SalaryChoice:
     """Next months' gross; refused above the budget (with the shortfall) unless staff
-    override it with a reason."""
+    override it with a reason, and for a month whose run has started (it has fixed the
+    salaries it pays)."""
     who = context.caller.get()
+    started = session.scalar(select(func.max(Run.period)).where(Run.period >= period))
+    if started is not None:
+        following = started + 1 if started % 100 < 12 else started + 89  # December -> January
+        raise RuleViolation("salary.month_closed", (
+            f"the {format_period(started)} payroll run has started and pays the salaries in "
+            f"force then: choose this salary from {format_period(following)}"))
     slip, budget, best = simulate(session, cooperative_id, member_id, period, gross_cents)
     shortfall = slip.employer_cost_cents - budget
     employee = session.get(Employee, (cooperative_id, str(member_id)))
@@ -234,56 +243,84 @@ def start_run(session: Session, cooperative_id: str, period: int) -> Run:
     return _start_runs(session, [cooperative_id], period)[0]
 
 
-def start_network_runs(session: Session, period: int) -> list[Run]:
-    """The month's run of every cooperative payroll knows and that has none yet, in one
-    transaction (a network operator's monthly start)."""
+def start_network_runs(session: Session, period: int, commit=None) -> list[Run]:
+    """The month's run of every cooperative payroll knows and that has none yet (a network
+    operator's monthly start). With ``commit``, called every ``NETWORK_STEP`` cooperatives
+    (the last step is the caller's to commit), the workers begin on the first runs while
+    the others start; a start interrupted part-way is finished by starting the month
+    again, which skips the cooperatives started already."""
     everyone = {"all_tenants": True}
     cooperatives = set(session.scalars(select(PayrollSettings.cooperative_id)
                                        .execution_options(**everyone)))
     started = set(session.scalars(select(Run.cooperative_id).where(Run.period == period)
                                   .execution_options(**everyone)))
-    return _start_runs(session, sorted(cooperatives - started), period)
+    remaining = sorted(cooperatives - started)
+    step = NETWORK_STEP if commit else max(len(remaining), 1)
+    runs: list[Run] = []
+    for first in range(0, len(remaining), step):
+        if runs:
+            commit()
+        runs += _start_runs(session, remaining[first:first + step], period)
+    return runs
 
 
 def _start_runs(session: Session, cooperatives: list[str], period: int) -> list[Run]:
-    """The runs of ``cooperatives``: each fixes who it pays and asks for their payslips.
-    A few statements whatever the number of cooperatives (each query names them)."""
+    """The runs of ``cooperatives``: each fixes whom it pays and on what terms (the
+    cooperative's, and each member's activity, status, withholding rate and salary in
+    force), then asks for their payslips. A few statements whatever the number of
+    cooperatives (each query names them)."""
     paid = _members_paid(session, cooperatives, period)
+    terms = _cooperative_terms(session, cooperatives)
     who = context.caller.get().subject[:100]
     now = datetime.now(UTC)
     runs = [Run(id=new_id(), cooperative_id=cooperative, period=period,
                 status="running", expected=len(paid[cooperative]), issued=0, started_at=now,
-                started_by=who) for cooperative in cooperatives]
+                started_by=who, **terms.get(cooperative, DEFAULT_TERMS))
+            for cooperative in cooperatives]
     session.add_all(runs)
     # thousands of rows for a network or a large cooperative: in one statement, not the ORM
     insert_rows(session, RunMember, [
-        {"cooperative_id": run.cooperative_id, "run_id": run.id, "member_id": member}
-        for run in runs for member in paid[run.cooperative_id]])
+        {"cooperative_id": run.cooperative_id, "run_id": run.id, "member_id": member,
+         "activity_code": activity, "cadre": cadre, "withholding_rate": withholding,
+         "gross_cents": gross}
+        for run in runs for member, activity, cadre, withholding, gross in paid[run.cooperative_id]])
     for run in runs:
         outbox.publish(session, "cae.payroll.run_started.v1", {
             "run_id": run.id, "cooperative_id": run.cooperative_id,
             "period": format_period(period), "payslips_expected": run.expected,
             "started_by": who}, tenant_id=run.cooperative_id)
-        _request(session, run, paid[run.cooperative_id])
+        _request(session, run, [member[0] for member in paid[run.cooperative_id]])
         if not run.expected:
             _complete(session, run)
     return runs
 
 
+def _cooperative_terms(session: Session, cooperatives: list[str]) -> dict:
+    """cooperative -> its staff and accident rate, of those that have set them."""
+    query = (select(PayrollSettings.cooperative_id, PayrollSettings.staff, PayrollSettings.at_rate)
+             .where(PayrollSettings.cooperative_id.in_(cooperatives))
+             .execution_options(all_tenants=True))  # the cooperatives are named
+    return {cooperative: {"staff": staff, "at_rate": at_rate}
+            for cooperative, staff, at_rate in session.execute(query)}
+
+
 def _members_paid(session: Session, cooperatives: list[str], period: int) -> dict:
-    """cooperative -> its members with a CESA in force, an activity and a salary in
-    ``period``, sorted (the rule of ``_employed`` and ``cesa_employee``, in SQL)."""
+    """cooperative -> (member, activity, cadre, withholding rate, salary in force) of its
+    members with a CESA in force, an activity and a salary in ``period``, sorted by
+    member (the rule of ``_employed`` and ``cesa_employee``, in SQL)."""
     paid: dict[str, list] = {cooperative: [] for cooperative in cooperatives}
+    salary = _salary_in_force(Employee.cooperative_id, Employee.member_id, period).label("salary")
     query = (
-        select(Employee.cooperative_id, Employee.member_id)
+        select(Employee.cooperative_id, Employee.member_id, Employee.activity_code,
+               Employee.cadre, Employee.withholding_rate, salary)
         .where(Employee.cooperative_id.in_(cooperatives),
                Employee.cesa_from <= last_day(period),
                or_(Employee.cesa_until.is_(None), Employee.cesa_until >= first_day(period)),
-               Employee.activity_code.is_not(None), Employee.activity_code != "",
-               _salary_in_force(Employee.cooperative_id, Employee.member_id, period) > 0)
+               Employee.activity_code.is_not(None), Employee.activity_code != "")
         .execution_options(all_tenants=True))  # the cooperatives are named
-    for cooperative, member in session.execute(query):
-        paid[cooperative].append(member)
+    for cooperative, member, activity, cadre, withholding, gross in session.execute(query):
+        if gross:  # a salary in force (it is never negative)
+            paid[cooperative].append((member, activity, bool(cadre), withholding or "0", gross))
     for members in paid.values():  # here, not in SQL: a network's members overflow its sort memory
         members.sort()
     return paid
@@ -334,7 +371,7 @@ def issue_payslip(session: Session, cooperative_id: str, run_id: str, member_id:
     member = work.members.get(member_id)
     if member is None or member.activity_code is None or member.gross_cents is None:
         raise RuleViolation("run.member_unknown", f"{member_id} is not paid by run {run_id}")
-    pending = session.info.setdefault(_ISSUED, _Issued())
+    pending = session.info.get(_ISSUED) or session.info.setdefault(_ISSUED, _Issued())
     paid_in = pending.periods.get((member_id, period // 100))  # by this transaction
     if member.issued or paid_in == period:
         return None  # issued already (by this run, redelivered, or an earlier run of the month)
@@ -448,16 +485,13 @@ def _run_work(session: Session, cooperative_id: str, run_id: str, period: int,
 
 
 def _run_work_query(postgresql: bool):
-    """A run with its cooperative's terms and, a row each, the members asked for with
-    their terms, salary in force and year to date (whose last month tells whether this
-    one is paid already): one round trip for a work item. Built once (building it costs
-    more than running it); every table is filtered by the run's cooperative, so the
-    tenant filter's criteria would only cost."""
-    cooperative, period = bindparam("cooperative_id"), bindparam("period")
+    """A run with the terms it fixed and, a row each, the members asked for with theirs
+    and their year to date (whose last month tells whether this one is paid already):
+    one round trip for a work item. Built once (building it costs more than running
+    it); every table is filtered by the run's cooperative, so the tenant filter's
+    criteria would only cost."""
+    cooperative = bindparam("cooperative_id")
     member = RunMember.member_id
-    # the cooperative's terms: uncorrelated, computed once (joined, once a member)
-    terms = [select(column).where(PayrollSettings.cooperative_id == cooperative)
-             .scalar_subquery() for column in (PayrollSettings.staff, PayrollSettings.at_rate)]
     ytd = YearToDate.__table__
     of_member = and_(ytd.c.cooperative_id == cooperative, ytd.c.member_id == member,
                      ytd.c.year == bindparam("year"))
@@ -467,9 +501,8 @@ def _run_work_query(postgresql: bool):
         ytd = select(ytd).where(of_member).offset(0).lateral()
         of_member = true()
     return (
-        select(*terms, member, Employee.activity_code,
-               Employee.cadre, Employee.withholding_rate,
-               _salary_in_force(cooperative, member, period).label("salary"),
+        select(Run.staff, Run.at_rate, member, RunMember.activity_code, RunMember.cadre,
+               RunMember.withholding_rate, RunMember.gross_cents,
                ytd.c.last_period, ytd.c.gross_cents.label("year_gross_cents"),
                ytd.c.smic, ytd.c.reduction_cents)
         .select_from(Run)
@@ -479,11 +512,9 @@ def _run_work_query(postgresql: bool):
                                    member == any_(bindparam("members", type_=ARRAY(String)))
                                    if postgresql else
                                    member.in_(bindparam("members", expanding=True))))
-        .outerjoin(Employee, and_(Employee.cooperative_id == cooperative,
-                                  Employee.member_id == member))
         .outerjoin(ytd, of_member)
         .where(Run.cooperative_id == cooperative, Run.id == bindparam("run_id"),
-               Run.period == period)
+               Run.period == bindparam("period"))
         .execution_options(all_tenants=True))
 
 

@@ -121,6 +121,7 @@ class RunIn(_In):
 
 class RunOut(Schema):
     id = fields.String(required=True)
+    cooperative_id = fields.String(required=True)
     period = fields.String(required=True)
     status = fields.String(required=True, validate=validate.OneOf(("running", "completed")))
     expected = fields.Integer(required=True)

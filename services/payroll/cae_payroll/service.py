@@ -32,7 +32,7 @@ from cae_payroll.schemas import (
     TermsIn,
 )
 from cae_payroll.store import Employee, PayrollSettings, Payslip, Run
-from caekit import context
+from caekit import context, idempotency
 from caekit.handlers import reliable_handler
 from caekit.http import api
 from caekit.problems import BadRequest, Forbidden, NotFound
@@ -185,8 +185,12 @@ class PayrollService(ServiceBase):
     @api("POST", "/payroll-runs", roles={"network_operator"}, schema=RunIn,
          allow_network_operator=True, **WRITE)
     def start_network_runs(self, request, body):
-        """The month's run of every cooperative of the network that has none yet."""
-        runs = payroll.start_network_runs(self.db, parse_period(body["period"]))
+        """The month's run of every cooperative of the network that has none yet,
+        committed a step of cooperatives at a time (the workers begin on the first): one
+        interrupted part-way is finished by sending it again."""
+        with idempotency.reserved_with_the_last_step(self.db):
+            runs = payroll.start_network_runs(self.db, parse_period(body["period"]),
+                                              commit=self.db.commit)
         self.db.commit()
         return 201, {"items": [self._run_out(run) for run in runs]}
 

@@ -87,16 +87,25 @@ class Run(TenantScoped, Base):
     started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     started_by: Mapped[str] = mapped_column(String(100))
     completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # the cooperative's terms when the run started (None: a run started before 0004 for a
+    # cooperative that had set none, paid on the defaults)
+    staff: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    at_rate: Mapped[str | None] = mapped_column(String(12), nullable=True)
 
 
 class RunMember(TenantScoped, Base):
-    """Who a run pays: fixed when it starts, so that a resumed run asks for the same ones."""
+    """Who a run pays and on what terms, fixed when it starts: a resumed run asks for the
+    same ones, and a change made meanwhile (a salary, a contract) is next month's."""
 
     __tablename__ = "run_members"
 
     cooperative_id: Mapped[str] = mapped_column(String(36))
     run_id: Mapped[str] = mapped_column(String(36), primary_key=True)
     member_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    activity_code: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    cadre: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    withholding_rate: Mapped[str | None] = mapped_column(String(12), nullable=True)
+    gross_cents: Mapped[int | None] = mapped_column(BigInteger, nullable=True)  # the salary in force
 
 
 class Payslip(TenantScoped, Base):

@@ -10,14 +10,15 @@ directly (``seed``), without the work items ``start_run`` would publish.
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from decimal import Decimal
 
 import pytest
 from sqlalchemy import exc as sa_exc
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from cae_contracts import build_event
 from cae_contracts.ids import new_id
-from cae_payroll import payroll
+from cae_payroll import engine, payroll
 from cae_payroll.service import PayrollService
 from cae_payroll.store import Employee, Payslip, Run, RunMember, SalaryChoice, YearToDate
 from caekit import dlq, topology
@@ -51,8 +52,11 @@ def seed(sessions, coop: str, members: list[str], periods) -> dict[int, str]:
             session.add(Run(id=run, cooperative_id=coop, period=period, status="running",
                             expected=len(members), issued=0, started_at=datetime.now(UTC),
                             started_by="staff"))
-            session.add_all(RunMember(cooperative_id=coop, run_id=run, member_id=member)
-                            for member in members)
+            # with the terms start_run fixes: the salary in force that month
+            gross = SALARY[max(month for month in SALARY if month <= period)]
+            session.add_all(RunMember(cooperative_id=coop, run_id=run, member_id=member,
+                                      activity_code="ANA", cadre=False, withholding_rate="0",
+                                      gross_cents=gross) for member in members)
         session.commit()
     return runs
 
@@ -99,6 +103,34 @@ def test_two_months_of_a_year_in_one_transaction_are_refused_then_issued_one_at_
     with acting_session(sessions, coop, "reader") as session:
         march = session.scalar(select(Payslip).where(Payslip.period == MAR))
     assert (march.gross_cents, march.year_gross_cents) == (SALARY[MAR], SALARY[JAN] + SALARY[MAR])
+
+
+def test_a_run_pays_the_terms_fixed_when_it_started(sessions):
+    """Whatever changes after the start (salary, status, withholding rate, the
+    cooperative's headcount and accident rate), the run pays what it fixed."""
+    coop, member = new_id(), new_id()
+    seed(sessions, coop, [member], ())
+    with acting_session(sessions, coop, "staff") as session:
+        payroll.settings(session, coop).staff, payroll.settings(session, coop).at_rate = 20, "0.0125"
+        run = payroll.start_run(session, coop, MAR)
+        session.commit()
+        run_id = run.id
+    with acting_session(sessions, coop, "staff") as session:  # then everything changes
+        employee = session.get(Employee, (coop, member))
+        employee.cadre, employee.withholding_rate = True, "0.2"
+        session.get(SalaryChoice, (coop, member, MAR)).gross_cents = 900_000
+        terms = payroll.settings(session, coop)
+        terms.staff, terms.at_rate = 300, "0.05"
+        session.commit()
+    with acting_session(sessions, coop, "worker") as session:
+        row = payroll.issue_payslip(session, coop, run_id, member, MAR)
+        session.commit()
+    fixed = engine.Employee(cadre=False, staff=20, at_rate=Decimal("0.0125"),
+                            withholding_rate=Decimal("0"))
+    expected = engine.payslip(date(2026, 3, 1), SALARY[MAR], fixed)
+    assert (row["gross_cents"], row["cadre"], row["withholding_rate"]) == (SALARY[MAR], False, "0")
+    assert (row["employer_cost_cents"], row["net_paid_cents"]) == (
+        expected.employer_cost_cents, expected.net_paid_cents)
 
 
 def test_a_month_paid_already_is_skipped_and_an_earlier_one_refused(sessions):
@@ -190,3 +222,41 @@ def test_a_work_item_naming_another_cooperative_is_parked_and_pays_nobody(
     eventually(lambda: count_rows(url, "runs", "WHERE status = 'completed'") == 1, timeout=60)
     assert count_rows(url, "payslips", f"WHERE run_id = '{run}'") == 2
     assert message_count(amqp_uri, dead) == 1
+
+
+def test_a_run_started_before_runs_fixed_their_terms_is_paid_after_the_migration(database_url):
+    """Migration 0004 fills the terms of the runs started before it from those in force."""
+    from alembic import command
+
+    from caekit.migrations import alembic_config, upgrade
+
+    url = database_url("payroll")
+    command.downgrade(alembic_config("payroll", url), "0003")
+    coop, member, run = new_id(), new_id(), new_id()
+    engine = make_engine(url)
+    with engine.begin() as conn:  # the 0003 schema: run_members without terms
+        conn.execute(text("INSERT INTO payroll_settings (cooperative_id, staff, at_rate) "
+                          "VALUES (:c, 20, '0.0125')"), {"c": coop})
+        conn.execute(text("INSERT INTO employees (cooperative_id, member_id, activity_code, "
+                          "cesa_from, cadre, withholding_rate) VALUES (:c, :m, 'ANA', "
+                          "'2025-06-01', :cadre, '0.05')"), {"c": coop, "m": member, "cadre": True})
+        for period, gross in SALARY.items():
+            conn.execute(text("INSERT INTO salary_choices VALUES (:c, :m, :p, :g, 0, 0, NULL, "
+                              "'staff', :at)"), {"c": coop, "m": member, "p": period, "g": gross,
+                                                 "at": datetime.now(UTC)})
+        conn.execute(text("INSERT INTO runs (id, cooperative_id, period, status, expected, issued, "
+                          "started_at, started_by) VALUES (:r, :c, :p, 'running', 1, 0, :at, "
+                          "'staff')"), {"r": run, "c": coop, "p": FEB, "at": datetime.now(UTC)})
+        conn.execute(text("INSERT INTO run_members VALUES (:c, :r, :m)"),
+                     {"c": coop, "r": run, "m": member})
+    upgrade("payroll", url)
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT staff, at_rate FROM runs")).one() == (20, "0.0125")
+        assert tuple(conn.execute(text(
+            "SELECT activity_code, cadre, withholding_rate, gross_cents FROM run_members")).one()) \
+            == ("ANA", True, "0.05", SALARY[JAN])  # February: January's salary is in force
+    with acting_session(make_session_factory(engine), coop, "worker") as session:
+        row = payroll.issue_payslip(session, coop, run, member, FEB)
+        session.commit()
+    engine.dispose()
+    assert (row["gross_cents"], row["cadre"], row["withholding_rate"]) == (SALARY[JAN], True, "0.05")

@@ -70,6 +70,11 @@ def test_a_run_issues_one_payslip_per_salaried_entrepreneur(payroll):
     assert {x["code"] for x in ben["lines"]} >= {"agirc_arrco_t1", "agirc_arrco_t2", "apec", "cet"}
     # February continues the year: the reduction is regularised on January's pay
     run2 = payroll.post("payroll-runs", {"period": "2026-02"})
+    # the run has fixed February's salaries: a change is March's
+    closed = payroll.post(f"employees/{paid['ANA']}/salary",
+                          {"period": "2026-02", "gross_cents": 190_000}, expect=422)
+    assert closed["errors"]["rule"] == ["salary.month_closed"]
+    assert "choose this salary from 2026-03" in closed["detail"]
     eventually(lambda: payroll.get(f"payroll-runs/{run2['id']}").json()["status"] == "completed")
     assert count_rows(payroll.db, "year_to_date", "WHERE last_period = 202602") == 3
     assert count_rows(payroll.db, "year_to_date", "WHERE gross_cents IN (400000, 900000, 364614)") == 3
@@ -196,13 +201,13 @@ def test_unknown_and_foreign_ids_and_an_ended_cesa(payroll):
     eventually(lambda: count_rows(payroll.db, "employees", "WHERE cesa_until IS NOT NULL") == 1)
     refused = payroll.post(f"employees/{member}/salary", SALARY, expect=422)
     assert refused["errors"]["rule"] == ["employee.no_cesa"]
-    run = payroll.post("payroll-runs", {"period": "2026-03"})
-    assert (run["expected"], run["status"]) == (0, "completed")
     # a month before the rate tables (2025) is refused, not a 500
     early = payroll.hire("OLD", 2_000_000, signed_on="2020-01-01")
     refused = payroll.post(f"employees/{early}/salary", {"period": "2024-12", "gross_cents": 1},
                            expect=422)
     assert refused["errors"]["rule"] == ["rates.none"]
+    run = payroll.post("payroll-runs", {"period": "2026-03"})
+    assert (run["expected"], run["status"]) == (0, "completed")
 
 
 def test_a_network_operator_starts_every_cooperative_s_month_at_once(payroll):
@@ -227,3 +232,41 @@ def test_a_network_operator_starts_every_cooperative_s_month_at_once(payroll):
     staff = payroll.http.post(f"{payroll.service.url}/payroll-runs", json={"period": "2026-08"},
                               headers={**payroll.staff(), "Idempotency-Key": "n3"})
     assert staff.status_code == 403
+
+
+def test_a_network_start_commits_in_steps_and_one_interrupted_is_finished_when_sent_again(
+        payroll, monkeypatch):
+    from cae_payroll import payroll as layer
+
+    cooperatives = [payroll.coop, str(uuid.uuid4()), str(uuid.uuid4())]
+    for n, coop in enumerate(cooperatives):
+        response = payroll.http.put(
+            f"{payroll.service.url}/cooperatives/{coop}/payroll-settings",
+            headers={**bearer(payroll.token("bob", "staff", coop)), "Idempotency-Key": f"s{n}"},
+            json={"staff": 3, "at_rate": "0.009", "run_day": None})
+        assert response.status_code == 200
+    monkeypatch.setattr(layer, "NETWORK_STEP", 1)  # a commit a cooperative
+    steps, start_runs = [], layer._start_runs
+
+    def dying_at_the_third_step(session, some, period):
+        steps.append(some)
+        if len(steps) == 3:
+            raise RuntimeError("the process dies")
+        return start_runs(session, some, period)
+
+    monkeypatch.setattr(layer, "_start_runs", dying_at_the_third_step)
+    operator = {**bearer(payroll.token("ops", "network_operator")), "Idempotency-Key": "net-1"}
+
+    def start():
+        return payroll.http.post(f"{payroll.service.url}/payroll-runs", json={"period": "2026-07"},
+                                 headers=operator)
+
+    assert start().status_code == 500
+    assert count_rows(payroll.db, "runs", "WHERE period = 202607") == 2  # two steps committed
+    finished = start()  # the same key: it was reserved by no step, the last one reserves it
+    assert finished.status_code == 201, finished.text
+    assert [run["cooperative_id"] for run in finished.json()["items"]] == [steps[2][0]]
+    assert count_rows(payroll.db, "runs", "WHERE period = 202607") == 3
+    replayed = start()
+    assert replayed.headers.get("Idempotent-Replayed") == "true"
+    assert replayed.json() == finished.json() and len(steps) == 4
