@@ -7,7 +7,7 @@
 (2) A payroll run of 100,000 payslips over 1,000 cooperatives (100 entrepreneurs each),
     persisted with their lines and events, through the payroll service with 1 and with
     2 workers (``cae run payroll`` processes, the relay in a process of its own), from
-    the network operator starting the month (one transaction for the 1,000 runs) to the
+    the network operator starting the month (committed 50 cooperatives at a time) to the
     last run completed; against the limit of the same computation plus a bulk insert of
     the payslips without the service (one COPY, the fastest way into PostgreSQL), measured
     just before and just after each run, the faster of the two kept.
