@@ -27,6 +27,7 @@ from sqlalchemy import (
     bindparam,
     event,
     func,
+    insert,
     or_,
     select,
     text,
@@ -35,6 +36,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from cae_contracts.ids import new_id
 from cae_payroll import engine
@@ -268,28 +270,25 @@ def _start_runs(session: Session, cooperatives: list[str], period: int) -> list[
     """The runs of ``cooperatives``: each fixes whom it pays and on what terms (the
     cooperative's, and each member's activity, status, withholding rate and salary in
     force), then asks for their payslips. A few statements whatever the number of
-    cooperatives (each query names them)."""
-    paid = _members_paid(session, cooperatives, period)
+    cooperatives (each names them); the members go from the read models to
+    ``run_members`` inside the database, their ids only come back."""
     terms = _cooperative_terms(session, cooperatives)
     who = context.caller.get().subject[:100]
     now = datetime.now(UTC)
     runs = [Run(id=new_id(), cooperative_id=cooperative, period=period,
-                status="running", expected=len(paid[cooperative]), issued=0, started_at=now,
+                status="running", expected=0, issued=0, started_at=now,
                 started_by=who, **terms.get(cooperative, DEFAULT_TERMS))
             for cooperative in cooperatives]
     session.add_all(runs)
-    # thousands of rows for a network or a large cooperative: in one statement, not the ORM
-    insert_rows(session, RunMember, [
-        {"cooperative_id": run.cooperative_id, "run_id": run.id, "member_id": member,
-         "activity_code": activity, "cadre": cadre, "withholding_rate": withholding,
-         "gross_cents": gross}
-        for run in runs for member, activity, cadre, withholding, gross in paid[run.cooperative_id]])
+    paid = _fix_members(session, runs, period)
     for run in runs:
+        members = paid[run.id]
+        set_committed_value(run, "expected", len(members))  # written by _fix_members
         outbox.publish(session, "cae.payroll.run_started.v1", {
             "run_id": run.id, "cooperative_id": run.cooperative_id,
             "period": format_period(period), "payslips_expected": run.expected,
             "started_by": who}, tenant_id=run.cooperative_id)
-        _request(session, run, [member[0] for member in paid[run.cooperative_id]])
+        _request(session, run, members)
         if not run.expected:
             _complete(session, run)
     return runs
@@ -304,25 +303,35 @@ def _cooperative_terms(session: Session, cooperatives: list[str]) -> dict:
             for cooperative, staff, at_rate in session.execute(query)}
 
 
-def _members_paid(session: Session, cooperatives: list[str], period: int) -> dict:
-    """cooperative -> (member, activity, cadre, withholding rate, salary in force) of its
-    members with a CESA in force, an activity and a salary in ``period``, sorted by
-    member (the rule of ``_employed`` and ``cesa_employee``, in SQL)."""
-    paid: dict[str, list] = {cooperative: [] for cooperative in cooperatives}
-    salary = _salary_in_force(Employee.cooperative_id, Employee.member_id, period).label("salary")
-    query = (
-        select(Employee.cooperative_id, Employee.member_id, Employee.activity_code,
-               Employee.cadre, Employee.withholding_rate, salary)
-        .where(Employee.cooperative_id.in_(cooperatives),
+def _fix_members(session: Session, runs: list[Run], period: int) -> dict:
+    """Write ``runs``' members with their terms (those with a CESA in force, an activity
+    and a salary in ``period``: the rule of ``_employed`` and ``cesa_employee``, in SQL)
+    and their count; run id -> its member ids, sorted."""
+    session.flush()  # the runs, which the statements join
+    ids = [run.id for run in runs]
+    salary = _salary_in_force(Employee.cooperative_id, Employee.member_id, period)
+    candidates = (
+        select(Employee.cooperative_id, Run.id.label("run_id"), Employee.member_id,
+               Employee.activity_code, Employee.cadre,
+               func.coalesce(Employee.withholding_rate, "0").label("withholding_rate"),
+               salary.label("gross_cents"))
+        .join(Run, and_(Run.cooperative_id == Employee.cooperative_id, Run.id.in_(ids)))
+        .where(Employee.cooperative_id.in_([run.cooperative_id for run in runs]),  # by index
                Employee.cesa_from <= last_day(period),
                or_(Employee.cesa_until.is_(None), Employee.cesa_until >= first_day(period)),
                Employee.activity_code.is_not(None), Employee.activity_code != "")
-        .execution_options(all_tenants=True))  # the cooperatives are named
-    for cooperative, member, activity, cadre, withholding, gross in session.execute(query):
-        if gross:  # a salary in force (it is never negative)
-            paid[cooperative].append((member, activity, bool(cadre), withholding or "0", gross))
+        .offset(0)  # a fence: the salary's subquery is run once a member, not once more to filter
+        .subquery())
+    fixed = session.connection().execute(  # Core: the runs are named, no tenant filter
+        insert(RunMember.__table__).from_select(list(candidates.c), select(candidates).where(
+            candidates.c.gross_cents > 0)).returning(RunMember.run_id, RunMember.member_id))
+    paid: dict[str, list] = {run_id: [] for run_id in ids}
+    for run_id, member in fixed:
+        paid[run_id].append(member)
     for members in paid.values():  # here, not in SQL: a network's members overflow its sort memory
         members.sort()
+    session.connection().execute(update(_runs).where(_runs.c.id.in_(ids)).values(
+        expected=select(func.count()).where(RunMember.run_id == _runs.c.id).scalar_subquery()))
     return paid
 
 
