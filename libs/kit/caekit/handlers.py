@@ -17,7 +17,9 @@ claimed and, if it fails, retried or parked on its own. Deliveries are taken in 
    replayed one event per transaction, so one failing event never blocks or
    duplicates the others;
 5. a failed event is republished (with publisher confirm) to the delay queue
-   of its attempt, or to the parking queue after the last delay;
+   of its attempt, or to the parking queue after the last delay; an event the
+   handler refuses (an exception of its ``refusals``: a rule of the domain, which
+   says the same on every attempt) is parked at once, its rule code in the error;
 6. only then is the whole batch acknowledged (one multiple ack).
 
 A crash anywhere before 6 redelivers the batch; the inbox turns redelivery into
@@ -69,7 +71,7 @@ HEARTBEAT_SECONDS = 30
 
 @dataclass
 class Outcome:
-    status: str  # handled | duplicate | failed | poison
+    status: str  # handled | duplicate | failed | refused | poison
     error: str | None = None
 
 
@@ -81,6 +83,7 @@ class DeliveryBatch:
     consumer: str
     db_attr: str
     messages: list
+    refusals: tuple = ()  # exception classes that park an event at once
     items: list = field(default_factory=list)
     outcomes: list = field(default_factory=list)
 
@@ -156,6 +159,9 @@ class DeliveryBatch:
             self._apply(session, service, handler, event)
             session.commit()
             return Outcome("handled")
+        except self.refusals as exc:  # the same on every attempt: parked at once
+            session.rollback()
+            return Outcome("refused", _describe(exc))
         except Exception as exc:  # noqa: BLE001 - reported, retried, then parked
             session.rollback()
             if _unavailable(exc, session):
@@ -225,8 +231,10 @@ def _unavailable(exc: BaseException, session) -> bool:
 
 
 def _describe(exc: BaseException) -> str:
+    """The exception as one line, after its rule code if it has one (``exc.rule``)."""
     text = "".join(traceback.format_exception_only(type(exc), exc)).strip()
-    return text[:2000]
+    rule = getattr(exc, "rule", None)
+    return (f"[{rule}] {text}" if isinstance(rule, str) else text)[:2000]
 
 
 @dataclass
@@ -237,11 +245,13 @@ class _InFlight:
 
 
 class ReliableHandler(Entrypoint):
-    def __init__(self, event_type: str, *, retry_delays=None, batch_size=None, **kwargs):
+    def __init__(self, event_type: str, *, retry_delays=None, batch_size=None, refusals=(),
+                 **kwargs):
         kwargs.setdefault("expected_exceptions", (OperationalError, InterfaceError))
         self.event_type = event_type
         self._retry_delays = retry_delays
         self._batch_size = batch_size
+        self.refusals = tuple(refusals)
         super().__init__(**kwargs)
 
     def setup(self):
@@ -370,7 +380,7 @@ class ReliableHandler(Entrypoint):
 
     def _start(self, messages) -> _InFlight:
         """Hand a batch to a nameko worker; the consumer goes on reading meanwhile."""
-        flight = _InFlight(DeliveryBatch(self.service, self.db_attr, messages))
+        flight = _InFlight(DeliveryBatch(self.service, self.db_attr, messages, self.refusals))
 
         def handle_result(worker_ctx, result, exc_info):
             if exc_info is not None:
@@ -388,7 +398,7 @@ class ReliableHandler(Entrypoint):
         for status, count in tally.items():
             metrics.EVENTS_CONSUMED.labels(self.service, self.queue, self.event_type, status).inc(count)
         for (message, element), outcome in zip(batch.items, batch.outcomes, strict=True):
-            if outcome.status in ("failed", "poison"):
+            if outcome.status in ("failed", "refused", "poison"):
                 self._reroute(publisher, message, outcome, element)
         failpoints.hit("handler.before_ack")
         channel.basic_ack(batch.messages[-1].delivery_tag, multiple=True)

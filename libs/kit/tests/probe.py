@@ -45,12 +45,19 @@ class ThingIn(Schema):
     size = fields.Integer(required=True, strict=True, validate=validate.Range(min=0))
 
 
+class Refused(ValueError):
+    """A rule of the probe's domain refuses the event (the same on every attempt)."""
+
+    rule = "probe.refused"
+
+
 class Switches:
     """What the probe's handler does; tests flip these."""
 
     failures_left = 0  # raise this many more times
     always_fail = False
     database_down = False  # raise what SQLAlchemy raises when the database is unreachable
+    refused_names: frozenset = frozenset()  # first names the handler refuses
 
 
 def _unreachable():
@@ -61,8 +68,10 @@ class ProbeService(ServiceBase):
     name = "probe"
     test_metadata = Base.metadata
 
-    @reliable_handler("cae.members.member_joined.v1")
+    @reliable_handler("cae.members.member_joined.v1", refusals=(Refused,))
     def on_member_joined(self, event):
+        if event.data["first_name"] in Switches.refused_names:
+            raise Refused(f"{event.data['first_name']} is refused")
         if Switches.database_down:
             raise _unreachable()
         if Switches.always_fail:

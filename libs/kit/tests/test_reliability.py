@@ -41,8 +41,10 @@ PROBE_QUEUE = topology.consumer_queue("probe", MEMBER_JOINED)
 @pytest.fixture(autouse=True)
 def _reset_switches():
     Switches.failures_left, Switches.always_fail, Switches.database_down = 0, False, False
+    Switches.refused_names = frozenset()
     yield
     Switches.failures_left, Switches.always_fail, Switches.database_down = 0, False, False
+    Switches.refused_names = frozenset()
 
 
 def member_joined(cooperative_id: str, first_name: str = "Léa") -> dict:
@@ -202,6 +204,24 @@ def test_a_poison_message_is_parked_without_retries(start_service, amqp_uri):
     assert shown["event"]["id"] == bad["id"] and "joined_on" in shown["error"]
     assert "purged 1" in _cae(amqp_uri, "dlq", "purge", PROBE_QUEUE, "--id", bad["id"])
     assert message_count(amqp_uri, dead) == 1
+    assert dlq.purge(amqp_uri, PROBE_QUEUE) == 1
+
+
+def test_an_event_the_handler_refuses_is_parked_at_once_with_its_rule(start_service, amqp_uri):
+    probe = start_service(ProbeService, retry_delays=(30,))  # a refusal skips the delays
+    Switches.refused_names = frozenset({"Refusé"})
+    coop = str(uuid.uuid4())
+    refused = member_joined(coop, "Refusé")
+    refused_before = consumed("refused")
+    for event in (member_joined(coop, "Ana"), refused, member_joined(coop, "Ben")):
+        publish_raw(amqp_uri, event)  # most likely one batch: the refusal does not block it
+    dead = topology.dead_letter_queue(PROBE_QUEUE)
+    eventually(lambda: message_count(amqp_uri, dead) == 1 and effects(probe) == 2, timeout=20)
+    [parked] = dlq.list_parked(amqp_uri, PROBE_QUEUE)
+    assert parked.event_id == refused["id"] and parked.attempts == 1
+    assert parked.error.startswith("[probe.refused] ") and "Refusé is refused" in parked.error
+    assert consumed("refused") - refused_before == 1
+    assert count_rows(probe.settings.database_url, "inbox") == 2  # the refused one is not claimed
     assert dlq.purge(amqp_uri, PROBE_QUEUE) == 1
 
 

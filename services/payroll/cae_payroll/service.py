@@ -90,7 +90,9 @@ class PayrollService(ServiceBase):
     # -- the workers' share of a run ---------------------------------------------------------------
     # 4 work items of 50 members: about 200 payslips per transaction, and few items
     # prefetched, so that the workers share a run evenly
-    @reliable_handler("cae.payroll.payslip_requested.v1", batch_size=4)
+    # a payroll rule's refusal is the same on every attempt: parked at once, rule in hand
+    @reliable_handler("cae.payroll.payslip_requested.v1", batch_size=4,
+                      refusals=(payroll.RuleViolation,))
     def on_payslip_requested(self, event: Event):
         data = event.data
         cooperative, run, period = (str(data["cooperative_id"]), str(data["run_id"]),

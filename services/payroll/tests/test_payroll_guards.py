@@ -194,7 +194,7 @@ def test_two_first_payslips_of_a_year_racing_conflict_instead_of_overwriting(ses
 
 def test_a_work_item_naming_another_cooperative_is_parked_and_pays_nobody(
         start_service, amqp_uri):
-    service = start_service(PayrollService, retry_delays=(1,))  # RuleViolation: retried once
+    service = start_service(PayrollService, retry_delays=(30,))  # a refusal skips them
     url = service.settings.database_url
     engine = make_engine(url)
     try:
@@ -208,11 +208,13 @@ def test_a_work_item_naming_another_cooperative_is_parked_and_pays_nobody(
 
     queue = topology.consumer_queue("payroll", WORK_ITEM)
     dead = topology.dead_letter_queue(queue)
-    eventually(lambda: message_count(amqp_uri, dead) or count_rows(url, "payslips"), timeout=60)
+    eventually(lambda: message_count(amqp_uri, dead) or count_rows(url, "payslips"), timeout=20)
     assert count_rows(url, "payslips") == 0
     [parked] = dlq.list_parked(amqp_uri, queue)
     assert (parked.event_id, parked.tenant_id) == (forged["id"], other)
+    assert parked.error.startswith("[event.tenant] ")  # the rule, then the exception
     assert "RuleViolation: a work item names another cooperative" in parked.error
+    assert parked.attempts == 1  # parked at once, not after the 30 s retry
     assert count_rows(url, "year_to_date") == 0
     assert count_rows(url, "inbox") == 0  # nor is the refused item recorded as handled
     assert count_rows(url, "runs", "WHERE issued = 0") == 1
