@@ -242,28 +242,55 @@ def start_run(session: Session, cooperative_id: str, period: int) -> Run:
     """Fix who the month pays and ask the workers for their payslips."""
     if session.scalar(select(Run.id).where(Run.period == period)):
         raise RuleViolation("run.exists", f"the {format_period(period)} run exists: resume it")
+    blocked = _out_of_sequence(session, period, [cooperative_id])
+    if cooperative_id in blocked:
+        raise blocked[cooperative_id]
     return _start_runs(session, [cooperative_id], period)[0]
 
 
-def start_network_runs(session: Session, period: int, commit=None) -> list[Run]:
+def start_network_runs(session: Session, period: int, commit=None) -> tuple[list[Run], dict]:
     """The month's run of every cooperative payroll knows and that has none yet (a network
-    operator's monthly start). With ``commit``, called every ``NETWORK_STEP`` cooperatives
-    (the last step is the caller's to commit), the workers begin on the first runs while
-    the others start; a start interrupted part-way is finished by starting the month
-    again, which skips the cooperatives started already."""
+    operator's monthly start): (the runs started, cooperative -> why its month cannot
+    start yet). With ``commit``, called every ``NETWORK_STEP`` cooperatives (the last step
+    is the caller's to commit), the workers begin on the first runs while the others
+    start; a start interrupted part-way is finished by starting the month again, which
+    skips the cooperatives started already."""
     everyone = {"all_tenants": True}
     cooperatives = set(session.scalars(select(PayrollSettings.cooperative_id)
                                        .execution_options(**everyone)))
     started = set(session.scalars(select(Run.cooperative_id).where(Run.period == period)
                                   .execution_options(**everyone)))
-    remaining = sorted(cooperatives - started)
+    blocked = _out_of_sequence(session, period)
+    remaining = sorted(cooperatives - started - set(blocked))
     step = NETWORK_STEP if commit else max(len(remaining), 1)
     runs: list[Run] = []
     for first in range(0, len(remaining), step):
         if runs:
             commit()
         runs += _start_runs(session, remaining[first:first + step], period)
-    return runs
+    return runs, blocked
+
+
+def _out_of_sequence(session: Session, period: int, cooperatives: list[str] | None = None) -> dict:
+    """cooperative -> why its ``period`` cannot start: a later month has a run (a year's
+    months are paid in order), or an earlier month's run is still running (its payslips
+    make the year to date this month's are computed from). Of ``cooperatives``, or all."""
+    query = select(Run.cooperative_id, Run.period).where(
+        or_(Run.period > period, and_(Run.period < period, Run.status == "running")))
+    if cooperatives is None:
+        query = query.execution_options(all_tenants=True)
+    else:
+        query = query.where(Run.cooperative_id.in_(cooperatives))
+    blocked: dict[str, RuleViolation] = {}
+    for cooperative, other in session.execute(query.order_by(Run.period)):
+        if other > period:
+            blocked[cooperative] = RuleViolation("run.out_of_order", (
+                f"the {format_period(other)} run exists: {format_period(period)} comes too late"))
+        else:
+            blocked.setdefault(cooperative, RuleViolation("run.previous_running", (
+                f"the {format_period(other)} run is still running: start "
+                f"{format_period(period)} once it completes (resume it if it is stuck)")))
+    return blocked
 
 
 def _start_runs(session: Session, cooperatives: list[str], period: int) -> list[Run]:

@@ -132,5 +132,16 @@ class RunOut(Schema):
     requested_again = fields.Integer(metadata={"description": "on resume: payslips asked again"})
 
 
-class RunList(Schema):
-    items = fields.List(fields.Nested(RunOut), required=True)
+class SkippedCooperative(Schema):
+    cooperative_id = fields.String(required=True)
+    rule = fields.String(required=True, metadata={
+        "description": "run.out_of_order (a later month has a run) or run.previous_running "
+                       "(an earlier month's run is still running)"})
+    detail = fields.String(required=True)
+
+
+class NetworkRunsOut(Schema):
+    items = fields.List(fields.Nested(RunOut), required=True,
+                        metadata={"description": "the runs started, one per cooperative"})
+    skipped = fields.List(fields.Nested(SkippedCooperative), required=True, metadata={
+        "description": "the cooperatives whose month cannot start yet, and why"})

@@ -7,6 +7,7 @@ operations scale payroll by adding processes (KEDA on that queue's length).
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, date, datetime
 
 from nameko.timer import timer
@@ -19,10 +20,10 @@ from cae_payroll.document import render
 from cae_payroll.payroll import format_period, parse_period
 from cae_payroll.schemas import (
     EmployeeOut,
+    NetworkRunsOut,
     PayslipList,
     PayslipOut,
     RunIn,
-    RunList,
     RunOut,
     SalaryIn,
     SalaryOut,
@@ -41,6 +42,7 @@ from caekit.service import ServiceBase
 STAFF = {"staff", "admin"}
 READERS = STAFF | {"entrepreneur"}
 WRITE = {"idempotency_required": True}
+logger = logging.getLogger("cae_payroll")
 
 
 class PayrollService(ServiceBase):
@@ -104,7 +106,8 @@ class PayrollService(ServiceBase):
 
     @timer(interval=3600)
     def start_scheduled_runs(self):
-        """On a cooperative's run day, start the month's run if nobody has."""
+        """On a cooperative's run day, start the month's run if nobody has (a month whose
+        previous run is still running waits for a later hour of the day)."""
         today = date.today()
         period = today.year * 100 + today.month
         due = self.db.scalars(select(PayrollSettings.cooperative_id).where(
@@ -117,6 +120,10 @@ class PayrollService(ServiceBase):
                 if self.db.scalar(select(Run.id).where(Run.period == period)) is None:
                     payroll.start_run(self.db, cooperative, period)
                     self.db.commit()
+            except payroll.RuleViolation as refused:  # the previous month still running: later
+                self.db.rollback()
+                logger.warning("%s: the scheduled %s run waits: %s", cooperative,
+                               payroll.format_period(period), refused.message)
             finally:
                 self.db.info["tenant_id"] = None
                 context.unbind(tokens)
@@ -191,10 +198,13 @@ class PayrollService(ServiceBase):
         committed a step of cooperatives at a time (the workers begin on the first): one
         interrupted part-way is finished by sending it again."""
         with idempotency.reserved_with_the_last_step(self.db):
-            runs = payroll.start_network_runs(self.db, parse_period(body["period"]),
-                                              commit=self.db.commit)
+            runs, skipped = payroll.start_network_runs(self.db, parse_period(body["period"]),
+                                                       commit=self.db.commit)
         self.db.commit()
-        return 201, {"items": [self._run_out(run) for run in runs]}
+        return 201, NetworkRunsOut().dump({
+            "items": [_run_data(run) for run in runs],
+            "skipped": [{"cooperative_id": cooperative, "rule": why.rule, "detail": why.message}
+                        for cooperative, why in sorted(skipped.items())]})
 
     @api("GET", "/cooperatives/<cooperative_id>/payroll-runs/<run_id>", roles=STAFF)
     def get_run(self, request, cooperative_id, run_id):
@@ -217,7 +227,7 @@ class PayrollService(ServiceBase):
 
     @staticmethod
     def _run_out(run: Run, **extra) -> dict:
-        return RunOut().dump({**_columns(run), "period": format_period(run.period), **extra})
+        return RunOut().dump({**_run_data(run), **extra})
 
     # -- HTTP: payslips ------------------------------------------------------------------------
     @api("GET", "/cooperatives/<cooperative_id>/payslips", roles=READERS)
@@ -270,6 +280,10 @@ def _payslip_data(row: Payslip) -> dict:
     return {**_columns(row), "period": format_period(row.period), "lines": payroll.lines_of(row)}
 
 
+def _run_data(run: Run) -> dict:
+    return {**_columns(run), "period": format_period(run.period)}
+
+
 def _columns(row) -> dict:
     return {c.key: getattr(row, c.key) for c in row.__table__.columns}
 
@@ -299,7 +313,8 @@ RESPONSES = {
                             "shortfall and the largest gross the budget pays), or no CESA."}),
     "start_run": (201, RunOut, "The run started; its payslips are issued by the workers.",
                   {422: "A run exists for this month (errors.rule run.exists): resume it."}),
-    "start_network_runs": (201, RunList, "The runs started, one per cooperative that had none."),
+    "start_network_runs": (201, NetworkRunsOut, "The runs started, one per cooperative that "
+                           "had none, and the cooperatives whose month cannot start yet."),
     "get_run": (200, RunOut, "The run's progress."),
     "resume_run": (200, RunOut, "The run, with the payslips asked for again."),
     "list_payslips": (200, PayslipList, "Payslips by period and member."),

@@ -133,6 +133,36 @@ def test_a_run_pays_the_terms_fixed_when_it_started(sessions):
         expected.employer_cost_cents, expected.net_paid_cents)
 
 
+def test_a_cooperative_s_months_start_in_order_once_the_previous_one_completed(sessions):
+    coop, late, member = new_id(), new_id(), new_id()
+    seed(sessions, coop, [member], ())
+    seed(sessions, late, [new_id()], ())
+    with acting_session(sessions, coop, "staff") as session:
+        payroll.settings(session, coop)
+        february = payroll.start_run(session, coop, FEB).id
+        session.commit()
+        with pytest.raises(payroll.RuleViolation) as refused:
+            payroll.start_run(session, coop, MAR)
+        assert refused.value.rule == "run.previous_running"
+        assert refused.value.message.startswith("the 2026-02 run is still running: start 2026-03")
+    with acting_session(sessions, late, "staff") as session:
+        payroll.settings(session, late)
+        payroll.start_run(session, late, 202604)  # already in April
+        session.commit()
+    with acting_session(sessions, None, "ops", {"network_operator"}) as session:
+        runs, skipped = payroll.start_network_runs(session, MAR)
+        session.commit()
+    assert runs == [] and {c: why.rule for c, why in skipped.items()} == {
+        coop: "run.previous_running", late: "run.out_of_order"}
+    issue(sessions, coop, {FEB: february}, member, FEB)  # February completes
+    with acting_session(sessions, coop, "staff") as session:
+        assert payroll.start_run(session, coop, MAR).expected == 1
+        session.commit()
+        with pytest.raises(payroll.RuleViolation) as refused:  # January after March
+            payroll.start_run(session, coop, JAN)
+        assert refused.value.rule == "run.out_of_order"
+
+
 def test_a_month_paid_already_is_skipped_and_an_earlier_one_refused(sessions):
     coop, member = new_id(), new_id()
     runs = seed(sessions, coop, [member], (JAN, FEB))
