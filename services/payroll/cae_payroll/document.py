@@ -1,13 +1,24 @@
-"""The payslip as a French bulletin de paie (HTML, printable), laid out as the
-simplified payslip of the arrêté du 25 février 2016 (headings by risk, employee
-and employer columns, net à payer avant impôt, impôt sur le revenu, net payé,
-montant net social, coût total employeur). Standard library only."""
+"""The payslip as a French bulletin de paie, laid out as the simplified payslip of the
+arrêté du 25 février 2016 (headings by risk, employee and employer columns, net à
+payer avant impôt, impôt sur le revenu, net payé, montant net social, coût total
+employeur): printable HTML (standard library), or PDF (fpdf2).
+
+Both are drawn from one description of the page (``_page``): what it says is
+written once."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from html import escape
 
+from fpdf import FPDF
+from fpdf.enums import XPos, YPos
+from fpdf.fonts import FontFace
+
 from cae_payroll.payroll import format_period, last_day
+
+_BOLD = FontFace(emphasis="BOLD")
+_SECTION = FontFace(emphasis="BOLD", fill_color=(238, 238, 238))
 
 # the payslip's headings by risk, and the lines under each
 SECTIONS = (
@@ -25,6 +36,8 @@ SECTIONS = (
     ("CSG/CRDS non déductible de l'impôt sur le revenu", ("csg_non_deductible", "crds")),
     ("Exonérations, écrêtements et allègements de cotisations", ("reduction_generale",)),
 )
+COLUMNS = ("Éléments de paie", "Base", "Taux salarial", "Part salarié", "Taux patronal",
+           "Part employeur")
 
 
 def euros(cents: int | None) -> str:
@@ -40,30 +53,85 @@ def rate(text: str | None) -> str:
     if not text:
         return ""
     percent = (float(text) * 100) if len(text) < 12 else None
-    return f"{percent:.4g} %".replace(".", ",") if percent is not None else escape(text)
+    return f"{percent:.4g} %".replace(".", ",") if percent is not None else text
 
 
-def render(row, lines: list[dict], employer) -> str:
+@dataclass(frozen=True)
+class _Page:
+    title: str
+    parties: tuple[tuple[str, tuple[str, ...]], ...]  # (heading, its lines): employer, ...
+    rows: tuple[tuple[str, tuple[str, ...]], ...]  # (section | line | total, cells)
+    note: str
+
+
+def _page(row, lines: list[dict], employer) -> _Page:
+    """What the bulletin says, in plain text, laid out by ``render`` and ``render_pdf``."""
     by_code = {line["code"]: line for line in lines}
-    body = []
+    rows = [("total", ("Salaire de base", "151,67 h", "", euros(row.gross_cents), "", ""))]
     for heading, codes in SECTIONS:
         present = [by_code[c] for c in codes if c in by_code
                    and (by_code[c]["employee_cents"] or by_code[c]["employer_cents"])]
-        if not present:
-            continue
-        body.append(f'<tr class="section"><th colspan="6">{escape(heading)}</th></tr>')
+        if present:
+            rows.append(("section", (heading,)))
         for line in present:
-            body.append(
-                f"<tr><td>{escape(line['label'])}</td><td class=n>{euros(line['base_cents'])}</td>"
-                f"<td class=n>{rate(line['employee_rate']) if line['employee_cents'] else ''}</td>"
-                f"<td class=n>{euros(line['employee_cents']) if line['employee_cents'] else ''}</td>"
-                f"<td class=n>{rate(line['employer_rate']) if line['employer_cents'] else ''}</td>"
-                f"<td class=n>{euros(line['employer_cents']) if line['employer_cents'] else ''}</td></tr>")
-    period = format_period(row.period)
-    name = escape(employer.name or "Coopérative")
-    siren = escape(employer.siren or "")
+            employee, employer_part = line["employee_cents"], line["employer_cents"]
+            rows.append(("line", (
+                line["label"], euros(line["base_cents"]),
+                rate(line["employee_rate"]) if employee else "", euros(employee) if employee else "",
+                rate(line["employer_rate"]) if employer_part else "",
+                euros(employer_part) if employer_part else "")))
+    rows += [
+        ("total", ("Total des cotisations et contributions", "", "",
+                   euros(row.employee_contributions_cents), "",
+                   euros(row.employer_contributions_cents))),
+        ("total", ("Net à payer avant impôt sur le revenu", "", "",
+                   euros(row.net_before_tax_cents), "", "")),
+        ("line", ("Impôt sur le revenu prélevé à la source", euros(row.net_taxable_cents),
+                  rate(row.withholding_rate) or "0 %", euros(row.withholding_tax_cents), "", "")),
+        ("total", ("Net payé", "", "", euros(row.net_paid_cents), "", "")),
+        ("line", ("Montant net social", "", "", euros(row.net_social_cents), "", "")),
+        ("line", ("Coût total employeur", "", "", "", "", euros(row.employer_cost_cents))),
+        ("line", ("Cumul brut de l'année", "", "", euros(row.year_gross_cents), "", "")),
+    ]
+    period, paid_on = format_period(row.period), last_day(row.period).isoformat()
+    return _Page(
+        title=f"Bulletin de paie - {period}",
+        parties=(
+            ("Employeur", (employer.name or "Coopérative", f"SIREN {employer.siren or ''}",
+                           "Coopérative d'activité et d'emploi")),
+            ("Salarié", ("Entrepreneur salarié associé (CESA)", f"Identifiant {row.member_id}",
+                         f"Activité {row.activity_code}",
+                         f"Statut {'cadre' if row.cadre else 'non cadre'}")),
+            ("Période", (f"du {period}-01 au {paid_on}", f"Payé le {paid_on}")),
+        ),
+        rows=tuple(rows),
+        note=(f"Coefficient de réduction générale : {row.reduction_coefficient} (calculé sur la "
+              "rémunération de l'année, régularisé chaque mois). Dans votre intérêt, conservez "
+              "ce bulletin de paie sans limitation de durée."),
+    )
+
+
+def _escape(text: str) -> str:
+    return escape(text, quote=False)  # element content: no attribute to close
+
+
+def render(row, lines: list[dict], employer) -> str:
+    """The bulletin as printable HTML."""
+    page = _page(row, lines, employer)
+    body = []
+    for kind, cells in page.rows:
+        if kind == "section":
+            body.append(f'<tr class="section"><th colspan="6">{_escape(cells[0])}</th></tr>')
+        else:
+            numbers = "".join(f"<td class=n>{_escape(cell)}</td>" for cell in cells[1:])
+            css = ' class="total"' if kind == "total" else ""
+            body.append(f"<tr{css}><td>{_escape(cells[0])}</td>{numbers}</tr>")
+    parties = "\n".join(
+        f"<div><strong>{_escape(heading)}</strong><br>{'<br>'.join(map(_escape, said))}</div>"
+        for heading, said in page.parties)
+    head = "".join(f"<th>{_escape(name)}</th>" for name in COLUMNS)
     return f"""<!doctype html>
-<html lang="fr"><head><meta charset="utf-8"><title>Bulletin de paie {period}</title>
+<html lang="fr"><head><meta charset="utf-8"><title>{_escape(page.title)}</title>
 <style>
 body{{font:13px/1.35 system-ui,sans-serif;margin:2em;color:#111}}
 table{{border-collapse:collapse;width:100%}} td,th{{border:1px solid #999;padding:3px 6px}}
@@ -71,38 +139,58 @@ table{{border-collapse:collapse;width:100%}} td,th{{border:1px solid #999;paddin
 .total td{{font-weight:bold}} header{{display:flex;justify-content:space-between;margin-bottom:1em}}
 @media print{{body{{margin:0}}}}
 </style></head><body>
-<h1>Bulletin de paie - {period}</h1>
-<header><div><strong>Employeur</strong><br>{name}<br>SIREN {siren}<br>
-Coopérative d'activité et d'emploi</div>
-<div><strong>Salarié</strong><br>Entrepreneur salarié associé (CESA)<br>
-Identifiant {escape(row.member_id)}<br>Activité {escape(row.activity_code)}<br>
-Statut {'cadre' if row.cadre else 'non cadre'}</div>
-<div><strong>Période</strong><br>du {period}-01 au {last_day(row.period).isoformat()}<br>
-Payé le {last_day(row.period).isoformat()}</div></header>
+<h1>{_escape(page.title)}</h1>
+<header>{parties}</header>
 <table>
-<tr><th>Éléments de paie</th><th>Base</th><th>Taux salarial</th><th>Part salarié</th>
-<th>Taux patronal</th><th>Part employeur</th></tr>
-<tr class="total"><td>Salaire de base</td><td class=n>151,67 h</td><td></td>
-<td class=n>{euros(row.gross_cents)}</td><td></td><td></td></tr>
+<tr>{head}</tr>
 {chr(10).join(body)}
-<tr class="total"><td>Total des cotisations et contributions</td><td></td><td></td>
-<td class=n>{euros(row.employee_contributions_cents)}</td><td></td>
-<td class=n>{euros(row.employer_contributions_cents)}</td></tr>
-<tr class="total"><td>Net à payer avant impôt sur le revenu</td><td></td><td></td>
-<td class=n>{euros(row.net_before_tax_cents)}</td><td></td><td></td></tr>
-<tr><td>Impôt sur le revenu prélevé à la source</td><td class=n>{euros(row.net_taxable_cents)}</td>
-<td class=n>{rate(row.withholding_rate) or '0 %'}</td><td class=n>{euros(row.withholding_tax_cents)}</td>
-<td></td><td></td></tr>
-<tr class="total"><td>Net payé</td><td></td><td></td><td class=n>{euros(row.net_paid_cents)}</td>
-<td></td><td></td></tr>
-<tr><td>Montant net social</td><td></td><td></td><td class=n>{euros(row.net_social_cents)}</td>
-<td></td><td></td></tr>
-<tr><td>Coût total employeur</td><td></td><td></td><td></td><td></td>
-<td class=n>{euros(row.employer_cost_cents)}</td></tr>
-<tr><td>Cumul brut de l'année</td><td></td><td></td><td class=n>{euros(row.year_gross_cents)}</td>
-<td></td><td></td></tr>
 </table>
-<p>Coefficient de réduction générale : {escape(row.reduction_coefficient)} (calculé sur la
-rémunération de l'année, régularisé chaque mois). Dans votre intérêt, conservez ce bulletin
-de paie sans limitation de durée.</p>
+<p>{_escape(page.note)}</p>
 </body></html>"""
+
+
+def _latin1(text: str) -> str:
+    """The PDF's core fonts (Helvetica) write Latin-1: French needs nothing else, but for
+    the narrow no-break space of thousands (a no-break space instead)."""
+    return text.replace("\u202f", "\u00a0").encode("latin-1", "replace").decode("latin-1")
+
+
+def render_pdf(row, lines: list[dict], employer) -> bytes:
+    """The bulletin as an A4 PDF (text left uncompressed: a few kilobytes, searchable)."""
+    page = _page(row, lines, employer)
+    pdf = FPDF(format="A4")
+    pdf.set_compression(False)
+    pdf.set_title(_latin1(page.title))
+    pdf.set_creator("cae-payroll")
+    pdf.add_page()
+    pdf.set_font("Helvetica", "B", 14)
+    pdf.cell(text=_latin1(page.title), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.ln(2)
+    top, width = pdf.get_y(), (pdf.w - pdf.l_margin - pdf.r_margin) / len(page.parties)
+    bottom = top
+    for n, (heading, said) in enumerate(page.parties):
+        pdf.set_xy(pdf.l_margin + n * width, top)
+        pdf.set_font("Helvetica", "B", 9)
+        pdf.multi_cell(width, 4.5, _latin1(heading), new_x=XPos.LEFT, new_y=YPos.NEXT)
+        pdf.set_font("Helvetica", size=8)
+        pdf.multi_cell(width, 4, _latin1("\n".join(said)), new_x=XPos.LEFT, new_y=YPos.NEXT)
+        bottom = max(bottom, pdf.get_y())
+    pdf.set_xy(pdf.l_margin, bottom + 4)
+    pdf.set_font("Helvetica", size=7.5)
+    with pdf.table(col_widths=(66, 24, 20, 24, 20, 24), line_height=4.2,
+                   text_align=("LEFT", "RIGHT", "RIGHT", "RIGHT", "RIGHT", "RIGHT")) as table:
+        header = table.row()
+        for name in COLUMNS:
+            header.cell(_latin1(name))
+        for kind, cells in page.rows:
+            out = table.row()
+            if kind == "section":
+                out.cell(_latin1(cells[0]), colspan=6, align="LEFT", style=_SECTION)
+                continue
+            for cell in cells:
+                out.cell(_latin1(cell), style=None if kind == "line" else _BOLD)
+    pdf.ln(3)
+    pdf.set_font("Helvetica", size=7.5)
+    pdf.multi_cell(0, 4, _latin1(page.note))
+    return bytes(pdf.output())
+

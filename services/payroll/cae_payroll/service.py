@@ -16,7 +16,7 @@ from werkzeug.wrappers import Response
 
 from cae_contracts import Event
 from cae_payroll import payroll
-from cae_payroll.document import render
+from cae_payroll.document import render, render_pdf
 from cae_payroll.payroll import format_period, parse_period
 from cae_payroll.schemas import (
     EmployeeOut,
@@ -252,10 +252,20 @@ class PayrollService(ServiceBase):
 
     @api("GET", "/cooperatives/<cooperative_id>/payslips/<payslip_id>/document", roles=READERS)
     def payslip_document(self, request, cooperative_id, payslip_id):
-        """The payslip laid out as a French bulletin de paie (HTML)."""
+        """The payslip laid out as a French bulletin de paie: HTML, or PDF with ?format=pdf
+        or ``Accept: application/pdf``."""
+        kind = request.args.get("format") or (
+            "pdf" if request.accept_mimetypes.best_match(("text/html", "application/pdf"))
+            == "application/pdf" else "html")
+        if kind not in ("html", "pdf"):
+            raise BadRequest("format is html or pdf")
         row = self._payslip(payslip_id)
         terms = payroll.settings(self.db, cooperative_id)
-        return Response(render(row, payroll.lines_of(row), terms), mimetype="text/html")
+        if kind == "html":
+            return Response(render(row, payroll.lines_of(row), terms), mimetype="text/html")
+        name = f"bulletin-de-paie-{format_period(row.period)}-{row.member_id}.pdf"
+        return Response(render_pdf(row, payroll.lines_of(row), terms), mimetype="application/pdf",
+                        headers={"Content-Disposition": f'inline; filename="{name}"'})
 
     def _payslip(self, payslip_id) -> Payslip:
         row = self.db.scalar(select(Payslip).where(Payslip.id == str(payslip_id)))
@@ -319,5 +329,6 @@ RESPONSES = {
     "resume_run": (200, RunOut, "The run, with the payslips asked for again."),
     "list_payslips": (200, PayslipList, "Payslips by period and member."),
     "get_payslip": (200, PayslipOut, "The payslip and its lines."),
-    "payslip_document": (200, None, "The payslip as a French bulletin de paie (text/html)."),
+    "payslip_document": (200, None, "The payslip as a French bulletin de paie (text/html, or "
+                         "application/pdf with ?format=pdf or Accept: application/pdf)."),
 }

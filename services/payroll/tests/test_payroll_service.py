@@ -8,6 +8,7 @@ import uuid
 from sqlalchemy import text
 
 from cae_contracts import parse_event
+from cae_payroll.document import euros
 from caekit.db import make_engine
 from caekit.testing import bearer, count_rows, eventually
 
@@ -90,6 +91,19 @@ def test_a_run_issues_one_payslip_per_salaried_entrepreneur(payroll):
     document = payroll.get(f"payslips/{own[0]['id']}/document", headers=ana)
     assert document.headers["Content-Type"].startswith("text/html")
     assert "Net à payer avant impôt" in document.text and "Coût total employeur" in document.text
+    # the same bulletin as a PDF, asked by ?format= or by Accept (text uncompressed: readable)
+    pdf = payroll.get(f"payslips/{own[0]['id']}/document", headers=ana, format="pdf")
+    assert pdf.headers["Content-Type"] == "application/pdf" and pdf.content.startswith(b"%PDF-")
+    assert 'filename="bulletin-de-paie-2026-0' in pdf.headers["Content-Disposition"]
+    written = pdf.content.decode("latin-1")  # Helvetica's encoding
+    net_paid = euros(own[0]["net_paid_cents"]).replace("\u202f", " ")
+    for said in ("Net à payer avant impôt", "Coût total employeur", f"({net_paid}) Tj"):
+        assert said in written, said
+    accepted = payroll.get(f"payslips/{own[0]['id']}/document",
+                           headers={**ana, "Accept": "application/pdf"})
+    assert accepted.content.startswith(b"%PDF-")
+    payroll.get(f"payslips/{own[0]['id']}/document", headers=ana, expect=400, format="docx")
+    payroll.get(f"payslips/{ben['id']}/document", headers=ana, expect=403, format="pdf")
     payroll.get(f"payslips/{ben['id']}", headers=ana, expect=403)
     payroll.get("payslips", headers=ana, expect=403, member=paid["BEN"])
     payroll.get(f"payslips/{uuid.uuid4()}", expect=404)
