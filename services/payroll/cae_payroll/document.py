@@ -11,14 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from html import escape
 
-from fpdf import FPDF
-from fpdf.enums import XPos, YPos
-from fpdf.fonts import FontFace
-
 from cae_payroll.payroll import format_period, last_day
-
-_BOLD = FontFace(emphasis="BOLD")
-_SECTION = FontFace(emphasis="BOLD", fill_color=(238, 238, 238))
 
 # the payslip's headings by risk, and the lines under each
 SECTIONS = (
@@ -156,7 +149,14 @@ def _latin1(text: str) -> str:
 
 
 def render_pdf(row, lines: list[dict], employer) -> bytes:
-    """The bulletin as an A4 PDF (text left uncompressed: a few kilobytes, searchable)."""
+    """The bulletin as an A4 PDF (text left uncompressed: a few kilobytes, searchable).
+    fpdf2 is imported on the first one: it costs a process ~60 MB and a second, which
+    the payroll workers, who never draw one, are spared."""
+    from fpdf import FPDF
+    from fpdf.enums import XPos, YPos
+    from fpdf.fonts import FontFace
+
+    bold, section = FontFace(emphasis="BOLD"), FontFace(emphasis="BOLD", fill_color=(238, 238, 238))
     page = _page(row, lines, employer)
     pdf = FPDF(format="A4")
     pdf.set_compression(False)
@@ -185,10 +185,10 @@ def render_pdf(row, lines: list[dict], employer) -> bytes:
         for kind, cells in page.rows:
             out = table.row()
             if kind == "section":
-                out.cell(_latin1(cells[0]), colspan=6, align="LEFT", style=_SECTION)
+                out.cell(_latin1(cells[0]), colspan=6, align="LEFT", style=section)
                 continue
             for cell in cells:
-                out.cell(_latin1(cell), style=None if kind == "line" else _BOLD)
+                out.cell(_latin1(cell), style=None if kind == "line" else bold)
     pdf.ln(3)
     pdf.set_font("Helvetica", size=7.5)
     pdf.multi_cell(0, 4, _latin1(page.note))
