@@ -167,7 +167,8 @@ class Books:
         self.cooperative_id = str(cooperative_id)
 
     # -- posting ----------------------------------------------------------------------------
-    def post(self, draft: EntryDraft, *, origin: str | None = None) -> Entry:
+    def post(self, draft: EntryDraft, *, origin: str | None = None,
+             contribution_base: int | None = None) -> Entry:
         """Post a balanced entry: refused in a closed period or on an unknown account."""
         total = domain.check_entry(draft)
         period = domain.period_of(draft.entry_date)
@@ -186,7 +187,8 @@ class Books:
             entry_date=draft.entry_date, period=period, fiscal_year=draft.entry_date.year,
             piece_ref=draft.piece_ref, piece_date=draft.piece_date or draft.entry_date,
             label=draft.label, kind=draft.kind, activity_code=draft.activity_code,
-            revenue_cents=draft.revenue_cents, total_cents=total, reverses=draft.reverses,
+            revenue_cents=draft.revenue_cents, contribution_base_cents=contribution_base,
+            total_cents=total, reverses=draft.reverses,
             origin_entry=origin, posted_at=datetime.now(UTC), posted_by=who.subject[:100],
             caused_by_event=context.causation_id.get(),
             lines=[EntryLine(cooperative_id=self.cooperative_id, account=line.account,
@@ -216,11 +218,10 @@ class Books:
     def receive(self, draft: EntryDraft) -> tuple[Entry, Entry | None]:
         """Post an invoice or a payment, and charge the contribution on it when the
         cooperative charges on that kind of operation (payment by default)."""
-        entry = self.post(draft)
-        charged = None
-        if draft.kind == self.settings().contribution_basis:
-            charged = self._charge(entry, draft.activity_code, draft.revenue_cents, draft.entry_date)
-        return entry, charged
+        if draft.kind != self.settings().contribution_basis:
+            return self.post(draft), None
+        entry = self.post(draft, contribution_base=draft.revenue_cents)
+        return entry, self._charge(entry, draft.activity_code, draft.revenue_cents, draft.entry_date)
 
     def payment(self, activity: str, on: date, piece_ref: str, label: str, amount_cents: int,
                 vat_cents: int | None, invoice_ref: str | None) -> EntryDraft:
@@ -290,9 +291,9 @@ class Books:
         reversal = self.post(domain.reversal_of(draft_of(original), original.id, on, label))
         for derived in self.db.scalars(select(Entry).where(Entry.origin_entry == original.id)):
             self.post(domain.reversal_of(draft_of(derived), derived.id, on), origin=reversal.id)
-        if original.kind == self.settings().contribution_basis and original.revenue_cents:
+        if original.contribution_base_cents:  # what it added to its year, not today's basis
             self._add_revenue(original.activity_code, original.entry_date.year,
-                              -original.revenue_cents)
+                              -original.contribution_base_cents)
         return reversal
 
     # -- periods -------------------------------------------------------------------------------

@@ -94,6 +94,10 @@ class Entry(TenantScoped, Base):
     kind: Mapped[str] = mapped_column(String(20))
     activity_code: Mapped[str | None] = mapped_column(String(20), nullable=True)
     revenue_cents: Mapped[int] = mapped_column(BigInteger, default=0)
+    # the revenue this entry added to its year's contribution bands: its revenue if its
+    # kind was the cooperative's contribution basis when posted, else None (a reversal
+    # takes back exactly this, whatever the basis is by then)
+    contribution_base_cents: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     total_cents: Mapped[int] = mapped_column(BigInteger)
     reverses: Mapped[str | None] = mapped_column(String(36), nullable=True)
     # the entry this one derives from (a contribution: the payment it was charged on)
