@@ -83,6 +83,11 @@ def format_period(period: int) -> str:
     return f"{period // 100:04d}-{period % 100:02d}"
 
 
+def next_period(period: int) -> int:
+    """The month after ``period`` (202612 -> 202701)."""
+    return period + 1 if period % 100 < 12 else period + 89
+
+
 @functools.lru_cache(maxsize=64)
 def _month_texts(period: int) -> tuple[str, str]:
     """A period as an event carries it, and its last day (when its salary is paid)."""
@@ -201,10 +206,9 @@ def choose_salary(session: Session, cooperative_id: str, member_id: str, period:
     who = context.caller.get()
     started = session.scalar(select(func.max(Run.period)).where(Run.period >= period))
     if started is not None:
-        following = started + 1 if started % 100 < 12 else started + 89  # December -> January
         raise RuleViolation("salary.month_closed", (
             f"the {format_period(started)} payroll run has started and pays the salaries in "
-            f"force then: choose this salary from {format_period(following)}"))
+            f"force then: choose this salary from {format_period(next_period(started))}"))
     slip, budget, best = simulate(session, cooperative_id, member_id, period, gross_cents)
     shortfall = slip.employer_cost_cents - budget
     employee = session.get(Employee, (cooperative_id, str(member_id)))
@@ -392,9 +396,9 @@ def _request(session: Session, run: Run, members: list[str]) -> None:
 def issue_payslips(session: Session, cooperative_id: str, run_id: str, member_ids: list[str],
                    period: int) -> None:
     """A work item: its members' payslips (what they need loaded in one query)."""
-    _run_work(session, cooperative_id, run_id, period, member_ids)
+    work = _run_work(session, cooperative_id, run_id, period, member_ids)
     for member_id in member_ids:
-        issue_payslip(session, cooperative_id, run_id, member_id, period)
+        _issue(session, work, cooperative_id, run_id, member_id, period)
 
 
 def issue_payslip(session: Session, cooperative_id: str, run_id: str, member_id: str,
@@ -403,7 +407,12 @@ def issue_payslip(session: Session, cooperative_id: str, run_id: str, member_id:
 
     What a transaction issues is written at commit, a statement per table for all its
     payslips, without the ORM's unit of work (``_write_issued``)."""
-    work = _run_work(session, cooperative_id, run_id, period, [member_id])
+    return _issue(session, _run_work(session, cooperative_id, run_id, period, [member_id]),
+                  cooperative_id, run_id, member_id, period)
+
+
+def _issue(session: Session, work: _RunWork, cooperative_id: str, run_id: str, member_id: str,
+           period: int) -> dict | None:
     member = work.members.get(member_id)
     if member is None or member.activity_code is None or member.gross_cents is None:
         raise RuleViolation("run.member_unknown", f"{member_id} is not paid by run {run_id}")

@@ -260,11 +260,11 @@ class PayrollService(ServiceBase):
         if kind not in ("html", "pdf"):
             raise BadRequest("format is html or pdf")
         row = self._payslip(payslip_id)
-        terms = payroll.settings(self.db, cooperative_id)
+        page = (row, payroll.lines_of(row), payroll.settings(self.db, cooperative_id))
         if kind == "html":
-            return Response(render(row, payroll.lines_of(row), terms), mimetype="text/html")
+            return Response(render(*page), mimetype="text/html")
         name = f"bulletin-de-paie-{format_period(row.period)}-{row.member_id}.pdf"
-        return Response(render_pdf(row, payroll.lines_of(row), terms), mimetype="application/pdf",
+        return Response(render_pdf(*page), mimetype="application/pdf",
                         headers={"Content-Disposition": f'inline; filename="{name}"'})
 
     def _payslip(self, payslip_id) -> Payslip:
@@ -287,11 +287,12 @@ class PayrollService(ServiceBase):
 
 
 def _payslip_data(row: Payslip) -> dict:
-    return {**_columns(row), "period": format_period(row.period), "lines": payroll.lines_of(row)}
+    return {**_run_data(row), "lines": payroll.lines_of(row)}
 
 
-def _run_data(run: Run) -> dict:
-    return {**_columns(run), "period": format_period(run.period)}
+def _run_data(row: Run | Payslip) -> dict:
+    """A run's or a payslip's columns, its period as YYYY-MM."""
+    return {**_columns(row), "period": format_period(row.period)}
 
 
 def _columns(row) -> dict:
@@ -307,7 +308,7 @@ def _amounts(slip) -> dict:
 
 def _next_month() -> str:
     today = datetime.now(UTC).date()
-    return f"{today.year + today.month // 12}-{today.month % 12 + 1:02d}"
+    return format_period(payroll.next_period(today.year * 100 + today.month))
 
 
 # the success response of each endpoint, for the OpenAPI document (caekit.openapi)

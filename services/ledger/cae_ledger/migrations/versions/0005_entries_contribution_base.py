@@ -27,11 +27,8 @@ def upgrade() -> None:
     _unguarded(_BACKFILL)
 
 
-def downgrade() -> None:
-    if op.get_bind().dialect.name == "postgresql":
-        op.drop_column("entries", "contribution_base_cents")
-    else:  # SQLite drops a column in place (3.35+), keeping the triggers
-        op.execute("ALTER TABLE entries DROP COLUMN contribution_base_cents")
+def downgrade() -> None:  # in place on both (SQLite 3.35+), the triggers kept
+    op.execute("ALTER TABLE entries DROP COLUMN contribution_base_cents")
 
 
 def _unguarded(statement: str) -> None:
