@@ -43,9 +43,9 @@ from bench_kit import consume_each, fresh_database, run_raw, vhost_uri, wait_unt
 
 from cae_contracts import build_event  # noqa: E402
 from cae_ledger import domain  # noqa: E402
-from cae_ledger.books import Books  # noqa: E402
-from cae_ledger.contribution import Schedule, contribution_for  # noqa: E402
-from cae_ledger.store import EntryLine  # noqa: E402
+from cae_ledger.adapters.store import EntryLine  # noqa: E402
+from cae_ledger.domain.contribution import Schedule, contribution_for  # noqa: E402
+from cae_ledger.usecases.books import Books  # noqa: E402
 from caekit.db import acting_session, make_engine, make_session_factory  # noqa: E402
 from caekit.migrations import upgrade  # noqa: E402
 

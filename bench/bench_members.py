@@ -25,9 +25,9 @@ from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import insert, select
 
-from cae_members import membership
-from cae_members.schemas import MemberList
-from cae_members.store import Cooperative, Member
+from cae_members.adapters.schemas import MemberList
+from cae_members.adapters.store import Cooperative, Member
+from cae_members.usecases import membership
 from caekit.db import make_engine, make_session_factory
 from caekit.migrations import upgrade
 

@@ -39,10 +39,10 @@ sys.path.insert(0, HERE)
 sys.path.insert(0, ROOT)
 from bench_kit import fresh_database, vhost_uri, wait_until  # noqa: E402
 
-from cae_payroll import payroll  # noqa: E402
-from cae_payroll.engine import Employee, payslip  # noqa: E402
-from cae_payroll.store import Payslip as PayslipRow  # noqa: E402
-from cae_payroll.store import Run  # noqa: E402
+from cae_payroll.usecases import payroll  # noqa: E402
+from cae_payroll.adapters.store import Payslip as PayslipRow  # noqa: E402
+from cae_payroll.adapters.store import Run  # noqa: E402
+from cae_payroll.domain.engine import Employee, payslip  # noqa: E402
 from caekit.db import acting_session, insert_rows, make_engine, make_session_factory  # noqa: E402
 from caekit.migrations import upgrade  # noqa: E402
 

@@ -10,8 +10,8 @@ import subprocess
 
 import pytest
 
-from cae_ledger.service import LedgerService
-from cae_members.service import MembersService
+from cae_ledger.entrypoints.service import LedgerService
+from cae_members.entrypoints.service import MembersService
 from caekit.testing import bearer, count_rows, eventually
 
 pytestmark = pytest.mark.broker_outage

@@ -7,8 +7,8 @@ import json
 
 from sqlalchemy import text
 
-from cae_ledger.service import LedgerService
-from cae_members.service import MembersService
+from cae_ledger.entrypoints.service import LedgerService
+from cae_members.entrypoints.service import MembersService
 from caekit.db import make_engine
 from caekit.testing import bearer, eventually
 from libs.kit.tests.probe import AskingService, ProbeService

@@ -11,9 +11,9 @@ from datetime import UTC, date, datetime
 
 from sqlalchemy import text
 
-from cae_ledger.books import Books
-from cae_ledger.service import LedgerService
-from cae_payroll import payroll
+from cae_ledger.entrypoints.service import LedgerService
+from cae_ledger.usecases.books import Books
+from cae_payroll.usecases import payroll
 from caekit.db import acting_session, make_engine, make_session_factory
 from caekit.testing import count_rows, eventually, free_port, is_ready, spawn_service
 

@@ -1,7 +1,7 @@
 """members -> member.joined (outbox) -> ledger opens the activity's accounts, over real I/O."""
 
-from cae_ledger.service import LedgerService
-from cae_members.service import MembersService
+from cae_ledger.entrypoints.service import LedgerService
+from cae_members.entrypoints.service import MembersService
 from caekit.testing import bearer, eventually
 
 VALID_SIREN = "732829320"

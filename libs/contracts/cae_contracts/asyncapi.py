@@ -437,6 +437,8 @@ def build_document(contracts: dict[str, EventContract] | None = None) -> dict[st
             "name": type_,
             "title": contract.schema.__name__,
             "summary": contract.summary,
+            **({"description": f"Deprecated: {contract.deprecated}", "deprecated": True}
+               if contract.deprecated else {}),
             "contentType": BATCH_CONTENT_TYPE if contract.batch else CONTENT_TYPE,
             "correlationId": {
                 "description": "The request or business flow the event belongs to.",

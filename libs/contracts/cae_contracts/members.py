@@ -59,6 +59,9 @@ class CooperativeUpdatedV1(_Strict):
     "cae.members.member_joined.v1",
     summary="A person joined a cooperative; carries the activity (enseigne) they start with, if any.",
     subject="member_id",
+    deprecated="the activity a person starts with travels in cae.members.activity_opened.v1 "
+               "and the person in cae.members.member_joined.v2 (one event per fact); "
+               "published beside v2 until 2027-06-30.",
 )
 class MemberJoinedV1(_Strict):
     member_id = fields.UUID(required=True)
@@ -73,6 +76,20 @@ class MemberJoinedV1(_Strict):
         metadata={"description": "analytic code of the member's activity, unique in the cooperative"},
     )
     activity_name = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
+
+
+@register(
+    "cae.members.member_joined.v2",
+    summary="A person joined a cooperative (as a candidate). The activity they start with, "
+            "if any, is opened by a cae.members.activity_opened.v1 of the same transaction.",
+    subject="member_id",
+)
+class MemberJoinedV2(_Strict):
+    member_id = fields.UUID(required=True)
+    cooperative_id = fields.UUID(required=True)
+    first_name = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    last_name = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    joined_on = fields.Date(required=True)
 
 
 @register(

@@ -25,6 +25,7 @@ class EventContract:
     summary: str
     subject: str  # which data field is the CloudEvents subject (the aggregate id)
     batch: int = 0  # > 0: published in batches of up to this many events (BATCH_CONTENT_TYPE)
+    deprecated: str = ""  # why, what replaces it, and until when it is still published
 
     @cached_property
     def service(self) -> str:
@@ -43,11 +44,15 @@ class EventContract:
 CONTRACTS: dict[str, EventContract] = {}
 
 
-def register(type_: str, *, summary: str, subject: str, batch: int = 0):
+def register(type_: str, *, summary: str, subject: str, batch: int = 0, deprecated: str = ""):
     """Class decorator registering a data schema under an event type; ``batch`` > 0
     publishes it in batches of up to that many events: for the high-volume events whose
     messages would cost the broker more than their handling costs a subscriber (one
-    persistent, confirmed message costs RabbitMQ ~120 us of CPU, whatever its size)."""
+    persistent, confirmed message costs RabbitMQ ~120 us of CPU, whatever its size).
+
+    A version only grows by optional fields; a breaking change is a new type published
+    beside the old one, which says in ``deprecated`` what replaces it and until when it
+    is still published (the AsyncAPI document marks it deprecated)."""
 
     if not TYPE_PATTERN.match(type_):
         raise ValueError(f"event type {type_!r} must look like cae.<service>.<name>.v<N>")
@@ -57,7 +62,7 @@ def register(type_: str, *, summary: str, subject: str, batch: int = 0):
             raise ValueError(f"event type {type_!r} registered twice")
         if subject not in schema._declared_fields:
             raise ValueError(f"{schema.__name__} has no field {subject!r} to use as subject")
-        CONTRACTS[type_] = EventContract(type_, schema, summary, subject, batch)
+        CONTRACTS[type_] = EventContract(type_, schema, summary, subject, batch, deprecated)
         return schema
 
     return decorator

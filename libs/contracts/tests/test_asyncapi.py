@@ -115,6 +115,13 @@ SAMPLES: dict[str, dict[str, Any]] = {
         "activity_code": "GRAPH-01",
         "activity_name": "Graphisme",
     },
+    "cae.members.member_joined.v2": {
+        "member_id": MEMBER,
+        "cooperative_id": COOP,
+        "first_name": "Camille",
+        "last_name": "Durand",
+        "joined_on": dt.date(2024, 3, 4),
+    },
     "cae.ledger.activity_accounts_opened.v1": {
         "cooperative_id": COOP,
         "activity_code": "GRAPH-01",

@@ -24,11 +24,11 @@ SERVICES = ("members", "ledger", "payroll", "governance", "matching")
 
 
 def load_service(service: str):
-    module = importlib.import_module(f"cae_{service}.service")
+    module = importlib.import_module(f"cae_{service}.entrypoints.service")
     for value in vars(module).values():
         if isinstance(value, type) and getattr(value, "name", None) == service:
             return value
-    raise SystemExit(f"cae_{service}.service defines no service named {service!r}")
+    raise SystemExit(f"cae_{service}.entrypoints.service defines no service named {service!r}")
 
 
 def _settings(service: str):
@@ -217,7 +217,7 @@ def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv and argv[0] in SERVICES:  # a service's own commands: cae <service> ...
         try:
-            module = importlib.import_module(f"cae_{argv[0]}.cli")
+            module = importlib.import_module(f"cae_{argv[0]}.entrypoints.cli")
         except ModuleNotFoundError:
             print(f"cae: the {argv[0]} service has no commands", file=sys.stderr)
             return 2

@@ -46,6 +46,7 @@ from caekit.problems import (
     UnsupportedMediaType,
     problem_response,
 )
+from caekit.rules import ConflictingState, RuleViolation, UnknownRecord
 
 logger = logging.getLogger("caekit.http")
 
@@ -88,7 +89,8 @@ class ApiEndpoint(HttpRequestHandler):
         self.public = public
         self.allow_network_operator = allow_network_operator
         self.idempotency_required = idempotency_required
-        kwargs.setdefault("expected_exceptions", (Problem, ValidationError, CrossTenantWrite))
+        kwargs.setdefault("expected_exceptions",
+                          (Problem, RuleViolation, ValidationError, CrossTenantWrite))
         super().__init__(method, url, **kwargs)
 
     def setup(self):
@@ -245,9 +247,8 @@ class ApiEndpoint(HttpRequestHandler):
             problem = exc
         elif isinstance(exc, ValidationError):
             problem = Unprocessable("some fields are invalid", errors=exc.messages)
-        elif isinstance(getattr(exc, "rule", None), str) and isinstance(getattr(exc, "message", None), str):
-            # a domain rule refused the operation (e.g. members' lifecycle.RuleViolation)
-            problem = Unprocessable(exc.message, errors={"rule": [exc.rule]})
+        elif isinstance(exc, RuleViolation):
+            problem = problem_of_refusal(exc)
         elif isinstance(exc, CrossTenantWrite):
             problem = Forbidden("that record belongs to another cooperative")
         elif isinstance(exc, DataError):
@@ -265,6 +266,16 @@ class ApiEndpoint(HttpRequestHandler):
             problem = Problem("an unexpected error occurred; quote the correlation id", status=500)
             problem.title, problem.slug = "Internal error", "internal-error"
         return problem_response(problem, instance=request.path, correlation_id=correlation)
+
+
+def problem_of_refusal(refusal: RuleViolation) -> Problem:
+    """A domain rule's refusal as a problem: 404 for a record the cooperative does not
+    have, 409 for a conflict with what is recorded, 422 for any other rule; ``errors``
+    names the rule and each field it is about."""
+    kind = (NotFound if isinstance(refusal, UnknownRecord)
+            else Conflict if isinstance(refusal, ConflictingState) else Unprocessable)
+    errors = {"rule": [refusal.rule], **{name: [text] for name, text in refusal.fields.items()}}
+    return kind(refusal.message, errors=errors)
 
 
 api = ApiEndpoint.decorator

@@ -1,6 +1,6 @@
 """Alembic, the same way for every service: ``cae migrate <service>``.
 
-Each service keeps its migrations in ``cae_<service>/migrations`` with an
+Each service keeps its migrations in ``cae_<service>/adapters/migrations`` with an
 ``env.py`` that calls ``run_migrations(metadata)``. Migrations run as their own
 step (a Kubernetes Job, ``make demo`` before starting), never in a replica's start.
 """
@@ -19,7 +19,7 @@ from caekit.tables import kit_metadata
 
 def alembic_config(service: str, url: str) -> Config:
     package = importlib.import_module(f"cae_{service}")
-    location = os.path.join(os.path.dirname(package.__file__), "migrations")
+    location = os.path.join(os.path.dirname(package.__file__), "adapters", "migrations")
     cfg = Config()
     cfg.set_main_option("script_location", location)
     cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))

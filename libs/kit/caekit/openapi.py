@@ -572,7 +572,8 @@ def built_services() -> dict[str, type]:
         try:
             found[name] = load_service(name)
         except ModuleNotFoundError as exc:
-            if exc.name not in (f"cae_{name}", f"cae_{name}.service"):
+            if exc.name not in (f"cae_{name}", f"cae_{name}.entrypoints",
+                                f"cae_{name}.entrypoints.service"):
                 raise  # the service exists but one of its own imports is missing
     return found
 

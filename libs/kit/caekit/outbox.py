@@ -46,30 +46,40 @@ def _after_rollback(session):
 
 @event.listens_for(Session, "after_transaction_end")
 def _after_transaction_end(session, transaction):
-    if transaction.parent is None:  # rolled back or closed: the next one starts clean
+    if transaction.parent is None:  # committed, rolled back or closed: the next one starts clean
         session.info.pop("outbox_failed", None)
+        session.info.pop(_WORK, None)
 
 
-_before_write: list = []
+_WORK = "transaction_work"
 
 
-def before_events_written(hook):
-    """Register ``hook(session)``, called at every commit before the transaction's events
-    are written: a service's own commit-time work, which may publish events itself (the
-    ledger's balances, payroll's payslips). Usable as a decorator."""
-    _before_write.append(hook)
-    return hook
+def transaction_work(session: Session, key: str, make, write=None):
+    """The state ``key`` of the session's current transaction, made by ``make()`` on first
+    use and forgotten when the transaction ends (commit, rollback or close).
+
+    ``write(session, state)``, if given, runs when the transaction commits, before its
+    events are written: the commit-time work of a service's unit of work, which may
+    publish events itself (the ledger's balances, payroll's payslips). It is declared by
+    the use case that needs it, on its own session, never for the whole process.
+    """
+    work = session.info.setdefault(_WORK, {})
+    found = work.get(key)
+    if found is None:
+        found = work[key] = (make(), write)
+    return found[0]
 
 
 @event.listens_for(Session, "before_commit")
 def _write_rows(session):
-    """The hooks' work, then the transaction's events in one statement, just before it
-    commits."""
+    """The transaction's commit-time work, then its events in one statement, just before
+    it commits."""
     if session.info.get("outbox_failed"):
         raise RuntimeError("a commit of this transaction failed: roll it back")
     try:
-        for hook in _before_write:
-            hook(session)
+        for state, write in list(session.info.pop(_WORK, {}).values()):
+            if write is not None:
+                write(session, state)
         rows = session.info.pop("outbox_rows", None)
         if rows:
             insert_rows(session, outbox_table, _as_messages(rows))
@@ -107,7 +117,7 @@ def publish(session: Session, type_: str, data: dict, *, tenant_id: str | None =
 
     The event is validated now; its row is written when the transaction commits
     (``before_commit``), with the transaction's other events in one statement. Work
-    done at commit that publishes registers with :func:`before_events_written`.
+    done at commit that publishes is declared with :func:`transaction_work`.
     """
     tenant = tenant_id or context.tenant_id.get()
     if tenant is None:

@@ -18,8 +18,8 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from cae_contracts import build_event
-from cae_ledger.service import LedgerService
-from cae_members.service import MembersService
+from cae_ledger.entrypoints.service import LedgerService
+from cae_members.entrypoints.service import MembersService
 from caekit import dlq, topology
 from caekit.testing import (
     PG_ADMIN_URL,

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 import pytest
 
 from cae_contracts import build_event
-from cae_ledger.service import LedgerService
+from cae_ledger.entrypoints.service import LedgerService
 from caekit.testing import bearer, count_rows, eventually, publish_raw
 
 _keys = itertools.count()

@@ -13,7 +13,14 @@ from datetime import date, datetime
 
 import pytest
 
-from cae_ledger.fec import FEC_COLUMNS, FecEntry, FecLine, fec_filename, format_amount, write_fec
+from cae_ledger.domain.fec import (
+    FEC_COLUMNS,
+    FecEntry,
+    FecLine,
+    fec_filename,
+    format_amount,
+    write_fec,
+)
 
 # --- the independent validator -------------------------------------------------------------
 

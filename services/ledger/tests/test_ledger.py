@@ -5,8 +5,12 @@ from __future__ import annotations
 import uuid
 
 from cae_contracts import build_event
-from cae_ledger.domain import ACTIVITY_AUXILIARY_ACCOUNTS, CHART_OF_ACCOUNTS, auxiliary_account
-from cae_ledger.service import LedgerService
+from cae_ledger.domain.entries import (
+    ACTIVITY_AUXILIARY_ACCOUNTS,
+    CHART_OF_ACCOUNTS,
+    auxiliary_account,
+)
+from cae_ledger.entrypoints.service import LedgerService
 from caekit.testing import bearer, count_rows, eventually, publish_raw
 
 

@@ -18,9 +18,9 @@ from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import text
 
-from cae_ledger import domain
-from cae_ledger.books import Books, build_schedule
-from cae_ledger.domain import Line, RuleViolation
+from cae_ledger.domain import entries as domain
+from cae_ledger.domain.entries import Line, RuleViolation
+from cae_ledger.usecases.books import Books, build_schedule
 from caekit import context
 from caekit.db import make_engine, make_session_factory
 

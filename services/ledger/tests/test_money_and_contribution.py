@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from cae_ledger.contribution import (
+from cae_ledger.domain.contribution import (
     Band,
     NoScheduleInForce,
     Schedule,
@@ -20,7 +20,7 @@ from cae_ledger.contribution import (
     effective_schedule,
     monthly_top_up,
 )
-from cae_ledger.money import (
+from cae_ledger.domain.money import (
     UnbalancedEntry,
     allocate,
     apply_rate,
@@ -270,14 +270,14 @@ def test_the_modules_import_only_the_standard_library(name):
         elif isinstance(node, ast.ImportFrom):
             assert node.level == 0, "no relative imports"
             imported.add(node.module or "")
-    allowed_first_party = {"cae_ledger.money"}
+    allowed_first_party = {"cae_ledger.domain.money"}
     for module in imported - allowed_first_party:
         top = module.split(".")[0]
         assert top == "__future__" or top in sys.stdlib_module_names, module
 
 
 def test_importing_the_modules_loads_no_framework():
-    code = ("import sys, cae_ledger.money, cae_ledger.contribution\n"
+    code = ("import sys, cae_ledger.domain.money, cae_ledger.domain.contribution\n"
             "bad = [m for m in ('sqlalchemy', 'nameko', 'marshmallow', 'eventlet') "
             "if m in sys.modules]\n"
             "assert not bad, bad\n")

@@ -6,7 +6,7 @@ import uuid
 
 import pytest
 
-from cae_members.service import MembersService
+from cae_members.entrypoints.service import MembersService
 from caekit.testing import bearer, count_rows
 
 

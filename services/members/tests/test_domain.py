@@ -1,6 +1,6 @@
 import pytest
 
-from cae_members.domain import siren_is_valid
+from cae_members.domain.cooperatives import siren_is_valid
 
 
 @pytest.mark.parametrize("siren", ["732829320", "552100554", "542051180", "356000000"])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from cae_members.service import MembersService
+from cae_members.entrypoints.service import MembersService
 from caekit.testing import bearer, count_rows
 
 

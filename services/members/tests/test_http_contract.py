@@ -8,7 +8,7 @@ from datetime import date
 
 import pytest
 
-from cae_members.service import MembersService
+from cae_members.entrypoints.service import MembersService
 from caekit.testing import bearer, count_rows
 
 PROBLEM = "application/problem+json"

@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from cae_members.service import MembersService
+from cae_members.entrypoints.service import MembersService
 from caekit.testing import bearer, count_rows
 
 HEADER = ("person_ref;first_name;last_name;email;joined_on;cape_signed_on;cape_ends_on;"

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from cae_members import lifecycle
-from cae_members.lifecycle import (
+from cae_members.domain import lifecycle
+from cae_members.domain.lifecycle import (
     Cape,
     RuleViolation,
     Stage,

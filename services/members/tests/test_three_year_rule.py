@@ -7,7 +7,7 @@ import json
 import pytest
 from sqlalchemy import text
 
-from cae_members.service import MembersService
+from cae_members.entrypoints.service import MembersService
 from caekit.db import make_engine
 from caekit.testing import bearer, count_rows
 

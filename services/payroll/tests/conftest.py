@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import pytest
 
 from cae_contracts import build_event
-from cae_payroll.service import PayrollService
+from cae_payroll.entrypoints.service import PayrollService
 from caekit.testing import bearer, count_rows, eventually, publish_raw
 
 

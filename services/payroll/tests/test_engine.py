@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from cae_payroll.engine import (
+from cae_payroll.domain.engine import (
     Employee,
     NoRates,
     YearToDate,
@@ -16,7 +16,7 @@ from cae_payroll.engine import (
     rate_tables,
     table_for,
 )
-from cae_payroll.inversion import cost, gross_for_budget, gross_for_net, net
+from cae_payroll.domain.inversion import cost, gross_for_budget, gross_for_net, net
 
 JAN_2026 = date(2026, 1, 1)
 FIFTY = Employee(staff=50)

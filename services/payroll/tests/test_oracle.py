@@ -44,7 +44,7 @@ from decimal import ROUND_FLOOR, Decimal
 
 import pytest
 
-from cae_payroll.engine import Employee, Payslip, YearToDate, payslip, table_for
+from cae_payroll.domain.engine import Employee, Payslip, YearToDate, payslip, table_for
 from services.payroll.tests.oracle import (
     CSG_LINES,
     EMPLOYEE_LINES,

@@ -18,9 +18,10 @@ from sqlalchemy import select, text
 
 from cae_contracts import build_event
 from cae_contracts.ids import new_id
-from cae_payroll import engine, payroll
-from cae_payroll.service import PayrollService
-from cae_payroll.store import Employee, Payslip, Run, RunMember, SalaryChoice, YearToDate
+from cae_payroll.adapters.store import Employee, Payslip, Run, RunMember, SalaryChoice, YearToDate
+from cae_payroll.domain import engine
+from cae_payroll.entrypoints.service import PayrollService
+from cae_payroll.usecases import payroll
 from caekit import dlq, topology
 from caekit.db import acting_session, make_engine, make_session_factory
 from caekit.testing import count_rows, eventually, message_count, publish_raw

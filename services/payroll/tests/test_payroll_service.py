@@ -8,7 +8,7 @@ import uuid
 from sqlalchemy import text
 
 from cae_contracts import parse_event
-from cae_payroll.document import euros
+from cae_payroll.adapters.document import euros
 from caekit.db import make_engine
 from caekit.testing import bearer, count_rows, eventually
 
@@ -250,7 +250,7 @@ def test_a_network_operator_starts_every_cooperative_s_month_at_once(payroll):
 
 def test_a_network_start_commits_in_steps_and_one_interrupted_is_finished_when_sent_again(
         payroll, monkeypatch):
-    from cae_payroll import payroll as layer
+    from cae_payroll.usecases import payroll as layer
 
     cooperatives = [payroll.coop, str(uuid.uuid4()), str(uuid.uuid4())]
     for n, coop in enumerate(cooperatives):

@@ -1,0 +1,50 @@
+"""``cae ledger ...``: the ledger service's operator commands."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from datetime import date
+
+
+def main(argv) -> int:
+    parser = argparse.ArgumentParser(prog="cae ledger")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("fec", help="export a fiscal year's FEC (LPF A47 A-1)")
+    p.add_argument("--cooperative", required=True, help="the cooperative's id")
+    p.add_argument("--year", type=int, required=True, help="the fiscal (calendar) year")
+    p.add_argument("--separator", choices=("pipe", "tab"), default="pipe")
+    p.add_argument("--output", help="file or directory (default: <SIREN>FEC<date>.txt here)")
+    args = parser.parse_args(argv)
+
+    from cae_ledger.adapters.store import Cooperative
+    from cae_ledger.domain.fec import fec_filename, write_fec
+    from cae_ledger.usecases import export
+    from caekit.config import Settings
+    from caekit.db import acting_session, make_engine, make_session_factory
+
+    settings = Settings.from_env("ledger")
+    engine = make_engine(settings.database_url)
+    try:
+        with acting_session(make_session_factory(engine), args.cooperative,
+                            "fec-export") as session:
+            cooperative = session.get(Cooperative, args.cooperative)
+            siren = cooperative.siren if cooperative and cooperative.siren else "000000000"
+            name = fec_filename(siren, date(args.year, 12, 31))
+            path = args.output or name
+            if os.path.isdir(path):
+                path = os.path.join(path, name)
+            partial = f"{path}.partial"  # a failed export leaves no file that looks complete
+            with open(partial, "w", encoding="utf-8", newline="") as out:
+                lines = write_fec(export.fec_entries(session, args.year), out,
+                                  "|" if args.separator == "pipe" else "\t")
+            os.replace(partial, path)
+    finally:
+        engine.dispose()
+    print(f"{path}: {lines} lines")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

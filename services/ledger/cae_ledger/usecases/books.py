@@ -1,0 +1,491 @@
+"""The ledger's application layer: posts entries on a session and keeps balances current.
+
+Everything here runs inside the caller's transaction (an HTTP request or a batch
+of events). Balance changes are accumulated in the session and written once, at
+``before_commit``, sorted by key: one upsert per balance row and batch instead of
+one per line, and every transaction takes its row locks in the same order (no
+deadlock between two batches in flight). The activity rows whose budget moved
+get one ``ledger.activity_balance_changed`` event per transaction, carrying the
+committed values.
+
+Locks and ordering: the only row locked before commit is an activity's year row
+(``activity_years``, the base of the contribution's revenue bands), taken by the
+upsert that adds a payment's revenue; the kit applies a batch's events sorted by
+cooperative then subject (the activity), so those locks are also ordered.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from cae_ledger.adapters.store import (
+    AccountBalance,
+    Activity,
+    ActivityBalance,
+    ActivityYear,
+    ClosedPeriod,
+    ContributionSchedule,
+    Cooperative,
+    Entry,
+    EntryLine,
+    LedgerAccount,
+)
+from cae_ledger.domain import entries as domain
+from cae_ledger.domain.contribution import (
+    Band,
+    NoScheduleInForce,
+    Schedule,
+    ScheduleHistory,
+    contribution_for,
+    effective_schedule,
+    monthly_top_up,
+)
+from cae_ledger.domain.entries import Budget, EntryDraft, Line, RuleViolation
+from caekit import context, outbox
+from caekit.db import dialect_insert, get_or_insert
+from caekit.problems import NotFound
+
+# the schedule a cooperative has until it records its own (domain.md: Coopaname 10 %)
+DEFAULT_SCHEDULE = Schedule.flat(date(2000, 1, 1), Decimal("0.10"))
+
+_PENDING = "ledger_pending"
+
+
+@dataclass
+class _Pending:
+    """What one transaction changes in the balances, written at commit."""
+
+    balances: dict = field(default_factory=lambda: defaultdict(lambda: [0, 0]))
+    budgets: dict = field(default_factory=dict)  # (cooperative, activity) -> Budget
+    years: dict = field(default_factory=dict)  # (cooperative, activity, year) -> [locked, added]
+    last_entry: dict = field(default_factory=dict)  # (cooperative, activity) -> entry id
+    known_accounts: set = field(default_factory=set)  # (cooperative, number)
+    activities: dict = field(default_factory=dict)  # (cooperative, code) -> Activity
+    settings: dict = field(default_factory=dict)  # cooperative -> its Cooperative row
+    schedules: dict = field(default_factory=dict)  # cooperative -> its schedule rows
+    closed: dict = field(default_factory=dict)  # cooperative -> set of closed periods
+
+
+def _pending(session: Session) -> _Pending:
+    """The transaction's balance changes, written when it commits."""
+    return outbox.transaction_work(session, _PENDING, _Pending, _write_balances)
+
+
+def _write_balances(session: Session, pending: _Pending) -> None:
+    if not (pending.balances or pending.budgets or pending.years):
+        return
+    now = datetime.now(UTC)
+    years = [{"cooperative_id": c, "activity_code": a, "year": y, "revenue_cents": added}
+             for (c, a, y), (_, added) in sorted(pending.years.items()) if added]
+    if years:
+        session.execute(_upsert(session, ActivityYear, ("revenue_cents",)), years)
+    if pending.balances:
+        rows = [{"cooperative_id": c, "account": a, "analytic": n, "period": p,
+                 "debit_cents": d, "credit_cents": k}
+                for (c, a, n, p), (d, k) in sorted(pending.balances.items())]
+        session.execute(_upsert(session, AccountBalance, ("debit_cents", "credit_cents")), rows)
+    columns = ("cash_received_cents", "contribution_cents", "expenses_cents", "salary_costs_cents")
+    statement = _upsert(session, ActivityBalance, columns, now=now).returning(
+        *ActivityBalance.__table__.c)
+    for (cooperative, activity), budget in sorted(pending.budgets.items()):
+        row = session.execute(statement, {
+            "cooperative_id": cooperative, "activity_code": activity, "updated_at": now,
+            **{column: getattr(budget, column) for column in columns}}).one()
+        outbox.publish(session, "cae.ledger.activity_balance_changed.v1", {
+            "cooperative_id": cooperative, "activity_code": activity,
+            "available_cents": _budget_of(row).available_cents,
+            **{column: getattr(row, column) for column in columns},
+            "as_of": now.isoformat(), "last_entry_id": pending.last_entry[(cooperative, activity)],
+        }, tenant_id=cooperative)
+
+
+def _upsert(session, model, increments, now=None):
+    """INSERT ... ON CONFLICT (primary key) DO UPDATE adding ``increments`` to the row."""
+    table = model.__table__
+    statement = dialect_insert(session)(table)
+    changes = {column: table.c[column] + statement.excluded[column] for column in increments}
+    if now is not None:
+        changes["updated_at"] = statement.excluded.updated_at
+    return statement.on_conflict_do_update(
+        index_elements=[c.name for c in table.primary_key.columns], set_=changes)
+
+
+def _budget_of(row) -> Budget:
+    return Budget(row.cash_received_cents, row.contribution_cents, row.expenses_cents,
+                  row.salary_costs_cents)
+
+
+def draft_of(entry: Entry) -> EntryDraft:
+    return EntryDraft(entry.journal, entry.entry_date, entry.piece_ref, entry.label,
+                      tuple(Line(line.account, line.debit_cents, line.credit_cents, line.activity_code)
+                            for line in entry.lines),
+                      kind=entry.kind, revenue_cents=entry.revenue_cents,
+                      piece_date=entry.piece_date, reverses=entry.reverses,
+                      activity_code=entry.activity_code)
+
+
+def parse_period(text: str) -> int:
+    """'2026-03' -> 202603."""
+    try:
+        day = date.fromisoformat(f"{text}-01")
+    except (TypeError, ValueError):
+        raise RuleViolation("period.invalid", f"a period is a month written YYYY-MM, not {text!r}") from None
+    return domain.period_of(day)
+
+
+def format_period(period: int) -> str:
+    return f"{period // 100:04d}-{period % 100:02d}"
+
+
+def last_day(period: int) -> date:
+    first = date(period // 100, period % 100, 1)
+    return (first + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+
+
+class Books:
+    """A cooperative's books, on the session of the current transaction."""
+
+    def __init__(self, session: Session, cooperative_id: str) -> None:
+        self.db = session
+        self.cooperative_id = str(cooperative_id)
+
+    # -- posting ----------------------------------------------------------------------------
+    def post(self, draft: EntryDraft, *, origin: str | None = None,
+             contribution_base: int | None = None) -> Entry:
+        """Post a balanced entry: refused in a closed period or on an unknown account."""
+        total = domain.check_entry(draft)
+        period = domain.period_of(draft.entry_date)
+        if period in self._closed_periods():
+            raise RuleViolation("period.closed", f"the period {format_period(period)} is closed: "
+                                f"no entry can be dated {draft.entry_date.isoformat()}")
+        if draft.activity_code is not None:
+            self.activity(draft.activity_code)
+        for line in draft.lines:
+            if line.activity_code is not None and line.activity_code != draft.activity_code:
+                self.activity(line.activity_code)
+            self._require_account(line.account)
+        who = context.caller.get()
+        entry = Entry(
+            cooperative_id=self.cooperative_id, id=str(uuid.uuid4()), journal=draft.journal,
+            entry_date=draft.entry_date, period=period, fiscal_year=draft.entry_date.year,
+            piece_ref=draft.piece_ref, piece_date=draft.piece_date or draft.entry_date,
+            label=draft.label, kind=draft.kind, activity_code=draft.activity_code,
+            revenue_cents=draft.revenue_cents, contribution_base_cents=contribution_base,
+            total_cents=total, reverses=draft.reverses,
+            origin_entry=origin, posted_at=datetime.now(UTC), posted_by=who.subject[:100],
+            caused_by_event=context.causation_id.get(),
+            lines=[EntryLine(cooperative_id=self.cooperative_id, account=line.account,
+                             general_account=line.general_account, activity_code=line.activity_code,
+                             debit_cents=line.debit_cents, credit_cents=line.credit_cents)
+                   for line in draft.lines])
+        self.db.add(entry)
+        self._account_for(entry, draft)
+        outbox.publish(self.db, "cae.ledger.entry_posted.v1", entry_posted(entry, draft),
+                       tenant_id=self.cooperative_id)
+        return entry
+
+    def _account_for(self, entry: Entry, draft: EntryDraft) -> None:
+        pending = _pending(self.db)
+        for line in draft.lines:
+            sides = pending.balances[(self.cooperative_id, line.account, line.activity_code or "",
+                                      entry.period)]
+            sides[0] += line.debit_cents
+            sides[1] += line.credit_cents
+        effects = domain.budget_effects(draft.kind, draft.revenue_cents, draft.lines,
+                                        draft.activity_code)
+        for activity, effect in effects.items():
+            key = (self.cooperative_id, activity)
+            pending.budgets.setdefault(key, Budget()).add(effect)
+            pending.last_entry[key] = entry.id
+
+    def receive(self, draft: EntryDraft) -> tuple[Entry, Entry | None]:
+        """Post an invoice or a payment, and charge the contribution on it when the
+        cooperative charges on that kind of operation (payment by default)."""
+        if draft.kind != self.settings().contribution_basis:
+            return self.post(draft), None
+        entry = self.post(draft, contribution_base=draft.revenue_cents)
+        return entry, self._charge(entry, draft.activity_code, draft.revenue_cents, draft.entry_date)
+
+    def payment(self, activity: str, on: date, piece_ref: str, label: str, amount_cents: int,
+                vat_cents: int | None, invoice_ref: str | None) -> EntryDraft:
+        """A payment received; without its VAT, the VAT in proportion to the invoice it
+        names (0 if none)."""
+        if vat_cents is None:
+            vat_cents = 0
+            if invoice_ref:
+                invoice = self.db.scalar(select(Entry).where(
+                    Entry.kind == "invoice", Entry.activity_code == activity,
+                    Entry.piece_ref == invoice_ref, Entry.reverses.is_(None)))
+                if invoice is not None:
+                    vat_cents = domain.vat_share(amount_cents, invoice.total_cents,
+                                                 invoice.total_cents - invoice.revenue_cents)
+        return domain.payment(activity, on, piece_ref, label, amount_cents, vat_cents)
+
+    def _charge(self, origin: Entry, activity: str, base_cents: int, on: date) -> Entry | None:
+        schedule = self.schedule(activity, on)
+        before = self._add_revenue(activity, on.year, base_cents)
+        amount = contribution_for(schedule, before, base_cents)
+        if amount == 0:
+            return None
+        entry = self.post(domain.contribution(
+            activity, on, origin.piece_ref, f"Contribution coopérative sur {origin.piece_ref}"[:200],
+            amount), origin=origin.id)
+        outbox.publish(self.db, "cae.ledger.contribution_charged.v1", {
+            "cooperative_id": self.cooperative_id, "activity_code": activity, "entry_id": entry.id,
+            "origin_entry_id": origin.id, "reason": "revenue", "charged_on": on.isoformat(),
+            "base_cents": base_cents, "amount_cents": amount, "year_revenue_before_cents": before,
+            "schedule_effective_on": schedule.effective_on.isoformat(),
+        }, tenant_id=self.cooperative_id)
+        return entry
+
+    def _add_revenue(self, activity: str, year: int, cents: int) -> int:
+        """Add to the year's revenue the contribution bands are read on; returns it before.
+
+        The year's row is locked (and created) by its first use in the transaction, which
+        then keeps the running total; the change is written at commit.
+        """
+        key = (self.cooperative_id, activity, year)
+        years = _pending(self.db).years
+        if key not in years:
+            statement = _upsert(self.db, ActivityYear, ("revenue_cents",)).returning(
+                ActivityYear.revenue_cents)
+            with self.db.no_autoflush:  # the entries pending in the session do not matter here
+                years[key] = [self.db.execute(statement, {
+                    "cooperative_id": self.cooperative_id, "activity_code": activity,
+                    "year": year, "revenue_cents": 0}).scalar_one(), 0]
+        running = years[key]
+        before = running[0] + running[1]
+        running[1] += cents
+        return before
+
+    def reverse(self, entry_id: str, on: date, label: str | None = None) -> Entry:
+        """Post the reversing entry of ``entry_id`` (and of the contribution charged on it)."""
+        original = self.entry(entry_id)
+        if original.reverses is not None:
+            raise RuleViolation("entry.is_a_reversal", "a reversing entry is not reversed: post the "
+                                "operation again")
+        if original.origin_entry is not None:
+            raise RuleViolation("entry.derived", "this contribution is reversed with the entry it "
+                                f"was charged on ({original.origin_entry})")
+        if self.db.scalar(select(Entry.id).where(Entry.reverses == original.id)):
+            raise RuleViolation("entry.already_reversed", f"entry {original.id} is already reversed")
+        if on < original.entry_date:
+            raise RuleViolation("entry.reversal_date", "a reversal cannot be dated before the entry")
+        reversal = self.post(domain.reversal_of(draft_of(original), original.id, on, label))
+        for derived in self.db.scalars(select(Entry).where(Entry.origin_entry == original.id)):
+            self.post(domain.reversal_of(draft_of(derived), derived.id, on), origin=reversal.id)
+        if original.contribution_base_cents:  # what it added to its year, not today's basis
+            self._add_revenue(original.activity_code, original.entry_date.year,
+                              -original.contribution_base_cents)
+        return reversal
+
+    # -- periods -------------------------------------------------------------------------------
+    def close_period(self, period: int, today: date) -> tuple[ClosedPeriod, list[Entry]]:
+        """Charge the monthly minimum contributions of ``period``, then close it."""
+        end = last_day(period)
+        if end >= today:
+            raise RuleViolation("period.not_over", f"{format_period(period)} is not over yet")
+        if period in self._closed_periods():
+            raise RuleViolation("period.already_closed", f"{format_period(period)} is already closed")
+        top_ups = []
+        for activity in self.db.scalars(select(Activity).order_by(Activity.code)):
+            if activity.opened_at.date() > end:
+                continue
+            schedule = self.schedule(activity.code, end)
+            charged = self._balance(domain.CONTRIBUTION_ACCOUNT, activity.code, period)
+            top_up = monthly_top_up(schedule, charged)
+            if top_up:
+                entry = self.post(domain.contribution(
+                    activity.code, end, f"MIN-{period}", "Contribution minimale du mois "
+                    f"{format_period(period)}", top_up))
+                top_ups.append(entry)
+                outbox.publish(self.db, "cae.ledger.contribution_charged.v1", {
+                    "cooperative_id": self.cooperative_id, "activity_code": activity.code,
+                    "entry_id": entry.id, "origin_entry_id": None, "reason": "monthly_minimum",
+                    "charged_on": end.isoformat(), "base_cents": 0, "amount_cents": top_up,
+                    "year_revenue_before_cents": None,
+                    "schedule_effective_on": schedule.effective_on.isoformat(),
+                }, tenant_id=self.cooperative_id)
+        closed_at = datetime.now(UTC)
+        closed = ClosedPeriod(cooperative_id=self.cooperative_id, period=period,
+                              closed_at=closed_at, closed_by=context.caller.get().subject[:100])
+        self.db.add(closed)
+        self._closed_periods().add(period)
+        outbox.publish(self.db, "cae.ledger.period_closed.v1", {
+            "cooperative_id": self.cooperative_id, "period": format_period(period),
+            "closed_at": closed_at.isoformat(), "minimum_contributions": len(top_ups),
+            "minimum_contributions_cents": sum(e.total_cents for e in top_ups),
+        }, tenant_id=self.cooperative_id)
+        return closed, top_ups
+
+    def _balance(self, account: str, activity: str, period: int) -> int:
+        """Debit - credit of an account on an analytic code in a month, pending changes included."""
+        row = self.db.execute(select(AccountBalance.debit_cents, AccountBalance.credit_cents).where(
+            AccountBalance.account == account, AccountBalance.analytic == activity,
+            AccountBalance.period == period)).first()
+        pending = _pending(self.db).balances.get((self.cooperative_id, account, activity, period),
+                                                 (0, 0))
+        return (row[0] - row[1] if row else 0) + pending[0] - pending[1]
+
+    def _closed_periods(self) -> set:
+        closed = _pending(self.db).closed
+        if self.cooperative_id not in closed:
+            closed[self.cooperative_id] = set(self.db.scalars(select(ClosedPeriod.period)))
+        return closed[self.cooperative_id]
+
+    # -- reference data ---------------------------------------------------------------------
+    def ensure_chart(self) -> None:
+        """Seed the cooperative's chart from the PCG accounts, once."""
+        if self.db.scalar(select(LedgerAccount.id).where(LedgerAccount.activity_code.is_(None)).limit(1)):
+            return
+        now, known = datetime.now(UTC), _pending(self.db).known_accounts
+        for number, (label, type_) in domain.CHART_OF_ACCOUNTS.items():
+            known.add((self.cooperative_id, number))
+            self.db.add(LedgerAccount(cooperative_id=self.cooperative_id, number=number, label=label,
+                                      type=type_, general_account=number, opened_at=now))
+
+    def open_activity(self, code: str, name: str | None, member_id: str, event_id: str,
+                      opened_on: date) -> None:
+        """Open an activity's auxiliary accounts once, whichever event names it first."""
+        if self.db.scalar(select(Activity.id).where(Activity.code == code)):
+            return
+        self.ensure_chart()
+        now = datetime.now(UTC)
+        activity = Activity(cooperative_id=self.cooperative_id, code=code, member_id=member_id,
+                            name=name, opened_by_event=event_id,
+                            opened_at=datetime(opened_on.year, opened_on.month, opened_on.day,
+                                               tzinfo=UTC))
+        self.db.add(activity)
+        pending = _pending(self.db)
+        pending.activities[(self.cooperative_id, code)] = activity
+        numbers = []
+        for general in domain.ACTIVITY_AUXILIARY_ACCOUNTS:
+            label, type_ = domain.CHART_OF_ACCOUNTS[general]
+            number = domain.auxiliary_account(general, code)
+            numbers.append(number)
+            pending.known_accounts.add((self.cooperative_id, number))
+            self.db.add(LedgerAccount(cooperative_id=self.cooperative_id, number=number,
+                                      label=f"{label} - {code}", type=type_,
+                                      general_account=general, activity_code=code, opened_at=now))
+        outbox.publish(self.db, "cae.ledger.activity_accounts_opened.v1", {
+            "cooperative_id": self.cooperative_id, "activity_code": code,
+            "member_id": member_id, "accounts": numbers,
+        }, tenant_id=self.cooperative_id)
+
+    def _require_account(self, number: str) -> None:
+        known = _pending(self.db).known_accounts
+        if (self.cooperative_id, number) in known:
+            return
+        with self.db.no_autoflush:  # accounts opened in this transaction are in `known`
+            found = self.db.scalar(select(LedgerAccount.id).where(LedgerAccount.number == number))
+        if found is None:
+            raise RuleViolation("entry.unknown_account", f"no account {number} in this cooperative's "
+                                "chart")
+        known.add((self.cooperative_id, number))
+
+    def activity(self, code: str) -> Activity:
+        known = _pending(self.db).activities
+        found = known.get((self.cooperative_id, code))
+        if found is None:
+            with self.db.no_autoflush:  # activities opened in this transaction are in `known`
+                found = self.db.scalar(select(Activity).where(Activity.code == code))
+            if found is None:
+                raise RuleViolation("activity.unknown", f"no activity {code} in this cooperative")
+            known[(self.cooperative_id, code)] = found
+        return found
+
+    def entry(self, entry_id: str) -> Entry:
+        try:
+            uuid.UUID(str(entry_id))
+        except ValueError:
+            raise NotFound(f"no entry {entry_id}") from None
+        found = self.db.scalar(select(Entry).where(Entry.id == str(entry_id)))
+        if found is None:
+            raise NotFound(f"no entry {entry_id} in this cooperative")
+        return found
+
+    def settings(self) -> Cooperative:
+        known = _pending(self.db).settings
+        if self.cooperative_id not in known:
+            known[self.cooperative_id] = get_or_insert(
+                self.db, Cooperative, self.cooperative_id, cooperative_id=self.cooperative_id,
+                contribution_basis="payment")
+        return known[self.cooperative_id]
+
+    def schedule(self, activity: str, on: date) -> Schedule:
+        cache = _pending(self.db).schedules
+        if self.cooperative_id not in cache:
+            cache[self.cooperative_id] = [(row.activity_code, schedule_of(row)) for row in
+                                          self.db.scalars(select(ContributionSchedule))]
+        versions = cache[self.cooperative_id]
+        cooperative = [schedule for code, schedule in versions if code == ""]
+        override = [schedule for code, schedule in versions if code == activity]
+        try:
+            return effective_schedule(ScheduleHistory(cooperative or [DEFAULT_SCHEDULE]),
+                                      ScheduleHistory(override) if override else None, on)
+        except NoScheduleInForce:
+            return DEFAULT_SCHEDULE
+
+    def add_schedule(self, schedule: Schedule, activity: str | None, *,
+                     same_again_is_fine: bool = False) -> ContributionSchedule:
+        """Record a schedule version; another version on the same date is refused (the same
+        version again too, unless ``same_again_is_fine``: an event announcing it twice)."""
+        if activity:
+            self.activity(activity)
+        code = activity or ""
+        existing = self.db.scalar(select(ContributionSchedule).where(
+            ContributionSchedule.activity_code == code,
+            ContributionSchedule.effective_on == schedule.effective_on))
+        if existing is not None:
+            if same_again_is_fine and schedule_of(existing) == schedule:
+                return existing
+            raise RuleViolation("schedule.exists", "a schedule version already takes effect on "
+                                f"{schedule.effective_on.isoformat()}"
+                                + (f" for {activity}" if activity else ""))
+        row = ContributionSchedule(
+            cooperative_id=self.cooperative_id, activity_code=code,
+            effective_on=schedule.effective_on, monthly_minimum_cents=schedule.monthly_minimum_cents,
+            bands=json.dumps([[b.threshold_cents, str(b.rate)] for b in schedule.bands]),
+            recorded_at=datetime.now(UTC), recorded_by=context.caller.get().subject[:100])
+        self.db.add(row)
+        _pending(self.db).schedules.pop(self.cooperative_id, None)
+        return row
+
+    def budget(self, activity: str) -> Budget:
+        self.activity(activity)
+        row = self.db.scalar(select(ActivityBalance).where(ActivityBalance.activity_code == activity))
+        return _budget_of(row) if row is not None else Budget()
+
+
+def schedule_of(row: ContributionSchedule) -> Schedule:
+    return Schedule(row.effective_on, tuple(Band(int(t), Decimal(r)) for t, r in json.loads(row.bands)),
+                    row.monthly_minimum_cents)
+
+
+def build_schedule(effective_on: date, bands: list[dict], monthly_minimum_cents: int) -> Schedule:
+    """A schedule from its public form; a bad one is a RuleViolation naming the problem."""
+    try:
+        return Schedule(effective_on, tuple(Band(b["from_cents"], Decimal(str(b["rate"]))) for b in bands),
+                        monthly_minimum_cents)
+    except (TypeError, ValueError, ArithmeticError) as exc:
+        raise RuleViolation("schedule.invalid", f"invalid schedule: {exc}") from exc
+
+
+def entry_posted(entry: Entry, draft: EntryDraft) -> dict:
+    return {
+        "cooperative_id": entry.cooperative_id, "entry_id": entry.id, "journal": entry.journal,
+        "entry_date": entry.entry_date.isoformat(), "piece_ref": entry.piece_ref,
+        "label": entry.label, "kind": entry.kind, "activity_code": entry.activity_code,
+        "reverses": entry.reverses, "total_cents": entry.total_cents,
+        "lines": [{"account": line.account, "activity_code": line.activity_code,
+                   "debit_cents": line.debit_cents, "credit_cents": line.credit_cents}
+                  for line in draft.lines],
+    }

@@ -1,4 +1,0 @@
-from cae_members.store import Base
-from caekit.migrations import run_migrations
-
-run_migrations(Base.metadata)

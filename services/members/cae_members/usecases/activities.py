@@ -1,0 +1,101 @@
+"""Use cases of activities (enseignes) and follow-up interviews. The caller commits."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import Session
+
+from cae_members.adapters.store import Activity, ActivityMember, Contract, FollowUpInterview, Member
+from cae_members.domain import lifecycle
+from cae_members.domain.lifecycle import RuleViolation
+from caekit import context, outbox
+from caekit.problems import Conflict, NotFound
+
+OPENED = "cae.members.activity_opened.v1"
+CLOSED = "cae.members.activity_closed.v1"
+
+
+def find_activity(session: Session, code: str) -> Activity:
+    found = session.scalar(select(Activity).where(Activity.code == code))
+    if found is None:
+        raise NotFound(f"no activity {code} in this cooperative")
+    return found
+
+
+def members_of(session: Session, activity: Activity) -> list[str]:
+    return list(session.scalars(select(ActivityMember.member_id)
+                                .where(ActivityMember.activity_id == activity.id)
+                                .order_by(ActivityMember.member_id)))
+
+
+def open_activity(session: Session, cooperative_id: str, *, code: str, name: str, opened_on: date,
+                  member_ids: list, contribution_rate=None) -> Activity:
+    """Open an activity for one or more entrepreneurs of this cooperative."""
+    if session.scalar(select(Activity.id).where(Activity.code == code)):
+        raise Conflict(f"activity code {code} is already used in this cooperative",
+                       errors={"code": ["already used in this cooperative"]})
+    ids = sorted({str(m) for m in member_ids})
+    people = {m.id: m for m in session.scalars(select(Member).where(Member.id.in_(ids)))}
+    unknown = [m for m in ids if m not in people]
+    if unknown:
+        raise NotFound(f"no member {', '.join(unknown)} in this cooperative")
+    for person in people.values():
+        if person.left_on is not None and person.left_on <= opened_on:
+            raise RuleViolation("stage.after_exit", f"{person.id} left on {person.left_on}")
+    activity = Activity(id=str(uuid.uuid4()), cooperative_id=cooperative_id, code=code, name=name,
+                        opened_on=opened_on, contribution_rate=contribution_rate,
+                        created_at=datetime.now(UTC), created_by=context.caller.get().subject)
+    session.add(activity)
+    session.add_all(ActivityMember(activity_id=activity.id, member_id=m,
+                                   cooperative_id=cooperative_id) for m in ids)
+    outbox.publish(session, OPENED, {
+        "activity_id": activity.id, "cooperative_id": cooperative_id, "code": code,
+        "name": name, "opened_on": opened_on, "member_ids": ids,
+        "contribution_rate": contribution_rate})
+    return activity
+
+
+def close_activity(session: Session, code: str, on: date) -> Activity:
+    activity = find_activity(session, code)
+    if activity.closed_on is not None:
+        raise RuleViolation("activity.closed", f"activity {code} closed on {activity.closed_on}")
+    if on < activity.opened_on:
+        raise RuleViolation("dates.out_of_order", f"{on} is before the opening ({activity.opened_on})")
+    activity.closed_on = on
+    outbox.publish(session, CLOSED, {"activity_id": activity.id,
+                                     "cooperative_id": activity.cooperative_id,
+                                     "code": code, "closed_on": on})
+    return activity
+
+
+def record_interview(session: Session, person: Member, held_on: date, notes: str | None):
+    if held_on < person.joined_on:
+        raise RuleViolation("dates.out_of_order", f"{held_on} is before the person joined")
+    interview = FollowUpInterview(cooperative_id=person.cooperative_id, member_id=person.id,
+                                  held_on=held_on, notes=notes, recorded_at=datetime.now(UTC),
+                                  recorded_by=context.caller.get().subject)
+    session.add(interview)
+    return interview
+
+
+def follow_up_due(session: Session, today: date) -> list[tuple[Member, int]]:
+    """Entrepreneurs (a running CAPE or CESA) with fewer than two interviews in the 12 months
+    up to ``today`` (décret 2015-1363), with how many they had."""
+    running = select(Contract.member_id).where(
+        Contract.signed_on <= today,
+        or_(Contract.ended_on > today,
+            and_(Contract.ended_on.is_(None),
+                 or_(Contract.ends_on.is_(None), Contract.ends_on > today))))
+    people = session.scalars(select(Member).where(Member.id.in_(running))
+                             .order_by(Member.last_name, Member.first_name, Member.id)).all()
+    since = lifecycle.add_months(today, -12)
+    held: dict[str, list[date]] = {}
+    for member_id, held_on in session.execute(
+            select(FollowUpInterview.member_id, FollowUpInterview.held_on)
+            .where(FollowUpInterview.held_on > since, FollowUpInterview.held_on <= today)):
+        held.setdefault(member_id, []).append(held_on)
+    return [(p, len(held.get(p.id, []))) for p in people
+            if lifecycle.needs_follow_up(held.get(p.id, []), today)]

@@ -1,0 +1,290 @@
+"""Use cases of the membership lifecycle: contracts, the three-year rule, exit.
+
+The rules themselves are in ``lifecycle`` (pure); this layer loads and stores
+through a SQLAlchemy session and adds the events to the same transaction
+(outbox). The caller commits.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from cae_members.adapters.store import Activity, Contract, DeadlineAlert, Member, MemberStep
+from cae_members.domain import lifecycle
+from cae_members.domain.lifecycle import RuleViolation
+from caekit import context, outbox
+from caekit.problems import Conflict, NotFound
+
+CONTRACT_SIGNED = "cae.members.contract_signed.v1"
+CONTRACT_ENDED = "cae.members.contract_ended.v1"
+BECAME_ASSOCIATE = "cae.members.member_became_associate.v1"
+MEMBER_LEFT = "cae.members.member_left.v1"
+APPROACHING = "cae.members.associate_deadline_approaching.v1"
+MISSED = "cae.members.associate_deadline_missed.v1"
+
+
+def register_member(session: Session, cooperative_id: str, *, first_name: str, last_name: str,
+                    email: str, joined_on: date, activity_code: str | None = None,
+                    activity_name: str | None = None, external_ref: str | None = None) -> Member:
+    """A person joins as a candidate; one who starts with an activity opens it too."""
+    from cae_members.usecases import activities  # activities uses this module's helpers
+
+    if activity_code and session.scalar(select(Activity.id).where(Activity.code == activity_code)):
+        raise Conflict(f"activity code {activity_code} is already used in this cooperative",
+                       errors={"activity_code": ["already used in this cooperative"]})
+    person = Member(id=str(uuid.uuid4()), cooperative_id=cooperative_id, first_name=first_name,
+                    last_name=last_name, email=email, joined_on=joined_on,
+                    activity_code=activity_code, activity_name=activity_name,
+                    external_ref=external_ref, created_at=datetime.now(UTC),
+                    created_by=context.caller.get().subject,
+                    correlation_id=context.correlation_id.get())
+    session.add(person)
+    record_step(session, person, "candidate", joined_on)
+    outbox.publish(session, "cae.members.member_joined.v1", {
+        "member_id": person.id, "cooperative_id": cooperative_id, "first_name": first_name,
+        "last_name": last_name, "joined_on": joined_on, "activity_code": activity_code,
+        "activity_name": activity_name})
+    if activity_code:
+        session.flush()
+        activities.open_activity(session, cooperative_id, code=activity_code, opened_on=joined_on,
+                                 name=activity_name or f"{first_name} {last_name}"[:200],
+                                 member_ids=[person.id])
+    return person
+
+
+def find_member(session: Session, member_id: str) -> Member:
+    found = session.scalar(select(Member).where(Member.id == str(member_id)))
+    if found is None:
+        raise NotFound(f"no member {member_id} in this cooperative")
+    return found
+
+
+def history(session: Session, member_id: str) -> list[MemberStep]:
+    return list(session.scalars(select(MemberStep).where(MemberStep.member_id == str(member_id))
+                                .order_by(MemberStep.seq)))
+
+
+def _as_steps(rows: list[MemberStep]) -> list[lifecycle.Step]:
+    return [lifecycle.Step(r.stage, r.on, corrects=r.corrects, reason=r.reason) for r in rows]
+
+
+def _append(session: Session, person: Member, rows: list[MemberStep],
+            step: lifecycle.Step) -> MemberStep:
+    row = MemberStep(cooperative_id=person.cooperative_id, member_id=person.id, seq=len(rows),
+                     stage=str(step.stage), on=step.on, corrects=step.corrects,
+                     reason=step.reason, recorded_at=datetime.now(UTC),
+                     recorded_by=context.caller.get().subject)
+    session.add(row)
+    return row
+
+
+def record_step(session: Session, person: Member, stage: str, on: date,
+                reason: str = "") -> MemberStep:
+    """Move a person to ``stage`` on ``on`` (the lifecycle's transition rules apply)."""
+    rows = history(session, person.id)
+    return _append(session, person, rows,
+                   lifecycle.next_step(_as_steps(rows), lifecycle.Stage(stage), on, reason=reason))
+
+
+TIED_TO_RECORDS = {"cape", "cesa", "associate", "exited"}
+
+
+def correct_step(session: Session, person: Member, seq: int, *, reason: str,
+                 stage: str | None = None, on: date | None = None) -> MemberStep:
+    """Correct a recorded step by a new, dated one; the mistaken row stays.
+
+    Contract, admission and exit steps carry dates that other records (the contract,
+    the associate deadline) depend on: they are not corrected here.
+    """
+    rows = history(session, person.id)
+    target = rows[seq].stage if 0 <= seq < len(rows) else None
+    if target in TIED_TO_RECORDS or stage in TIED_TO_RECORDS:
+        raise RuleViolation("correction.tied_to_records",
+                            f"a {target or stage} step is tied to its contract or the member's "
+                            "record: it cannot be corrected as a step")
+    return _append(session, person, rows, lifecycle.correct_step(
+        _as_steps(rows), seq, reason=reason,
+        stage=lifecycle.Stage(stage) if stage else None, on=on))
+
+
+def contracts_of(session: Session, member_id: str) -> list[Contract]:
+    return list(session.scalars(
+        select(Contract).where(Contract.member_id == str(member_id))
+        .order_by(Contract.signed_on, Contract.created_at)))
+
+
+def _still_member(person: Member) -> None:
+    if person.left_on is not None:
+        raise RuleViolation("stage.after_exit",
+                            f"the member left on {person.left_on}: nothing happens after an exit")
+
+
+def _not_before(on: date, earlier: date, what: str) -> None:
+    if on < earlier:
+        raise RuleViolation("dates.out_of_order", f"{on} is before {what} ({earlier})")
+
+
+def _signed(session: Session, contract: Contract, deadline: date | None = None) -> None:
+    outbox.publish(session, CONTRACT_SIGNED, {
+        "contract_id": contract.id, "member_id": contract.member_id,
+        "cooperative_id": contract.cooperative_id, "kind": contract.kind,
+        "signed_on": contract.signed_on, "ends_on": contract.ends_on,
+        "renewals": contract.renewals, "trial_ends_on": contract.trial_ends_on,
+        "associate_deadline": deadline})
+
+
+def _end(session: Session, contract: Contract, on: date, reason: str) -> None:
+    contract.ended_on, contract.end_reason = on, reason
+    outbox.publish(session, CONTRACT_ENDED, {
+        "contract_id": contract.id, "member_id": contract.member_id,
+        "cooperative_id": contract.cooperative_id, "kind": contract.kind,
+        "ended_on": on, "reason": reason})
+
+
+def sign_contract(session: Session, person: Member, *, kind: str, signed_on: date,
+                  ends_on: date | None = None, trial_ends_on: date | None = None) -> Contract:
+    """Sign a CAPE (12 months at most) or the CESA (open-ended, with the associate deadline)."""
+    _still_member(person)
+    _not_before(signed_on, person.joined_on, "the date the person joined")
+    existing = contracts_of(session, person.id)
+    if any(c.kind == "CESA" for c in existing):
+        raise RuleViolation("cesa.already_signed", "this person already has a CESA")
+    open_capes = [c for c in existing if c.kind == "CAPE" and c.ended_on is None]
+    contract = Contract(id=str(uuid.uuid4()), cooperative_id=person.cooperative_id,
+                        member_id=person.id, kind=kind, signed_on=signed_on, renewals=0,
+                        created_at=datetime.now(UTC), created_by=context.caller.get().subject)
+    if kind == "CAPE":
+        if open_capes:
+            raise RuleViolation("cape.already_running", "a CAPE is running: renew it instead")
+        if ends_on is None:
+            raise RuleViolation("cape.end_required", "a CAPE has an end date")
+        lifecycle.validate_cape(signed_on, ends_on)
+        record_step(session, person, "cape", signed_on)
+        contract.ends_on = ends_on
+        session.add(contract)
+        _signed(session, contract)
+        return contract
+    if ends_on is not None:
+        raise RuleViolation("cesa.open_ended", "a CESA is open-ended (Code du travail L7331-2)")
+    for cape in open_capes:  # a CESA takes over from the running CAPE
+        _not_before(signed_on, cape.signed_on, "the running CAPE's start")
+        _end(session, cape, min(signed_on, cape.ends_on), "CESA signed")
+    earlier = [(c.signed_on, c.ended_on or c.ends_on) for c in existing if c.kind == "CAPE"
+               and (c.ended_on or c.ends_on) > c.signed_on]  # a CAPE replaced on its first day
+    if trial_ends_on is not None:
+        lifecycle.validate_trial(signed_on, trial_ends_on, earlier)
+    record_step(session, person, "cesa", signed_on)
+    contract.trial_ends_on = trial_ends_on
+    person.associate_deadline = lifecycle.associate_deadline(signed_on, earlier)
+    session.add(contract)
+    _signed(session, contract, person.associate_deadline)
+    return contract
+
+
+def renew_cape(session: Session, person: Member, contract_id: str, new_end: date) -> Contract:
+    _still_member(person)
+    contract = next((c for c in contracts_of(session, person.id) if c.id == contract_id), None)
+    if contract is None or contract.kind != "CAPE":
+        raise NotFound(f"no CAPE {contract_id} for this member")
+    if contract.ended_on is not None:
+        raise RuleViolation("cape.ended", f"this CAPE ended on {contract.ended_on}")
+    renewed = lifecycle.renew_cape(
+        lifecycle.Cape(contract.signed_on, contract.ends_on, contract.renewals), new_end)
+    contract.ends_on, contract.renewals = renewed.end, renewed.renewals
+    _signed(session, contract)
+    return contract
+
+
+def admit_associate(session: Session, person: Member, on: date) -> Member:
+    _still_member(person)
+    cesa = next((c for c in contracts_of(session, person.id) if c.kind == "CESA"), None)
+    if cesa is None:
+        raise RuleViolation("associate.needs_cesa", "only a CESA holder becomes an associate")
+    if person.associate_on is not None:
+        raise RuleViolation("associate.already", f"already an associate since {person.associate_on}")
+    _not_before(on, cesa.signed_on, "the CESA's signature")
+    if person.associate_deadline is not None and on > person.associate_deadline:
+        raise RuleViolation(
+            "associate.deadline_missed",
+            f"the deadline was {person.associate_deadline}: past it the CESA ends "
+            "(Code du travail L7331-3); record its end first")
+    record_step(session, person, "associate", on)
+    person.associate_on = on
+    outbox.publish(session, BECAME_ASSOCIATE, {
+        "member_id": person.id, "cooperative_id": person.cooperative_id,
+        "associate_on": on, "associate_deadline": person.associate_deadline})
+    return person
+
+
+def record_exit(session: Session, person: Member, on: date, reason: str) -> Member:
+    _still_member(person)
+    _not_before(on, person.joined_on, "the date the person joined")
+    record_step(session, person, "exited", on, reason)
+    for contract in contracts_of(session, person.id):
+        if contract.ended_on is None:
+            _not_before(on, contract.signed_on, f"the {contract.kind}'s signature")
+            # a CAPE that already ran out ended on its own date
+            ended = min(on, contract.ends_on) if contract.ends_on else on
+            _end(session, contract, ended, f"exit: {reason}"[:500])
+    person.left_on, person.left_reason = on, reason
+    outbox.publish(session, MEMBER_LEFT, {
+        "member_id": person.id, "cooperative_id": person.cooperative_id,
+        "left_on": on, "reason": reason})
+    return person
+
+
+def upcoming_deadlines(session: Session, today: date, within_days: int) -> list[Member]:
+    """Entrepreneurs still to become associates, soonest deadline first (missed ones included)."""
+    return list(session.scalars(
+        select(Member)
+        .where(Member.associate_deadline.is_not(None), Member.associate_on.is_(None),
+               Member.left_on.is_(None),
+               Member.associate_deadline <= today + timedelta(days=within_days))
+        .order_by(Member.associate_deadline, Member.last_name, Member.id)))
+
+
+def scan_deadlines(session: Session, today: date) -> int:
+    """The daily scan, across every cooperative: publish the alerts due today, once each.
+
+    Runs without a tenant (system work); each event carries its member's cooperative.
+    A second run on the same day finds the alerts recorded and publishes nothing.
+    """
+    horizon = today + timedelta(days=90)
+    concerned = (Member.associate_deadline.is_not(None), Member.associate_deadline <= horizon,
+                 (Member.associate_on.is_(None)) | (Member.associate_on > today),
+                 (Member.left_on.is_(None)) | (Member.left_on > today))
+    candidates = session.scalars(
+        select(Member).where(*concerned)
+        .order_by(Member.cooperative_id, Member.associate_deadline)
+        .execution_options(all_tenants=True)).all()
+    sent: dict[tuple[str, date], set[str]] = {}
+    for alert in session.scalars(
+            select(DeadlineAlert)
+            .where(DeadlineAlert.member_id.in_(select(Member.id).where(*concerned)))
+            .execution_options(all_tenants=True)):
+        sent.setdefault((alert.member_id, alert.deadline), set()).add(alert.kind)
+    published = 0
+    for person in candidates:
+        due = lifecycle.alerts_due(today, person.associate_deadline,
+                                   associate_on=person.associate_on, exited_on=person.left_on,
+                                   already_sent=sent.get((person.id, person.associate_deadline),
+                                                         set()))
+        for kind in due:
+            session.add(DeadlineAlert(cooperative_id=person.cooperative_id, member_id=person.id,
+                                      kind=kind, deadline=person.associate_deadline,
+                                      sent_on=today))
+            data = {"member_id": person.id, "cooperative_id": person.cooperative_id,
+                    "associate_deadline": person.associate_deadline}
+            if kind == lifecycle.ALERT_MISSED:
+                outbox.publish(session, MISSED, data, tenant_id=person.cooperative_id)
+            else:
+                outbox.publish(session, APPROACHING, {
+                    **data, "alert": kind,
+                    "days_left": (person.associate_deadline - today).days},
+                    tenant_id=person.cooperative_id)
+            published += 1
+    return published

@@ -1,4 +1,0 @@
-from cae_payroll.store import Base
-from caekit.migrations import run_migrations
-
-run_migrations(Base.metadata)
