@@ -1,5 +1,5 @@
 # The two commands of the README: `make demo` and `make test`. Everything else helps them.
-.PHONY: install infra demo test lint format asyncapi openapi bench bench-kit bench-members bench-ledger bench-payroll
+.PHONY: install infra demo test test-unit lint format asyncapi openapi bench bench-kit bench-members bench-ledger bench-payroll
 
 install:            ## the locked virtual environment (.venv), installing uv if needed
 	bash scripts/bootstrap.sh
@@ -13,8 +13,12 @@ demo:               ## the platform on this machine, SQLite stores, seeded demo 
 test:               ## lint and every test, against real RabbitMQ and PostgreSQL
 	bash scripts/test.sh
 
-lint: install
+test-unit: install  ## every unit test (tests/unit/ folders): no broker, no database
+	CAE_TEST_UNIT=1 .venv/bin/python -m pytest $$(find libs services tests -type d -path '*tests/unit' | sort)
+
+lint: install       ## ruff, and import-linter's contracts on the rooms of every service
 	.venv/bin/ruff check .
+	.venv/bin/lint-imports
 
 format: install
 	.venv/bin/ruff format libs services tests bench

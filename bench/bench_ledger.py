@@ -42,16 +42,17 @@ sys.path.insert(0, HERE)
 from bench_kit import consume_each, fresh_database, run_raw, vhost_uri, wait_until  # noqa: E402
 
 from cae_contracts import build_event  # noqa: E402
-from cae_ledger import domain  # noqa: E402
 from cae_ledger.adapters.store import EntryLine  # noqa: E402
-from cae_ledger.domain.contribution import Schedule, contribution_for  # noqa: E402
+from cae_ledger.domain.contribution import contribution_for  # noqa: E402
+from cae_ledger.domain.schedules import DEFAULT_SCHEDULE  # noqa: E402
 from cae_ledger.usecases.books import Books  # noqa: E402
 from caekit.db import acting_session, make_engine, make_session_factory  # noqa: E402
 from caekit.migrations import upgrade  # noqa: E402
+from caekit.period import Period  # noqa: E402
 
 EVENT = "cae.bank.payment_received.v1"
 ACTIVITIES = [f"ACT{i:02d}" for i in range(20)]
-RATE = Schedule.flat(date(2000, 1, 1), __import__("decimal").Decimal("0.10"))
+RATE = DEFAULT_SCHEDULE  # what the service charges a cooperative without a schedule
 
 
 def spawn(*args, env=None) -> subprocess.Popen:
@@ -137,7 +138,7 @@ def naive_posting(db, sql, body: dict) -> None:
     day = date.fromisoformat(data["received_on"])
     code, amount = data["activity_code"], data["amount_cents"]
     revenue = amount - data["vat_cents"]
-    period = domain.period_of(day)
+    period = int(Period.of(day))
 
     def entry(kind, journal, lines, total, revenue_cents=0, origin=None):
         entry_id = str(uuid.uuid4())

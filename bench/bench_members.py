@@ -4,7 +4,8 @@ at 10,000 and at 100,000 members (100 per cooperative: 100 and 1,000 cooperative
 For each size it times, on the service's own code paths and a real database:
   scan     membership.scan_deadlines over every cooperative (alerts + outbox events);
   listing  each cooperative's member listing as the HTTP endpoint builds it
-           (tenant-scoped query + schema dump), for every cooperative in turn.
+           (membership.list_members, tenant-scoped, + schema dump), for every cooperative
+           in turn.
 Times are reported per 10,000 members; the ratio of the 100k figure to the 10k figure
 is 1.0 for linear growth (below 1.0 is better than linear). The last line is
 ratio=<the larger of the two ratios>.
@@ -23,7 +24,7 @@ import time
 import uuid
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert
 
 from cae_members.adapters.schemas import MemberList
 from cae_members.adapters.store import Cooperative, Member
@@ -80,8 +81,7 @@ def measure(url: str, cooperatives: list[str]) -> tuple[float, float, int]:
     for coop in cooperatives:
         with sessions() as session:
             session.info["tenant_id"] = coop
-            rows = session.scalars(select(Member).order_by(Member.last_name,
-                                                           Member.first_name)).all()
+            rows = membership.list_members(session, coop)
             assert len(MemberList().dump({"items": rows})["items"]) == PER_COOPERATIVE
     listing = time.perf_counter() - started
     engine.dispose()

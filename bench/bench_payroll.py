@@ -39,10 +39,12 @@ sys.path.insert(0, HERE)
 sys.path.insert(0, ROOT)
 from bench_kit import fresh_database, vhost_uri, wait_until  # noqa: E402
 
-from cae_payroll.usecases import payroll  # noqa: E402
+from cae_payroll.adapters.lines import lines_json  # noqa: E402
+from cae_payroll.adapters.store import Employee as EmployeeRow  # noqa: E402
+from cae_payroll.adapters.store import PayrollSettings, Run, SalaryChoice  # noqa: E402
 from cae_payroll.adapters.store import Payslip as PayslipRow  # noqa: E402
-from cae_payroll.adapters.store import Run  # noqa: E402
 from cae_payroll.domain.engine import Employee, payslip  # noqa: E402
+from cae_payroll.usecases.runs import start_network_runs  # noqa: E402
 from caekit.db import acting_session, insert_rows, make_engine, make_session_factory  # noqa: E402
 from caekit.migrations import upgrade  # noqa: E402
 
@@ -58,7 +60,7 @@ def cases(n: int, seed: int = 1) -> list[tuple[int, bool, int]]:
 
 # -- (1) the engine against OpenFisca --------------------------------------------------------
 def engine_part(n: int) -> float:
-    from services.payroll.tests.oracle import compute, tax_benefit_system
+    from services.payroll.tests.unit.oracle import compute, tax_benefit_system
 
     grid = cases(n)
     started = time.perf_counter()
@@ -88,7 +90,7 @@ def seed(url: str, cooperatives: list[str], per: int) -> None:
     now, grid = datetime.now(UTC), cases(len(cooperatives) * per, seed=2)
     with engine.begin() as conn:
         conn.execute(text("DELETE FROM outbox"))
-        conn.execute(insert(payroll.PayrollSettings), [
+        conn.execute(insert(PayrollSettings), [
             {"cooperative_id": c, "staff": STAFF[i % 4], "at_rate": "0.0125"}
             for i, c in enumerate(cooperatives)])
         employees, choices = [], []
@@ -102,7 +104,7 @@ def seed(url: str, cooperatives: list[str], per: int) -> None:
                 choices.append({"cooperative_id": coop, "member_id": member, "period": 202603,
                                 "gross_cents": gross, "employer_cost_cents": 0, "available_cents": 0,
                                 "chosen_by": "bench", "chosen_at": now})
-        for rows, model in ((employees, payroll.Employee), (choices, payroll.SalaryChoice)):
+        for rows, model in ((employees, EmployeeRow), (choices, SalaryChoice)):
             for k in range(0, len(rows), 10_000):
                 conn.execute(insert(model), rows[k:k + 10_000])
     if url.startswith("postgresql"):  # with statistics, as autovacuum keeps a network's tables:
@@ -117,7 +119,7 @@ def start_runs(url: str) -> None:
     """A network operator starts the month for every cooperative (POST /payroll-runs)."""
     engine = make_engine(url)
     with acting_session(make_session_factory(engine), None, "ops", {"network_operator"}) as session:
-        payroll.start_network_runs(session, 202603, commit=session.commit)
+        start_network_runs(session, 202603, commit=session.commit)
         session.commit()
     engine.dispose()
 
@@ -242,7 +244,7 @@ def limit_part(kind: str, tmp: str, cooperatives: list[str], per: int) -> float:
                 "net_paid_cents": slip.net_paid_cents, "employer_cost_cents": slip.employer_cost_cents,
                 "urssaf_cents": slip.urssaf_cents, "other_bodies_cents": slip.other_bodies_cents,
                 "reduction_coefficient": str(slip.reduction_coefficient),
-                "lines": payroll.lines_json(slip), "year_gross_cents": slip.gross_cents,
+                "lines": lines_json(slip), "year_gross_cents": slip.gross_cents,
                 "issued_at": now})
     engine = make_engine(url)
     with make_session_factory(engine)() as session:

@@ -77,7 +77,7 @@ def main() -> int:
             ids.append((response.json()["id"], code))
         seeded.append((name, coop, staff, ids))
 
-    # the scenario crosses services: each member.joined opens the activity's ledger accounts
+    # the scenario crosses services: each activity_opened opens the activity's ledger accounts
     expected = sum(len(p) for *_, p in NETWORK)
     deadline = time.monotonic() + 60
     while True:
@@ -158,7 +158,7 @@ def main() -> int:
     entrepreneur = token(member_id, ["entrepreneur"], coop)
     print(f"""
 CAE platform demo: {len(seeded)} cooperatives, {expected} entrepreneurs, {expected} activities
-opened in the ledger from member.joined events, each with a quarter of invoices, payments
+opened in the ledger from activity_opened events, each with a quarter of invoices, payments
 (the contribution charged on each) and expenses, a CESA each, and a March payroll run
 whose payslips the ledger posted as salaries.
 

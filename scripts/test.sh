@@ -16,4 +16,5 @@ su postgres -c "psql -Atq -d postgres -c \"SELECT datname FROM pg_database WHERE
   | while read -r db; do su postgres -c "psql -q -d postgres -c 'DROP DATABASE IF EXISTS \"$db\" WITH (FORCE)'"; done
 
 .venv/bin/ruff check .
+.venv/bin/lint-imports
 .venv/bin/python -m pytest "$@"

@@ -59,9 +59,10 @@ class CooperativeUpdatedV1(_Strict):
     "cae.members.member_joined.v1",
     summary="A person joined a cooperative; carries the activity (enseigne) they start with, if any.",
     subject="member_id",
-    deprecated="the activity a person starts with travels in cae.members.activity_opened.v1 "
-               "and the person in cae.members.member_joined.v2 (one event per fact); "
-               "published beside v2 until 2027-06-30.",
+    deprecated="no longer published since 2026-12-07: the person travels in "
+               "cae.members.member_joined.v2 and the activity they start with in "
+               "cae.members.activity_opened.v1 (one event per fact). Kept so that messages "
+               "already queued or parked still validate and replay.",
 )
 class MemberJoinedV1(_Strict):
     member_id = fields.UUID(required=True)

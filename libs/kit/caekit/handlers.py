@@ -61,6 +61,7 @@ from caekit import (
 from caekit.config import settings_of
 from caekit.dependencies import Database
 from caekit.logs import log
+from caekit.rules import RuleViolation
 from caekit.tables import inbox_table
 
 logger = logging.getLogger("caekit.handlers")
@@ -231,10 +232,9 @@ def _unavailable(exc: BaseException, session) -> bool:
 
 
 def _describe(exc: BaseException) -> str:
-    """The exception as one line, after its rule code if it has one (``exc.rule``)."""
+    """The exception as one line, after its rule code if a domain rule refused."""
     text = "".join(traceback.format_exception_only(type(exc), exc)).strip()
-    rule = getattr(exc, "rule", None)
-    return (f"[{rule}] {text}" if isinstance(rule, str) else text)[:2000]
+    return (f"[{exc.rule}] {text}" if isinstance(exc, RuleViolation) else text)[:2000]
 
 
 @dataclass

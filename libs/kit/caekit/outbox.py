@@ -66,6 +66,8 @@ def transaction_work(session: Session, key: str, make, write=None):
     work = session.info.setdefault(_WORK, {})
     found = work.get(key)
     if found is None:
+        if not session.in_transaction():
+            session.begin()  # the state lives and dies with a transaction
         found = work[key] = (make(), write)
     return found[0]
 

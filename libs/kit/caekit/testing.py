@@ -10,6 +10,11 @@ The store is chosen by ``CAE_TEST_DB`` (``sqlite``, the default, or
 | CAE_TEST_PG_URL | postgresql://postgres@127.0.0.1:5432/postgres (an admin connection) |
 | CAE_TEST_AMQP_URI | amqp://guest:guest@127.0.0.1:5672/ (the vhost is replaced per test) |
 | CAE_TEST_RABBIT_MANAGEMENT | http://127.0.0.1:15672 |
+| CAE_TEST_UNIT | unset; ``make test-unit`` sets it: a test asking for RabbitMQ or a database fails |
+
+Unit tests live in ``tests/unit/`` folders and integration tests in
+``tests/integration/``; ``make test-unit`` runs the first with ``CAE_TEST_UNIT=1``, so
+a unit test that reaches for the broker or a database fixture fails at once.
 """
 
 from __future__ import annotations
@@ -59,9 +64,15 @@ def management(method: str, path: str, body: dict | None = None):
         return json.loads(data) if data else None
 
 
+def _integration_only(what: str) -> None:
+    if os.environ.get("CAE_TEST_UNIT"):
+        pytest.fail(f"a unit test asked for {what}: it belongs in tests/integration/")
+
+
 @pytest.fixture
 def amqp_uri():
     """A throwaway RabbitMQ vhost for one test; its AMQP URI."""
+    _integration_only("RabbitMQ (amqp_uri)")
     vhost = f"cae_test_{uuid.uuid4().hex[:12]}"
     user = urlsplit(AMQP_BASE).username or "guest"
     management("PUT", f"vhosts/{vhost}")
@@ -226,6 +237,7 @@ class _Databases:
 
 @pytest.fixture(scope="session")
 def _databases(tmp_path_factory):
+    _integration_only("a database (database_url)")
     databases = _Databases(str(tmp_path_factory.mktemp("templates")))
     yield databases
     databases.drop_all()

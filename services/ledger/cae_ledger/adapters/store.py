@@ -8,7 +8,9 @@ triggers that refuse it in the database itself. Balances are kept current in
 
 from __future__ import annotations
 
+import json
 from datetime import date, datetime
+from decimal import Decimal
 
 from sqlalchemy import (
     BigInteger,
@@ -24,6 +26,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from cae_ledger.domain.contribution import Band, Schedule
 from caekit.db import TenantScoped
 
 # a 64-bit key that SQLite still treats as its ROWID (autoincrement)
@@ -139,7 +142,7 @@ class AccountBalance(TenantScoped, Base):
 
 
 class ActivityBalance(TenantScoped, Base):
-    """An activity's budget components, kept current (see cae_ledger.domain.Budget)."""
+    """An activity's budget components, kept current (see cae_ledger.domain.entries.Budget)."""
 
     __tablename__ = "activity_balances"
 
@@ -180,6 +183,18 @@ class ContributionSchedule(TenantScoped, Base):
     monthly_minimum_cents: Mapped[int] = mapped_column(BigInteger, default=0)
     recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     recorded_by: Mapped[str] = mapped_column(String(100))
+
+    @property
+    def schedule(self) -> Schedule:
+        """The version as the domain's schedule."""
+        return Schedule(self.effective_on, tuple(Band(int(threshold), Decimal(rate))
+                                                 for threshold, rate in json.loads(self.bands)),
+                        self.monthly_minimum_cents)
+
+    @staticmethod
+    def stored_bands(schedule: Schedule) -> str:
+        """A schedule's bands as the ``bands`` column keeps them."""
+        return json.dumps([[band.threshold_cents, str(band.rate)] for band in schedule.bands])
 
 
 class ClosedPeriod(TenantScoped, Base):

@@ -11,8 +11,8 @@ Conventions written down once:
 * An entry is balanced (debits = credits > 0) and immutable. A correction is a
   reversing entry: the same lines with debit and credit swapped, naming the
   original; an entry is reversed at most once.
-* Periods are calendar months (``yyyymm`` integers); a fiscal year is a calendar
-  year.
+* Periods are calendar months (:class:`caekit.period.Period`, an ``int`` ``YYYYMM``);
+  a fiscal year is a calendar year. A closed period takes no entry.
 * An activity's **available budget** (L7332-3: revenue after the charges directly
   linked to the activity and after the contribution) is
   ``cash received HT - contribution - expenses - salary costs``, where, on the
@@ -23,12 +23,15 @@ Conventions written down once:
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 
+from cae_ledger.domain.contribution import Schedule, monthly_top_up
 from cae_ledger.domain.money import UnbalancedEntry, check_balanced, round_half_up
+from caekit.period import Period
+from caekit.rules import RuleViolation
 
 # Plan Comptable Général accounts the platform uses (domain.md, "Money"), with their type.
 CHART_OF_ACCOUNTS: dict[str, tuple[str, str]] = {
@@ -86,18 +89,11 @@ def general_account_of(number: str) -> str:
     return number.split("-", 1)[0]
 
 
-def period_of(day: date) -> int:
-    """The accounting period (calendar month) of a day, as ``yyyymm``."""
-    return day.year * 100 + day.month
-
-
-class RuleViolation(ValueError):
-    """A ledger rule refused the operation; ``rule`` is a short stable code."""
-
-    def __init__(self, rule: str, message: str) -> None:
-        super().__init__(message)
-        self.rule = rule
-        self.message = message
+def activity_accounts(code: str) -> tuple[tuple[str, str, str, str], ...]:
+    """The auxiliary accounts an activity opens with: (number, label, type, general account)."""
+    return tuple((auxiliary_account(general, code), f"{CHART_OF_ACCOUNTS[general][0]} - {code}",
+                  CHART_OF_ACCOUNTS[general][1], general)
+                 for general in ACTIVITY_AUXILIARY_ACCOUNTS)
 
 
 @dataclass(frozen=True)
@@ -139,17 +135,39 @@ class EntryDraft:
         object.__setattr__(self, "lines", tuple(self.lines))
 
 
-def check_entry(draft: EntryDraft) -> int:
-    """Refuse an entry that cannot be posted; return its total (sum of debits)."""
+def check_entry(draft: EntryDraft, closed: Collection[int] = ()) -> int:
+    """Refuse an entry that cannot be posted (``closed``: the closed periods); return its
+    total (sum of debits)."""
     if draft.journal not in JOURNALS:
         raise RuleViolation("entry.unknown_journal", f"unknown journal {draft.journal!r}; "
                             f"journals are {', '.join(JOURNALS)}")
     if draft.kind not in KINDS:
         raise RuleViolation("entry.unknown_kind", f"unknown kind {draft.kind!r}")
     try:
-        return check_balanced([(line.debit_cents, line.credit_cents) for line in draft.lines])
+        total = check_balanced([(line.debit_cents, line.credit_cents) for line in draft.lines])
     except UnbalancedEntry as exc:
         raise RuleViolation("entry.unbalanced", f"the entry is refused: {exc}") from exc
+    period = Period.of(draft.entry_date)
+    if period in closed:
+        raise RuleViolation("period.closed", f"the period {period.text} is closed: no entry can "
+                            f"be dated {draft.entry_date.isoformat()}")
+    return total
+
+
+def check_reversal(original: EntryDraft, original_id: str, on: date, *,
+                   derived_from: str | None, already_reversed: bool) -> None:
+    """Refuse to reverse ``original`` when it is itself a reversal, a contribution charged on
+    another entry (``derived_from``: reversed with it), already reversed, or dated after ``on``."""
+    if original.reverses is not None:
+        raise RuleViolation("entry.is_a_reversal", "a reversing entry is not reversed: post the "
+                            "operation again")
+    if derived_from is not None:
+        raise RuleViolation("entry.derived", "this contribution is reversed with the entry it "
+                            f"was charged on ({derived_from})")
+    if already_reversed:
+        raise RuleViolation("entry.already_reversed", f"entry {original_id} is already reversed")
+    if on < original.entry_date:
+        raise RuleViolation("entry.reversal_date", "a reversal cannot be dated before the entry")
 
 
 def reversal_of(original: EntryDraft, original_id: str, on: date, label: str | None = None) -> EntryDraft:
@@ -269,6 +287,25 @@ def contribution(activity: str, on: date, piece_ref: str, label: str, amount_cen
         Line(CONTRIBUTION_ACCOUNT, debit_cents=amount_cents, activity_code=activity),
         Line(CONTRIBUTION_INCOME_ACCOUNT, credit_cents=amount_cents, activity_code=None),
     ), kind="contribution", activity_code=activity)
+
+
+def check_closable(period: Period, today: date, closed: Collection[int]) -> None:
+    """A month is closed once over, and once."""
+    if period.last_day >= today:
+        raise RuleViolation("period.not_over", f"{period.text} is not over yet")
+    if period in closed:
+        raise RuleViolation("period.already_closed", f"{period.text} is already closed")
+
+
+def minimum_contribution(activity: str, period: Period, schedule: Schedule,
+                         charged_cents: int) -> EntryDraft | None:
+    """The top-up to the schedule's monthly minimum of an activity charged ``charged_cents``
+    in ``period``, dated its last day; None when nothing is short."""
+    top_up = monthly_top_up(schedule, charged_cents)
+    if not top_up:
+        return None
+    return contribution(activity, period.last_day, f"MIN-{period}",
+                        f"Contribution minimale du mois {period.text}", top_up)
 
 
 # -- balances -----------------------------------------------------------------------------------

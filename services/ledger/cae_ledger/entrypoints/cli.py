@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from datetime import date
 
 
 def main(argv) -> int:
@@ -18,8 +17,6 @@ def main(argv) -> int:
     p.add_argument("--output", help="file or directory (default: <SIREN>FEC<date>.txt here)")
     args = parser.parse_args(argv)
 
-    from cae_ledger.adapters.store import Cooperative
-    from cae_ledger.domain.fec import fec_filename, write_fec
     from cae_ledger.usecases import export
     from caekit.config import Settings
     from caekit.db import acting_session, make_engine, make_session_factory
@@ -29,16 +26,14 @@ def main(argv) -> int:
     try:
         with acting_session(make_session_factory(engine), args.cooperative,
                             "fec-export") as session:
-            cooperative = session.get(Cooperative, args.cooperative)
-            siren = cooperative.siren if cooperative and cooperative.siren else "000000000"
-            name = fec_filename(siren, date(args.year, 12, 31))
+            name = export.file_name(session, args.cooperative, args.year, unknown_siren="000000000")
             path = args.output or name
             if os.path.isdir(path):
                 path = os.path.join(path, name)
             partial = f"{path}.partial"  # a failed export leaves no file that looks complete
             with open(partial, "w", encoding="utf-8", newline="") as out:
-                lines = write_fec(export.fec_entries(session, args.year), out,
-                                  "|" if args.separator == "pipe" else "\t")
+                lines = export.write_year(session, args.year, out,
+                                          "|" if args.separator == "pipe" else "\t")
             os.replace(partial, path)
     finally:
         engine.dispose()

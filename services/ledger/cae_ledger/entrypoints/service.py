@@ -5,8 +5,6 @@ from __future__ import annotations
 import io
 from datetime import date
 
-from sqlalchemy import select
-
 from cae_contracts import Event
 from cae_ledger.adapters.schemas import (
     AccountList,
@@ -34,29 +32,17 @@ from cae_ledger.adapters.schemas import (
     TreasuryStatementOut,
     TrialBalanceOut,
 )
-from cae_ledger.adapters.store import (
-    AccountBalance,
-    Activity,
-    ClosedPeriod,
-    ContributionSchedule,
-    Cooperative,
-    Entry,
-    LedgerAccount,
-)
+from cae_ledger.adapters.store import Activity
 from cae_ledger.domain import entries as domain
-from cae_ledger.domain.fec import fec_filename, write_fec
-from cae_ledger.usecases import export
-from cae_ledger.usecases.books import (
-    Books,
-    build_schedule,
-    format_period,
-    parse_period,
-    schedule_of,
-)
+from cae_ledger.domain.schedules import build_schedule, public_bands
+from cae_ledger.usecases import export, reading
+from cae_ledger.usecases.books import Books
 from caekit import context
 from caekit.handlers import reliable_handler
 from caekit.http import api
-from caekit.problems import BadRequest, Forbidden, NotFound
+from caekit.period import Period
+from caekit.problems import BadRequest, Forbidden
+from caekit.rules import RuleViolation
 from caekit.service import ServiceBase
 
 STAFF = {"staff", "admin"}
@@ -67,82 +53,63 @@ WRITE = {"roles": STAFF, "idempotency_required": True}
 class LedgerService(ServiceBase):
     name = "ledger"
 
-    # -- events from members: the chart, the activities ----------------------------------------
+    # -- events from members and governance: the chart, the schedules, the activities ----------
     @reliable_handler("cae.members.cooperative_registered.v1")
     def on_cooperative_registered(self, event: Event):
-        cooperative = str(event.data["cooperative_id"])
-        books = Books(self.db, cooperative)
-        books.ensure_chart()
-        settings = books.settings()
-        settings.name, settings.siren = event.data["name"], event.data["siren"]
-        rate = event.data.get("default_contribution_rate")
-        if rate is not None:  # the cooperative's rate, from the start of its first year
-            start = event.data["registered_at"].date().replace(month=1, day=1)
-            self._record_schedule(cooperative, start, [{"from_cents": 0, "rate": rate}], 0, None)
+        data = event.data
+        Books(self.db, str(data["cooperative_id"])).register_cooperative(
+            data["name"], data["siren"], data["registered_at"], data.get("default_contribution_rate"))
 
     @reliable_handler("cae.members.cooperative_updated.v1")
     def on_cooperative_updated(self, event: Event):
-        if "default_contribution_rate" in event.data["changed"]:
-            self._record_schedule(str(event.data["cooperative_id"]), event.data["effective_on"],
-                                  [{"from_cents": 0, "rate": event.data["default_contribution_rate"]}],
-                                  0, None)
+        data = event.data
+        if "default_contribution_rate" in data["changed"]:
+            Books(self.db, str(data["cooperative_id"])).record_schedule(build_schedule(
+                data["effective_on"], [{"from_cents": 0, "rate": data["default_contribution_rate"]}],
+                0), None)
 
     @reliable_handler("cae.governance.contribution_rate_adopted.v1")
     def on_contribution_rate_adopted(self, event: Event):
         data = event.data
-        self._record_schedule(str(data["cooperative_id"]), data["effective_on"], data["bands"],
-                              data["monthly_minimum_cents"], data["activity_code"])
+        Books(self.db, str(data["cooperative_id"])).record_schedule(build_schedule(
+            data["effective_on"], data["bands"], data["monthly_minimum_cents"]),
+            data["activity_code"])
 
-    def _record_schedule(self, cooperative, effective_on, bands, minimum, activity):
-        """A new schedule version; the same version again (another event) changes nothing."""
-        Books(self.db, cooperative).add_schedule(build_schedule(effective_on, bands, minimum),
-                                                 activity, same_again_is_fine=True)
-
-    @reliable_handler("cae.members.member_joined.v1")
-    def on_member_joined(self, event: Event):
-        if event.data["activity_code"]:  # else its accounts open with activity.opened
-            Books(self.db, str(event.data["cooperative_id"])).open_activity(
-                event.data["activity_code"], event.data.get("activity_name"),
-                str(event.data["member_id"]), event.id, event.data["joined_on"])
-
-    @reliable_handler("cae.members.activity_opened.v1")
+    # a second opening of a code already open (activity.exists) is parked at once, its rule
+    # in the error: retrying cannot change the answer
+    @reliable_handler("cae.members.activity_opened.v1", refusals=(RuleViolation,))
     def on_activity_opened(self, event: Event):
-        Books(self.db, str(event.data["cooperative_id"])).open_activity(
-            event.data["code"], event.data["name"], str(event.data["member_ids"][0]), event.id,
-            event.data["opened_on"])
+        data = event.data
+        Books(self.db, str(data["cooperative_id"])).open_activity(
+            data["code"], data["name"], str(data["member_ids"][0]), event.id, data["opened_on"])
 
     # -- events that cause postings -------------------------------------------------------------
     @reliable_handler("cae.bank.payment_received.v1")
     def on_payment_received(self, event: Event):
         data = event.data
-        books = Books(self.db, str(data["cooperative_id"]))
-        books.receive(books.payment(data["activity_code"], data["received_on"],
-                                    data["bank_reference"], data["label"] or
-                                    f"Encaissement {data['bank_reference']}", data["amount_cents"],
-                                    data["vat_cents"], data["invoice_ref"]))
+        Books(self.db, str(data["cooperative_id"])).receive_payment(
+            data["activity_code"], data["received_on"], data["bank_reference"], data["label"],
+            data["amount_cents"], data["vat_cents"], data["invoice_ref"])
 
     @reliable_handler("cae.payroll.payslip_issued.v1")
     def on_payslip_issued(self, event: Event):
         data = event.data
         slip = domain.Payslip(**{name: data[name] for name in domain.Payslip.__dataclass_fields__})
-        Books(self.db, str(data["cooperative_id"])).post(domain.salary(
-            data["activity_code"], data["paid_on"], f"PAIE-{data['period']}-{data['activity_code']}"[:60],
-            f"Salaire {data['period']}", slip))
+        Books(self.db, str(data["cooperative_id"])).post_salary(
+            data["activity_code"], data["paid_on"], data["period"], slip)
 
     # -- HTTP: operations ----------------------------------------------------------------------
     @api("POST", "/cooperatives/<cooperative_id>/invoices", schema=InvoiceIn, **WRITE)
     def post_invoice(self, request, cooperative_id, body):
-        books = Books(self.db, cooperative_id)
-        return self._posted(*books.receive(domain.invoice(
+        return self._posted(*Books(self.db, cooperative_id).receive(domain.invoice(
             body["activity_code"], body["date"], body["piece_ref"], body["label"],
             body["net_cents"], body["vat_cents"], body["revenue_account"])))
 
     @api("POST", "/cooperatives/<cooperative_id>/payments", schema=PaymentIn, **WRITE)
     def post_payment(self, request, cooperative_id, body):
-        books = Books(self.db, cooperative_id)
-        return self._posted(*books.receive(books.payment(
+        return self._posted(*Books(self.db, cooperative_id).receive_payment(
             body["activity_code"], body["date"], body["piece_ref"], body["label"],
-            body["amount_cents"], body["vat_cents"], body["invoice_ref"])))
+            body["amount_cents"], body["vat_cents"], body["invoice_ref"]))
 
     @api("POST", "/cooperatives/<cooperative_id>/expenses", schema=ExpenseIn, **WRITE)
     def post_expense(self, request, cooperative_id, body):
@@ -183,12 +150,8 @@ class LedgerService(ServiceBase):
             raise Forbidden("an entrepreneur lists the entries of their own activity (?activity=)")
         after = self._int_arg(request, "after", 0)
         limit = min(self._int_arg(request, "limit", 100), 1000)
-        query = select(Entry).where(Entry.seq > after).order_by(Entry.seq).limit(limit)
-        if activity is not None:
-            query = query.where(Entry.activity_code == activity)
-        rows = self.db.scalars(query).all()
-        return EntryList().dump({"items": rows,
-                                 "next_after": rows[-1].seq if len(rows) == limit else None})
+        rows, next_after = reading.entries_page(self.db, activity, after, limit)
+        return EntryList().dump({"items": rows, "next_after": next_after})
 
     @api("GET", "/cooperatives/<cooperative_id>/entries/<entry_id>", roles=READERS)
     def get_entry(self, request, cooperative_id, entry_id):
@@ -204,70 +167,46 @@ class LedgerService(ServiceBase):
     def activity_balance(self, request, cooperative_id, code):
         """The activity's budget, read from its maintained row (no sum over lines)."""
         self._readable_activity(code)
-        return BudgetOut().dump(self._budget(cooperative_id, code))
+        return BudgetOut().dump(self._budget_out(code, Books(self.db, cooperative_id).budget(code)))
 
-    def _budget(self, cooperative_id, code) -> dict:
-        budget = Books(self.db, cooperative_id).budget(code)
-        return {"activity_code": code, "available_cents": budget.available_cents,
-                **vars(budget)}
+    @staticmethod
+    def _budget_out(code, budget) -> dict:
+        return {"activity_code": code, "available_cents": budget.available_cents, **vars(budget)}
 
     @api("GET", "/cooperatives/<cooperative_id>/trial-balance", roles=STAFF)
     def trial_balance(self, request, cooperative_id):
         """Every account's debit and credit over ?from=YYYY-MM&to=YYYY-MM (default: this year)."""
         year = date.today().year
-        start = parse_period(request.args.get("from", f"{year}-01"))
-        end = parse_period(request.args.get("to", f"{year}-12"))
-        names = export.labels(self.db)
-        rows = export.account_totals(self.db, AccountBalance.period.between(start, end))
+        start = Period.parse(request.args.get("from", f"{year}-01"))
+        trial = reading.account_balances(self.db, start,
+                                         Period.parse(request.args.get("to", f"{year}-12")))
         return TrialBalanceOut().dump({
-            "from_period": format_period(start), "to_period": format_period(end),
-            "items": [self._row(names, *row) for row in rows],
-            "debit_cents": sum(r[1] for r in rows), "credit_cents": sum(r[2] for r in rows)})
-
-    @staticmethod
-    def _row(names, account, debit, credit):
-        return {"account": account, "label": names.get(account, account), "debit_cents": debit,
-                "credit_cents": credit, "balance_cents": debit - credit}
+            "from_period": trial.start.text, "to_period": trial.end.text, "items": trial.items,
+            "debit_cents": trial.debit_cents, "credit_cents": trial.credit_cents})
 
     @api("GET", "/cooperatives/<cooperative_id>/activities/<code>/income-statement", roles=READERS)
     def income_statement(self, request, cooperative_id, code):
         """Revenue (class 7) and charges (class 6) of the activity's analytic in ?year=."""
         self._readable_activity(code)
         year = self._int_arg(request, "year", date.today().year)
-        names = export.labels(self.db)
-        rows = export.account_totals(self.db, AccountBalance.analytic == code,
-                                     AccountBalance.period.between(year * 100 + 1, year * 100 + 12))
-        revenue = [self._row(names, *r) for r in rows if r[0].startswith("7")]
-        charges = [self._row(names, *r) for r in rows if r[0].startswith("6")]
-        revenue_cents = -sum(r["balance_cents"] for r in revenue)
-        charges_cents = sum(r["balance_cents"] for r in charges)
-        return IncomeStatementOut().dump({
-            "activity_code": code, "year": year, "revenue": revenue, "charges": charges,
-            "revenue_cents": revenue_cents, "charges_cents": charges_cents,
-            "result_cents": revenue_cents - charges_cents})
+        return IncomeStatementOut().dump(reading.activity_income_statement(self.db, code, year))
 
     @api("GET", "/cooperatives/<cooperative_id>/activities/<code>/treasury-statement", roles=READERS)
     def treasury_statement(self, request, cooperative_id, code):
         """The entrepreneur's statement (décret 2015-1363): the budget, and the treasury
         groups of the activity's accounts at the end of ?to=YYYY-MM (default: now)."""
         self._readable_activity(code)
-        end = parse_period(request.args.get("to", date.today().strftime("%Y-%m")))
-        rows = export.account_totals(self.db, AccountBalance.analytic == code,
-                                     AccountBalance.period <= end)
-        groups = [{"name": name, "prefixes": prefixes,
-                   "balance_cents": sum(d - c for account, d, c in rows
-                                        if export.in_group(account, prefixes))}
-                  for name, prefixes in export.TREASURY_GROUPS]
-        return TreasuryStatementOut().dump({"activity_code": code, "to_period": format_period(end),
-                                            "budget": self._budget(cooperative_id, code),
+        end = Period.parse(request.args.get("to", Period.of(date.today()).text))
+        budget, groups = reading.treasury_statement(self.db, cooperative_id, code, end)
+        return TreasuryStatementOut().dump({"activity_code": code, "to_period": end.text,
+                                            "budget": self._budget_out(code, budget),
                                             "groups": groups})
 
     # -- HTTP: contribution schedules and settings ----------------------------------------------
     @api("GET", "/cooperatives/<cooperative_id>/contribution-schedules", roles=STAFF)
     def list_schedules(self, request, cooperative_id):
-        rows = self.db.scalars(select(ContributionSchedule).order_by(
-            ContributionSchedule.activity_code, ContributionSchedule.effective_on)).all()
-        return ScheduleList().dump({"items": [self._schedule_out(r) for r in rows]})
+        return ScheduleList().dump({"items": [self._schedule_out(r)
+                                              for r in reading.schedules(self.db)]})
 
     @api("POST", "/cooperatives/<cooperative_id>/contribution-schedules", schema=ScheduleIn, **WRITE)
     def add_schedule(self, request, cooperative_id, body):
@@ -279,9 +218,8 @@ class LedgerService(ServiceBase):
 
     @staticmethod
     def _schedule_out(row) -> dict:
-        schedule = schedule_of(row)
         return {"activity_code": row.activity_code or None, "effective_on": row.effective_on,
-                "bands": [{"from_cents": b.threshold_cents, "rate": b.rate} for b in schedule.bands],
+                "bands": public_bands(row.schedule),
                 "monthly_minimum_cents": row.monthly_minimum_cents, "recorded_by": row.recorded_by}
 
     @api("GET", "/cooperatives/<cooperative_id>/settings", roles=STAFF)
@@ -290,24 +228,23 @@ class LedgerService(ServiceBase):
 
     @api("PUT", "/cooperatives/<cooperative_id>/settings", schema=SettingsIn, **WRITE)
     def change_settings(self, request, cooperative_id, body):
-        settings = Books(self.db, cooperative_id).settings()
-        settings.contribution_basis = body["contribution_basis"]
+        settings = Books(self.db, cooperative_id).change_contribution_basis(
+            body["contribution_basis"])
         self.db.commit()
         return SettingsOut().dump(settings)
 
     # -- HTTP: periods and the FEC --------------------------------------------------------------
     @api("GET", "/cooperatives/<cooperative_id>/closed-periods", roles=STAFF)
     def list_closed_periods(self, request, cooperative_id):
-        rows = self.db.scalars(select(ClosedPeriod).order_by(ClosedPeriod.period)).all()
         return PeriodList().dump({"items": [
-            {"period": format_period(r.period), "closed_at": r.closed_at, "closed_by": r.closed_by}
-            for r in rows]})
+            {"period": Period(r.period).text, "closed_at": r.closed_at, "closed_by": r.closed_by}
+            for r in reading.closed_periods(self.db)]})
 
     @api("POST", "/cooperatives/<cooperative_id>/closed-periods", schema=PeriodIn, **WRITE)
     def close_period(self, request, cooperative_id, body):
         """Charge the month's minimum contributions, then close it to new entries."""
-        period = parse_period(body["period"])
-        closed, top_ups = Books(self.db, cooperative_id).close_period(period, date.today())
+        closed, top_ups = Books(self.db, cooperative_id).close_period(
+            Period.parse(body["period"]), date.today())
         self.db.commit()
         return 201, PeriodOut().dump({"period": body["period"], "closed_at": closed.closed_at,
                                       "closed_by": closed.closed_by,
@@ -321,48 +258,36 @@ class LedgerService(ServiceBase):
         if separator is None:
             raise BadRequest("separator is pipe or tab")
         out = io.StringIO()
-        write_fec(export.fec_entries(self.db, year), out, separator)
-        cooperative = self.db.get(Cooperative, cooperative_id)
-        name = fec_filename(cooperative.siren, date(year, 12, 31)) if cooperative and \
-            cooperative.siren else f"FEC{year}1231.txt"
+        export.write_year(self.db, year, out, separator)
+        name = export.file_name(self.db, cooperative_id, year)
         return 200, {"Content-Type": "text/plain; charset=utf-8",
                      "Content-Disposition": f'attachment; filename="{name}"'}, out.getvalue()
 
     # -- HTTP: the chart -----------------------------------------------------------------------
     @api("GET", "/cooperatives/<cooperative_id>/accounts", roles=STAFF)
     def list_accounts(self, request, cooperative_id):
-        rows = self.db.scalars(select(LedgerAccount).order_by(LedgerAccount.number)).all()
-        return AccountList().dump({"items": rows})
+        return AccountList().dump({"items": reading.accounts(self.db)})
 
     @api("GET", "/cooperatives/<cooperative_id>/activities", roles=STAFF)
     def list_activities(self, request, cooperative_id):
-        rows = self.db.scalars(select(Activity).order_by(Activity.code)).all()
-        by_activity: dict[str, list] = {}
-        for account in self.db.scalars(  # one query for every activity's accounts
-                select(LedgerAccount).where(LedgerAccount.activity_code.is_not(None))
-                .order_by(LedgerAccount.number)):
-            by_activity.setdefault(account.activity_code, []).append(account)
-        return ActivityList().dump(
-            {"items": [self._with_accounts(a, by_activity.get(a.code, [])) for a in rows]})
+        return ActivityList().dump({"items": [self._with_accounts(activity, accounts)
+                                              for activity, accounts in reading.activities(self.db)]})
 
     @api("GET", "/cooperatives/<cooperative_id>/activities/<code>", roles=READERS)
     def get_activity(self, request, cooperative_id, code):
-        return ActivityOut().dump(self._with_accounts(self._readable_activity(code)))
+        activity = self._readable_activity(code)
+        return ActivityOut().dump(self._with_accounts(activity, reading.accounts_of(self.db, code)))
 
     def _readable_activity(self, code: str) -> Activity:
-        activity = self.db.scalar(select(Activity).where(Activity.code == code))
+        """The activity, if the caller may read it: staff, or the entrepreneur it belongs to."""
+        activity = reading.activity(self.db, code)
         who = context.caller.get()
-        if activity is None:
-            raise NotFound(f"no activity {code} in this cooperative")
         if not who.has_any(STAFF) and who.subject != activity.member_id:
             raise Forbidden("an entrepreneur reads only their own activity")
         return activity
 
-    def _with_accounts(self, activity: Activity, accounts: list | None = None) -> dict:
-        if accounts is None:
-            accounts = self.db.scalars(
-                select(LedgerAccount).where(LedgerAccount.activity_code == activity.code)
-                .order_by(LedgerAccount.number)).all()
+    @staticmethod
+    def _with_accounts(activity: Activity, accounts: list) -> dict:
         return {"code": activity.code, "name": activity.name, "member_id": activity.member_id,
                 "opened_at": activity.opened_at, "accounts": accounts}
 

@@ -1,6 +1,10 @@
-"""The ledger's application layer: posts entries on a session and keeps balances current.
+"""The ledger's writes: a cooperative's :class:`Books` on the session of the transaction.
 
-Everything here runs inside the caller's transaction (an HTTP request or a batch
+Each public method of ``Books`` is one operation (post an entry, receive a payment,
+reverse, close a month, open an activity, record a schedule...): it applies the
+domain's rules (:mod:`cae_ledger.domain`), writes the rows, publishes the events
+through the outbox, and raises a ``caekit.rules.RuleViolation`` when a rule refuses;
+the caller commits. Everything here runs inside the caller's transaction (an HTTP request or a batch
 of events). Balance changes are accumulated in the session and written once, at
 ``before_commit``, sorted by key: one upsert per balance row and batch instead of
 one per line, and every transaction takes its row locks in the same order (no
@@ -16,11 +20,10 @@ cooperative then subject (the activity), so those locks are also ordered.
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from sqlalchemy import select
@@ -39,22 +42,13 @@ from cae_ledger.adapters.store import (
     LedgerAccount,
 )
 from cae_ledger.domain import entries as domain
-from cae_ledger.domain.contribution import (
-    Band,
-    NoScheduleInForce,
-    Schedule,
-    ScheduleHistory,
-    contribution_for,
-    effective_schedule,
-    monthly_top_up,
-)
-from cae_ledger.domain.entries import Budget, EntryDraft, Line, RuleViolation
+from cae_ledger.domain.contribution import Schedule, contribution_for
+from cae_ledger.domain.entries import Budget, EntryDraft, Line, Payslip
+from cae_ledger.domain.schedules import build_schedule, schedule_in_force
 from caekit import context, outbox
 from caekit.db import dialect_insert, get_or_insert
-from caekit.problems import NotFound
-
-# the schedule a cooperative has until it records its own (domain.md: Coopaname 10 %)
-DEFAULT_SCHEDULE = Schedule.flat(date(2000, 1, 1), Decimal("0.10"))
+from caekit.period import Period
+from caekit.rules import ConflictingState, RuleViolation, UnknownRecord
 
 _PENDING = "ledger_pending"
 
@@ -132,24 +126,6 @@ def draft_of(entry: Entry) -> EntryDraft:
                       activity_code=entry.activity_code)
 
 
-def parse_period(text: str) -> int:
-    """'2026-03' -> 202603."""
-    try:
-        day = date.fromisoformat(f"{text}-01")
-    except (TypeError, ValueError):
-        raise RuleViolation("period.invalid", f"a period is a month written YYYY-MM, not {text!r}") from None
-    return domain.period_of(day)
-
-
-def format_period(period: int) -> str:
-    return f"{period // 100:04d}-{period % 100:02d}"
-
-
-def last_day(period: int) -> date:
-    first = date(period // 100, period % 100, 1)
-    return (first + timedelta(days=32)).replace(day=1) - timedelta(days=1)
-
-
 class Books:
     """A cooperative's books, on the session of the current transaction."""
 
@@ -161,11 +137,7 @@ class Books:
     def post(self, draft: EntryDraft, *, origin: str | None = None,
              contribution_base: int | None = None) -> Entry:
         """Post a balanced entry: refused in a closed period or on an unknown account."""
-        total = domain.check_entry(draft)
-        period = domain.period_of(draft.entry_date)
-        if period in self._closed_periods():
-            raise RuleViolation("period.closed", f"the period {format_period(period)} is closed: "
-                                f"no entry can be dated {draft.entry_date.isoformat()}")
+        total = domain.check_entry(draft, self._closed_periods())
         if draft.activity_code is not None:
             self.activity(draft.activity_code)
         for line in draft.lines:
@@ -175,7 +147,8 @@ class Books:
         who = context.caller.get()
         entry = Entry(
             cooperative_id=self.cooperative_id, id=str(uuid.uuid4()), journal=draft.journal,
-            entry_date=draft.entry_date, period=period, fiscal_year=draft.entry_date.year,
+            entry_date=draft.entry_date, period=int(Period.of(draft.entry_date)),
+            fiscal_year=draft.entry_date.year,
             piece_ref=draft.piece_ref, piece_date=draft.piece_date or draft.entry_date,
             label=draft.label, kind=draft.kind, activity_code=draft.activity_code,
             revenue_cents=draft.revenue_cents, contribution_base_cents=contribution_base,
@@ -214,6 +187,14 @@ class Books:
         entry = self.post(draft, contribution_base=draft.revenue_cents)
         return entry, self._charge(entry, draft.activity_code, draft.revenue_cents, draft.entry_date)
 
+    def receive_payment(self, activity: str, on: date, piece_ref: str, label: str | None,
+                        amount_cents: int, vat_cents: int | None,
+                        invoice_ref: str | None) -> tuple[Entry, Entry | None]:
+        """Post a payment received (labelled after its reference when it has no label) and
+        charge the contribution on it."""
+        return self.receive(self.payment(activity, on, piece_ref, label or f"Encaissement {piece_ref}",
+                                         amount_cents, vat_cents, invoice_ref))
+
     def payment(self, activity: str, on: date, piece_ref: str, label: str, amount_cents: int,
                 vat_cents: int | None, invoice_ref: str | None) -> EntryDraft:
         """A payment received; without its VAT, the VAT in proportion to the invoice it
@@ -228,6 +209,11 @@ class Books:
                     vat_cents = domain.vat_share(amount_cents, invoice.total_cents,
                                                  invoice.total_cents - invoice.revenue_cents)
         return domain.payment(activity, on, piece_ref, label, amount_cents, vat_cents)
+
+    def post_salary(self, activity: str, paid_on: date, period: str, slip: Payslip) -> Entry:
+        """Post the salary of a payslip of ``period`` (``YYYY-MM``)."""
+        return self.post(domain.salary(activity, paid_on, f"PAIE-{period}-{activity}"[:60],
+                                       f"Salaire {period}", slip))
 
     def _charge(self, origin: Entry, activity: str, base_cents: int, on: date) -> Entry | None:
         schedule = self.schedule(activity, on)
@@ -269,17 +255,11 @@ class Books:
     def reverse(self, entry_id: str, on: date, label: str | None = None) -> Entry:
         """Post the reversing entry of ``entry_id`` (and of the contribution charged on it)."""
         original = self.entry(entry_id)
-        if original.reverses is not None:
-            raise RuleViolation("entry.is_a_reversal", "a reversing entry is not reversed: post the "
-                                "operation again")
-        if original.origin_entry is not None:
-            raise RuleViolation("entry.derived", "this contribution is reversed with the entry it "
-                                f"was charged on ({original.origin_entry})")
-        if self.db.scalar(select(Entry.id).where(Entry.reverses == original.id)):
-            raise RuleViolation("entry.already_reversed", f"entry {original.id} is already reversed")
-        if on < original.entry_date:
-            raise RuleViolation("entry.reversal_date", "a reversal cannot be dated before the entry")
-        reversal = self.post(domain.reversal_of(draft_of(original), original.id, on, label))
+        draft = draft_of(original)
+        domain.check_reversal(draft, original.id, on, derived_from=original.origin_entry,
+                              already_reversed=self.db.scalar(
+                                  select(Entry.id).where(Entry.reverses == original.id)) is not None)
+        reversal = self.post(domain.reversal_of(draft, original.id, on, label))
         for derived in self.db.scalars(select(Entry).where(Entry.origin_entry == original.id)):
             self.post(domain.reversal_of(draft_of(derived), derived.id, on), origin=reversal.id)
         if original.contribution_base_cents:  # what it added to its year, not today's basis
@@ -290,37 +270,33 @@ class Books:
     # -- periods -------------------------------------------------------------------------------
     def close_period(self, period: int, today: date) -> tuple[ClosedPeriod, list[Entry]]:
         """Charge the monthly minimum contributions of ``period``, then close it."""
-        end = last_day(period)
-        if end >= today:
-            raise RuleViolation("period.not_over", f"{format_period(period)} is not over yet")
-        if period in self._closed_periods():
-            raise RuleViolation("period.already_closed", f"{format_period(period)} is already closed")
+        period = Period(period)
+        domain.check_closable(period, today, self._closed_periods())
+        end = period.last_day
         top_ups = []
         for activity in self.db.scalars(select(Activity).order_by(Activity.code)):
             if activity.opened_at.date() > end:
                 continue
             schedule = self.schedule(activity.code, end)
-            charged = self._balance(domain.CONTRIBUTION_ACCOUNT, activity.code, period)
-            top_up = monthly_top_up(schedule, charged)
-            if top_up:
-                entry = self.post(domain.contribution(
-                    activity.code, end, f"MIN-{period}", "Contribution minimale du mois "
-                    f"{format_period(period)}", top_up))
+            draft = domain.minimum_contribution(activity.code, period, schedule, self._balance(
+                domain.CONTRIBUTION_ACCOUNT, activity.code, period))
+            if draft is not None:
+                entry = self.post(draft)
                 top_ups.append(entry)
                 outbox.publish(self.db, "cae.ledger.contribution_charged.v1", {
                     "cooperative_id": self.cooperative_id, "activity_code": activity.code,
                     "entry_id": entry.id, "origin_entry_id": None, "reason": "monthly_minimum",
-                    "charged_on": end.isoformat(), "base_cents": 0, "amount_cents": top_up,
+                    "charged_on": end.isoformat(), "base_cents": 0, "amount_cents": entry.total_cents,
                     "year_revenue_before_cents": None,
                     "schedule_effective_on": schedule.effective_on.isoformat(),
                 }, tenant_id=self.cooperative_id)
         closed_at = datetime.now(UTC)
-        closed = ClosedPeriod(cooperative_id=self.cooperative_id, period=period,
+        closed = ClosedPeriod(cooperative_id=self.cooperative_id, period=int(period),
                               closed_at=closed_at, closed_by=context.caller.get().subject[:100])
         self.db.add(closed)
-        self._closed_periods().add(period)
+        self._closed_periods().add(int(period))
         outbox.publish(self.db, "cae.ledger.period_closed.v1", {
-            "cooperative_id": self.cooperative_id, "period": format_period(period),
+            "cooperative_id": self.cooperative_id, "period": period.text,
             "closed_at": closed_at.isoformat(), "minimum_contributions": len(top_ups),
             "minimum_contributions_cents": sum(e.total_cents for e in top_ups),
         }, tenant_id=self.cooperative_id)
@@ -330,9 +306,9 @@ class Books:
         """Debit - credit of an account on an analytic code in a month, pending changes included."""
         row = self.db.execute(select(AccountBalance.debit_cents, AccountBalance.credit_cents).where(
             AccountBalance.account == account, AccountBalance.analytic == activity,
-            AccountBalance.period == period)).first()
-        pending = _pending(self.db).balances.get((self.cooperative_id, account, activity, period),
-                                                 (0, 0))
+            AccountBalance.period == int(period))).first()
+        pending = _pending(self.db).balances.get(
+            (self.cooperative_id, account, activity, int(period)), (0, 0))
         return (row[0] - row[1] if row else 0) + pending[0] - pending[1]
 
     def _closed_periods(self) -> set:
@@ -352,11 +328,31 @@ class Books:
             self.db.add(LedgerAccount(cooperative_id=self.cooperative_id, number=number, label=label,
                                       type=type_, general_account=number, opened_at=now))
 
+    def register_cooperative(self, name: str, siren: str, registered_at: datetime,
+                             contribution_rate: Decimal | None) -> None:
+        """What the ledger keeps of a registered cooperative: its chart, its name and SIREN (the
+        FEC's file name) and its contribution rate, from the start of its first year."""
+        self.ensure_chart()
+        settings = self.settings()
+        settings.name, settings.siren = name, siren
+        if contribution_rate is not None:
+            start = registered_at.date().replace(month=1, day=1)
+            self.record_schedule(build_schedule(start, [{"from_cents": 0, "rate": contribution_rate}],
+                                                0), None)
+
     def open_activity(self, code: str, name: str | None, member_id: str, event_id: str,
                       opened_on: date) -> None:
-        """Open an activity's auxiliary accounts once, whichever event names it first."""
-        if self.db.scalar(select(Activity.id).where(Activity.code == code)):
-            return
+        """Open an activity's auxiliary accounts (``event_id``: the activity_opened event).
+
+        A code opens once: members opens each activity once and the inbox drops a
+        redelivered event, so another event opening a code already open is a fault upstream,
+        refused (``activity.exists``) for an operator to look at, and changes nothing.
+        """
+        existing = self.db.scalar(select(Activity).where(Activity.code == code))
+        if existing is not None:
+            raise ConflictingState("activity.exists", f"activity {code} is already open in this "
+                                   f"cooperative (opened by event {existing.opened_by_event})",
+                                   ("code",))
         self.ensure_chart()
         now = datetime.now(UTC)
         activity = Activity(cooperative_id=self.cooperative_id, code=code, member_id=member_id,
@@ -366,18 +362,15 @@ class Books:
         self.db.add(activity)
         pending = _pending(self.db)
         pending.activities[(self.cooperative_id, code)] = activity
-        numbers = []
-        for general in domain.ACTIVITY_AUXILIARY_ACCOUNTS:
-            label, type_ = domain.CHART_OF_ACCOUNTS[general]
-            number = domain.auxiliary_account(general, code)
-            numbers.append(number)
+        accounts = domain.activity_accounts(code)
+        for number, label, type_, general in accounts:
             pending.known_accounts.add((self.cooperative_id, number))
             self.db.add(LedgerAccount(cooperative_id=self.cooperative_id, number=number,
-                                      label=f"{label} - {code}", type=type_,
-                                      general_account=general, activity_code=code, opened_at=now))
+                                      label=label, type=type_, general_account=general,
+                                      activity_code=code, opened_at=now))
         outbox.publish(self.db, "cae.ledger.activity_accounts_opened.v1", {
             "cooperative_id": self.cooperative_id, "activity_code": code,
-            "member_id": member_id, "accounts": numbers,
+            "member_id": member_id, "accounts": [number for number, *_ in accounts],
         }, tenant_id=self.cooperative_id)
 
     def _require_account(self, number: str) -> None:
@@ -406,10 +399,10 @@ class Books:
         try:
             uuid.UUID(str(entry_id))
         except ValueError:
-            raise NotFound(f"no entry {entry_id}") from None
+            raise UnknownRecord("entry.unknown", f"no entry {entry_id}") from None
         found = self.db.scalar(select(Entry).where(Entry.id == str(entry_id)))
         if found is None:
-            raise NotFound(f"no entry {entry_id} in this cooperative")
+            raise UnknownRecord("entry.unknown", f"no entry {entry_id} in this cooperative")
         return found
 
     def settings(self) -> Cooperative:
@@ -420,19 +413,23 @@ class Books:
                 contribution_basis="payment")
         return known[self.cooperative_id]
 
+    def change_contribution_basis(self, basis: str) -> Cooperative:
+        """Charge the contribution on payments received (``payment``) or on invoices."""
+        settings = self.settings()
+        settings.contribution_basis = basis
+        return settings
+
     def schedule(self, activity: str, on: date) -> Schedule:
         cache = _pending(self.db).schedules
         if self.cooperative_id not in cache:
-            cache[self.cooperative_id] = [(row.activity_code, schedule_of(row)) for row in
+            cache[self.cooperative_id] = [(row.activity_code, row.schedule) for row in
                                           self.db.scalars(select(ContributionSchedule))]
-        versions = cache[self.cooperative_id]
-        cooperative = [schedule for code, schedule in versions if code == ""]
-        override = [schedule for code, schedule in versions if code == activity]
-        try:
-            return effective_schedule(ScheduleHistory(cooperative or [DEFAULT_SCHEDULE]),
-                                      ScheduleHistory(override) if override else None, on)
-        except NoScheduleInForce:
-            return DEFAULT_SCHEDULE
+        return schedule_in_force(cache[self.cooperative_id], activity, on)
+
+    def record_schedule(self, schedule: Schedule, activity: str | None) -> ContributionSchedule:
+        """A schedule version announced by an event: the same version again (another event
+        announcing it) changes nothing."""
+        return self.add_schedule(schedule, activity, same_again_is_fine=True)
 
     def add_schedule(self, schedule: Schedule, activity: str | None, *,
                      same_again_is_fine: bool = False) -> ContributionSchedule:
@@ -445,7 +442,7 @@ class Books:
             ContributionSchedule.activity_code == code,
             ContributionSchedule.effective_on == schedule.effective_on))
         if existing is not None:
-            if same_again_is_fine and schedule_of(existing) == schedule:
+            if same_again_is_fine and existing.schedule == schedule:
                 return existing
             raise RuleViolation("schedule.exists", "a schedule version already takes effect on "
                                 f"{schedule.effective_on.isoformat()}"
@@ -453,7 +450,7 @@ class Books:
         row = ContributionSchedule(
             cooperative_id=self.cooperative_id, activity_code=code,
             effective_on=schedule.effective_on, monthly_minimum_cents=schedule.monthly_minimum_cents,
-            bands=json.dumps([[b.threshold_cents, str(b.rate)] for b in schedule.bands]),
+            bands=ContributionSchedule.stored_bands(schedule),
             recorded_at=datetime.now(UTC), recorded_by=context.caller.get().subject[:100])
         self.db.add(row)
         _pending(self.db).schedules.pop(self.cooperative_id, None)
@@ -463,20 +460,6 @@ class Books:
         self.activity(activity)
         row = self.db.scalar(select(ActivityBalance).where(ActivityBalance.activity_code == activity))
         return _budget_of(row) if row is not None else Budget()
-
-
-def schedule_of(row: ContributionSchedule) -> Schedule:
-    return Schedule(row.effective_on, tuple(Band(int(t), Decimal(r)) for t, r in json.loads(row.bands)),
-                    row.monthly_minimum_cents)
-
-
-def build_schedule(effective_on: date, bands: list[dict], monthly_minimum_cents: int) -> Schedule:
-    """A schedule from its public form; a bad one is a RuleViolation naming the problem."""
-    try:
-        return Schedule(effective_on, tuple(Band(b["from_cents"], Decimal(str(b["rate"]))) for b in bands),
-                        monthly_minimum_cents)
-    except (TypeError, ValueError, ArithmeticError) as exc:
-        raise RuleViolation("schedule.invalid", f"invalid schedule: {exc}") from exc
 
 
 def entry_posted(entry: Entry, draft: EntryDraft) -> dict:

@@ -1,37 +1,19 @@
-"""Reading the books: FEC export and statements (queries on the maintained balances)."""
+"""The FEC of a fiscal year (LPF A47 A-1), read from the store for the HTTP endpoint and
+``cae ledger fec``; the format itself is :mod:`cae_ledger.domain.fec`."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import date
+from typing import TextIO
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from cae_ledger.adapters.store import AccountBalance, Entry, LedgerAccount
-from cae_ledger.domain.entries import JOURNALS, general_account_of
-from cae_ledger.domain.fec import FecEntry, FecLine
-
-# enDI's treasury view of an activity: groups of accounts by prefix ("-" excludes)
-TREASURY_GROUPS = (
-    ("cash", "5"),
-    ("taxes_and_contributions", "42,-421,-425,43,44"),
-    ("suppliers", "40"),
-    ("salaries_to_pay", "421"),
-    ("customers", "41"),
-    ("expense_reports", "425"),
-)
-
-
-def in_group(account: str, prefixes: str) -> bool:
-    general = general_account_of(account)
-    included = [p for p in prefixes.split(",") if not p.startswith("-")]
-    excluded = [p[1:] for p in prefixes.split(",") if p.startswith("-")]
-    return any(general.startswith(p) for p in included) and not any(
-        general.startswith(p) for p in excluded)
-
-
-def labels(session: Session) -> dict[str, str]:
-    return dict(session.execute(select(LedgerAccount.number, LedgerAccount.label)).all())
+from cae_ledger.adapters.store import Cooperative, Entry
+from cae_ledger.domain.entries import JOURNALS
+from cae_ledger.domain.fec import FecEntry, FecLine, fec_filename, write_fec
+from cae_ledger.usecases.reading import labels
 
 
 def fec_entries(session: Session, year: int, chunk: int = 1000) -> Iterator[FecEntry]:
@@ -62,10 +44,15 @@ def fec_entries(session: Session, year: int, chunk: int = 1000) -> Iterator[FecE
         session.expunge_all()
 
 
-def account_totals(session: Session, *conditions) -> list[tuple[str, int, int]]:
-    """(account, debit, credit) summed over the maintained monthly balance rows."""
-    rows = session.execute(
-        select(AccountBalance.account, func.sum(AccountBalance.debit_cents),
-               func.sum(AccountBalance.credit_cents))
-        .where(*conditions).group_by(AccountBalance.account).order_by(AccountBalance.account)).all()
-    return [(account, int(debit), int(credit)) for account, debit, credit in rows]
+def write_year(session: Session, year: int, out: TextIO, separator: str = "|") -> int:
+    """Write the FEC of ``year`` to ``out``; returns the number of lines written."""
+    return write_fec(fec_entries(session, year), out, separator)
+
+
+def file_name(session: Session, cooperative_id: str, year: int,
+              unknown_siren: str | None = None) -> str:
+    """``<SIREN>FEC<year>1231.txt``; without a SIREN known, ``unknown_siren`` in its place, or
+    ``FEC<year>1231.txt`` when that is None too."""
+    cooperative = session.get(Cooperative, cooperative_id)
+    siren = cooperative.siren if cooperative and cooperative.siren else unknown_siren
+    return fec_filename(siren, date(year, 12, 31)) if siren else f"FEC{year}1231.txt"

@@ -1,11 +1,20 @@
-"""HTTP schemas of the members service (marshmallow 4)."""
+"""Schemas of the members service (marshmallow 4): its HTTP bodies and the rows of a CSV import."""
 
 from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
 
-from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates
+from marshmallow import (
+    EXCLUDE,
+    RAISE,
+    Schema,
+    ValidationError,
+    fields,
+    pre_load,
+    validate,
+    validates,
+)
 
 from cae_contracts.members import LEGAL_FORMS, STAFF_SIZE_BRACKETS, STATUTE_PROFILES
 from cae_members.domain.cooperatives import siren_is_valid
@@ -280,3 +289,30 @@ class VersionList(Schema):
     """Every dated version of the cooperative's settings, oldest first."""
 
     items = fields.List(fields.Nested(VersionOut), required=True)
+
+
+class ImportRow(Schema):
+    """One row of ``cae members import`` (columns in ``usecases/importer.py``); blank cells
+    are absent, unknown columns ignored."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    person_ref = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    first_name = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    last_name = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    email = fields.Email(required=True, validate=validate.Length(max=254))
+    joined_on = fields.Date(required=True, validate=PLAUSIBLE)
+    cape_signed_on = fields.Date(load_default=None, validate=PLAUSIBLE)
+    cape_ends_on = fields.Date(load_default=None, validate=PLAUSIBLE)
+    cesa_signed_on = fields.Date(load_default=None, validate=PLAUSIBLE)
+    trial_ends_on = fields.Date(load_default=None, validate=PLAUSIBLE)
+    associate_on = fields.Date(load_default=None, validate=PLAUSIBLE)
+    left_on = fields.Date(load_default=None, validate=PLAUSIBLE)
+    left_reason = fields.String(load_default=None, validate=validate.Length(max=500))
+    activity_code = fields.String(load_default=None, validate=ACTIVITY_CODE)
+    activity_name = fields.String(load_default=None, validate=validate.Length(max=200))
+
+    @pre_load
+    def _blanks_are_absent(self, data, **_):
+        return {k: v.strip() for k, v in data.items() if isinstance(v, str) and v.strip()}

@@ -1,12 +1,13 @@
-"""Membership lifecycle of a CAE (pure domain code: standard library only).
+"""Membership lifecycle of a CAE (pure: the standard library and ``caekit.rules`` only).
 
-Stages of a person in a coopérative d'activité et d'emploi, the CAPE contract
-(Code de commerce L127-1), the CESA trial period (Code du travail L7332-1), the
+Stages of a person in a coopérative d'activité et d'emploi, the checks on a
+person's records (contracts, admission, exit), the CAPE contract (Code de
+commerce L127-1), the CESA trial period (Code du travail L7332-1), the
 three-year rule to become an associate (Code du travail L7331-3), the alerts on
 that deadline and the follow-up interviews (décret 2015-1363).
 
-Every refused rule raises :class:`RuleViolation` with a short stable code
-(``rule``) and a human message naming the law.
+Every refused rule raises :class:`caekit.rules.RuleViolation` with a short
+stable code (``rule``) and a human message naming the law.
 
 Calendar conventions (used by every rule below)
 -----------------------------------------------
@@ -31,6 +32,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
 
+from caekit.rules import RuleViolation
+
 __all__ = [
     "ALERT_APPROACHING_30",
     "ALERT_APPROACHING_90",
@@ -42,16 +45,28 @@ __all__ = [
     "FIRST_STAGES",
     "FOLLOW_UP_MIN_INTERVIEWS",
     "THREE_YEAR_RULE_MONTHS",
+    "TIED_TO_RECORDS",
     "Cape",
-    "RuleViolation",
     "Stage",
     "Step",
     "add_months",
+    "alert_horizon",
     "alerts_due",
     "associate_deadline",
+    "check_admission",
+    "check_cape_running",
+    "check_correctable",
+    "check_interview",
+    "check_new_contract",
+    "check_not_before",
+    "check_scan_day",
+    "check_still_member",
     "correct_step",
     "current_stage",
+    "earlier_capes",
     "effective_history",
+    "ends_with",
+    "follow_up_window_start",
     "max_trial_end",
     "months_and_days",
     "needs_follow_up",
@@ -72,22 +87,6 @@ FOLLOW_UP_MIN_INTERVIEWS = 2  # décret 2015-1363: at least two a year
 ALERT_APPROACHING_90 = "approaching_90"
 ALERT_APPROACHING_30 = "approaching_30"
 ALERT_MISSED = "missed"
-
-
-class RuleViolation(Exception):
-    """A business rule refused an operation.
-
-    ``rule`` is a short stable code meant for programs (``"cape.too_long"``);
-    ``message`` is a sentence meant for people, naming the law when there is one.
-    """
-
-    def __init__(self, rule: str, message: str) -> None:
-        super().__init__(rule, message)
-        self.rule = rule
-        self.message = message
-
-    def __str__(self) -> str:
-        return f"{self.rule}: {self.message}"
 
 
 # --------------------------------------------------------------------------- calendar
@@ -345,6 +344,100 @@ def correct_step(
     return correction
 
 
+# --------------------------------------------------------------------------- a person's records
+
+#: Steps recorded by their own operation (a contract, the admission, the exit): the contract
+#: and the member's record depend on their dates, so they are not corrected as steps.
+TIED_TO_RECORDS: frozenset[Stage] = frozenset(
+    {Stage.CAPE, Stage.CESA, Stage.ASSOCIATE, Stage.EXITED}
+)
+
+
+def check_correctable(target: str | None, stage: str | None) -> None:
+    """Refuse a correction of a step tied to records, or into one (``correction.tied_to_records``).
+
+    ``target`` is the stage of the step to correct (None when there is no such step:
+    :func:`correct_step` then names it), ``stage`` the stage the correction asks for.
+    """
+    if target in TIED_TO_RECORDS or stage in TIED_TO_RECORDS:
+        raise RuleViolation("correction.tied_to_records",
+                            f"a {target or stage} step is tied to its contract or the member's "
+                            "record: it cannot be corrected as a step")
+
+
+def check_still_member(left_on: date | None) -> None:
+    """Nothing happens to a person after their exit (``stage.after_exit``)."""
+    if left_on is not None:
+        raise RuleViolation("stage.after_exit",
+                            f"the member left on {left_on}: nothing happens after an exit")
+
+
+def check_not_before(on: date, earlier: date, what: str) -> None:
+    """``on`` cannot come before ``earlier``, the date of ``what`` (``dates.out_of_order``)."""
+    if on < earlier:
+        raise RuleViolation("dates.out_of_order", f"{on} is before {what} ({earlier})")
+
+
+def check_new_contract(kind: str, ends_on: date | None, *, has_cesa: bool,
+                       cape_running: bool) -> None:
+    """What a new contract needs before its dates are checked.
+
+    One CESA per person (``cesa.already_signed``); a CAPE only while none runs
+    (``cape.already_running``: renew it instead) and with an end date
+    (``cape.end_required``); a CESA is open-ended (``cesa.open_ended``).
+    """
+    if has_cesa:
+        raise RuleViolation("cesa.already_signed", "this person already has a CESA")
+    if kind == "CAPE":
+        if cape_running:
+            raise RuleViolation("cape.already_running", "a CAPE is running: renew it instead")
+        if ends_on is None:
+            raise RuleViolation("cape.end_required", "a CAPE has an end date")
+    elif ends_on is not None:
+        raise RuleViolation("cesa.open_ended", "a CESA is open-ended (Code du travail L7331-2)")
+
+
+def ends_with(on: date, planned_end: date | None) -> date:
+    """The day a running contract ends when something ends it on ``on`` (the CESA taking over
+    from a CAPE, an exit): that day, or its planned end when it had already run out."""
+    return min(on, planned_end) if planned_end is not None else on
+
+
+def earlier_capes(periods: Iterable[tuple[date, date]]) -> list[tuple[date, date]]:
+    """The CAPE periods that shorten a CESA's trial and its associate deadline.
+
+    ``periods`` are each CAPE's ``(start, end)``, its end being the day it ended or else its
+    planned end; a CAPE replaced on its first day lasted nothing and is left out.
+    """
+    return [(start, end) for start, end in periods if end > start]
+
+
+def check_cape_running(ended_on: date | None) -> None:
+    """Only a running CAPE is renewed (``cape.ended``)."""
+    if ended_on is not None:
+        raise RuleViolation("cape.ended", f"this CAPE ended on {ended_on}")
+
+
+def check_admission(on: date, *, cesa_signed_on: date | None, associate_on: date | None,
+                    deadline: date | None) -> None:
+    """A CESA holder becomes an associate once, from the CESA's signature to the deadline.
+
+    Refusals: ``associate.needs_cesa``, ``associate.already``, ``dates.out_of_order``
+    (before the CESA) and ``associate.deadline_missed`` (past it the CESA ends, Code du
+    travail L7331-3).
+    """
+    if cesa_signed_on is None:
+        raise RuleViolation("associate.needs_cesa", "only a CESA holder becomes an associate")
+    if associate_on is not None:
+        raise RuleViolation("associate.already", f"already an associate since {associate_on}")
+    check_not_before(on, cesa_signed_on, "the CESA's signature")
+    if deadline is not None and on > deadline:
+        raise RuleViolation(
+            "associate.deadline_missed",
+            f"the deadline was {deadline}: past it the CESA ends "
+            "(Code du travail L7331-3); record its end first")
+
+
 # --------------------------------------------------------------------------- CAPE
 
 
@@ -515,6 +608,19 @@ def associate_deadline(
     return _minus_length(add_months(cesa_start, THREE_YEAR_RULE_MONTHS), total_length(earlier_capes))
 
 
+def alert_horizon(today: date) -> date:
+    """The latest deadline an alert can be due for ``today`` (the widest window, 90 days);
+    a missed deadline is earlier, so every deadline up to this day is worth looking at."""
+    return today + timedelta(days=90)
+
+
+def check_scan_day(day: date, today: date) -> None:
+    """A deadline scan is for a day already reached (``scan.future``)."""
+    if day > today:
+        raise RuleViolation("scan.future", "a scan for a day still to come would record "
+                            "alerts that day has not reached")
+
+
 def alerts_due(
     today: date,
     deadline: date,
@@ -558,6 +664,17 @@ def alerts_due(
 # --------------------------------------------------------------------------- follow-up
 
 
+def follow_up_window_start(today: date) -> date:
+    """The interviews that count on ``today`` are those after this day, up to ``today``."""
+    return add_months(today, -12)
+
+
+def check_interview(held_on: date, joined_on: date) -> None:
+    """An interview is held once the person joined (``dates.out_of_order``)."""
+    if held_on < joined_on:
+        raise RuleViolation("dates.out_of_order", f"{held_on} is before the person joined")
+
+
 def needs_follow_up(interview_dates: Iterable[date], today: date) -> bool:
     """True when fewer than two follow-up interviews fall in the last 12 months.
 
@@ -566,6 +683,6 @@ def needs_follow_up(interview_dates: Iterable[date], today: date) -> bool:
     months ago no longer counts, one today does, future dates do not. Each
     entry counts as one interview.
     """
-    window_start = add_months(today, -12)
+    window_start = follow_up_window_start(today)
     held = sum(1 for d in interview_dates if window_start < d <= today)
     return held < FOLLOW_UP_MIN_INTERVIEWS

@@ -6,6 +6,17 @@ import argparse
 import sys
 
 
+def progress_bar(done: int, total: int, *, out=sys.stderr, width: int = 40) -> None:
+    """The import's progress on stderr, for files of 200 rows or more."""
+    if total < 200 or (done % max(1, total // 100) and done != total):
+        return
+    filled = width * done // total
+    out.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total}")
+    if done == total:
+        out.write("\n")
+    out.flush()
+
+
 def main(argv) -> int:
     parser = argparse.ArgumentParser(prog="cae members")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -34,7 +45,7 @@ def main(argv) -> int:
     try:
         with make_session_factory(engine)() as session:
             report = importer.run(session, args.cooperative, text, dry_run=args.dry_run,
-                                  progress=importer.progress_bar)
+                                  progress=progress_bar)
     finally:
         context.unbind(tokens)
         engine.dispose()

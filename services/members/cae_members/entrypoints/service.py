@@ -1,12 +1,14 @@
-"""The members nameko service: a thin shell over the store, the schemas and the kit."""
+"""The members nameko service: a thin shell over the use cases, the schemas and the kit.
+
+Each route parses and authorizes, calls a use case and renders its result; a refusal of
+the domain (``caekit.rules``) becomes its problem in ``caekit.http``.
+"""
 
 from __future__ import annotations
 
-import uuid
-from datetime import UTC, date, datetime
+from datetime import date
 
 from nameko.timer import timer
-from sqlalchemy import select
 
 from cae_members.adapters.schemas import (
     ActivityIn,
@@ -35,24 +37,20 @@ from cae_members.adapters.schemas import (
     VersionList,
     VersionOut,
 )
-from cae_members.adapters.store import Activity, Cooperative, Member
-from cae_members.domain import lifecycle
-from cae_members.domain.cooperatives import default_statute_profile
-from cae_members.domain.lifecycle import RuleViolation
 from cae_members.usecases import activities, cooperatives, membership
-from caekit import context, outbox
+from caekit import context
 from caekit.http import api
-from caekit.problems import BadRequest, Conflict, Forbidden, NotFound
+from caekit.problems import BadRequest, Forbidden
 from caekit.service import ServiceBase
 
 STAFF = {"staff", "admin"}
+ANY_MEMBER = {"staff", "admin", "entrepreneur"}
 
 
 def _plausible(day: date) -> date:
     if not date(1900, 1, 1) <= day <= date(2200, 12, 31):
         raise ValueError("a date between 1900-01-01 and 2200-12-31")
     return day
-ANY_MEMBER = {"staff", "admin", "entrepreneur"}
 
 
 class MembersService(ServiceBase):
@@ -62,74 +60,45 @@ class MembersService(ServiceBase):
     @api("POST", "/cooperatives", roles={"network_operator"}, schema=CooperativeIn,
          allow_network_operator=True)
     def register_cooperative(self, request, body):
-        if self.db.scalar(select(Cooperative).where(Cooperative.siren == body["siren"])):
-            raise Conflict(f"a cooperative with SIREN {body['siren']} is already registered")
-        body.setdefault("statute_profile", default_statute_profile(body["legal_form"]))
-        cooperative = Cooperative(
-            id=str(uuid.uuid4()),
-            registered_at=datetime.now(UTC),
-            registered_by=context.caller.get().subject,
-            **body,
-        )
-        self.db.add(cooperative)
-        cooperatives.record_version(self.db, cooperative, cooperative.registered_at.date(),
-                                    {n: getattr(cooperative, n) for n in cooperatives.SETTINGS})
-        outbox.publish(self.db, "cae.members.cooperative_registered.v1", {
-            "cooperative_id": cooperative.id,
-            "name": cooperative.name,
-            "siren": cooperative.siren,
-            "legal_form": cooperative.legal_form,
-            "registered_at": cooperative.registered_at,
-            "statute_profile": cooperative.statute_profile,
-            "default_contribution_rate": cooperative.default_contribution_rate,
-            "staff_size_bracket": cooperative.staff_size_bracket,
-        }, tenant_id=cooperative.id)
+        cooperative = cooperatives.register_cooperative(self.db, **body)
         self.db.commit()
         return 201, CooperativeOut().dump(cooperative)
 
     @api("GET", "/cooperatives", roles={"network_operator"}, allow_network_operator=True)
     def list_cooperatives(self, request):
-        rows = self.db.scalars(select(Cooperative).order_by(Cooperative.name)).all()
-        return CooperativeList().dump({"items": rows})
+        return CooperativeList().dump({"items": cooperatives.list_cooperatives(self.db)})
 
     @api("GET", "/cooperatives/<cooperative_id>", roles=ANY_MEMBER | {"network_operator"},
          allow_network_operator=True)
     def get_cooperative(self, request, cooperative_id):
         """The cooperative with the settings in force today."""
-        cooperative = self._cooperative(cooperative_id)
-        view = {name: getattr(cooperative, name) for name in ("id", "siren", "registered_at")}
-        return CooperativeOut().dump(
-            {**view, **cooperatives.in_force(self.db, cooperative, date.today())})
+        return CooperativeOut().dump(cooperatives.as_of(self.db, cooperative_id, date.today()))
 
     @api("POST", "/cooperatives/<cooperative_id>/settings", roles={"admin", "network_operator"},
          schema=SettingsIn, allow_network_operator=True)
     def change_settings(self, request, cooperative_id, body):
         """Change settings from a date (the general assembly's new contribution rate...)."""
-        cooperative = self._cooperative(cooperative_id)
         effective_on = body.pop("effective_on")
-        version = cooperatives.change_settings(self.db, cooperative, effective_on, body)
+        version = cooperatives.change_settings(self.db, cooperative_id, effective_on, body)
         self.db.commit()
         return 201, VersionOut().dump(version)
 
     @api("GET", "/cooperatives/<cooperative_id>/settings", roles=ANY_MEMBER | {"network_operator"},
          allow_network_operator=True)
     def settings_history(self, request, cooperative_id):
-        self._cooperative(cooperative_id)
-        return VersionList().dump({"items": cooperatives.versions(self.db, cooperative_id)})
+        return VersionList().dump(
+            {"items": cooperatives.settings_history(self.db, cooperative_id)})
 
     # -- members ----------------------------------------------------------------
     @api("POST", "/cooperatives/<cooperative_id>/members", roles=STAFF, schema=MemberIn)
     def register_member(self, request, cooperative_id, body):
-        self._cooperative(cooperative_id)
         member = membership.register_member(self.db, cooperative_id, **body)
         self.db.commit()
         return 201, MemberOut().dump(member)
 
     @api("GET", "/cooperatives/<cooperative_id>/members", roles=STAFF)
     def list_members(self, request, cooperative_id):
-        self._cooperative(cooperative_id)
-        rows = self.db.scalars(select(Member).order_by(Member.last_name, Member.first_name)).all()
-        return MemberList().dump({"items": rows})
+        return MemberList().dump({"items": membership.list_members(self.db, cooperative_id)})
 
     @api("GET", "/cooperatives/<cooperative_id>/members/<member_id>", roles=ANY_MEMBER)
     def get_member(self, request, cooperative_id, member_id):
@@ -158,15 +127,12 @@ class MembersService(ServiceBase):
     @api("GET", "/cooperatives/<cooperative_id>/members/<member_id>/history", roles=ANY_MEMBER)
     def member_history(self, request, cooperative_id, member_id):
         self._own_record(member_id)
-        membership.find_member(self.db, member_id)
-        rows = membership.history(self.db, member_id)
-        steps = [lifecycle.Step(r.stage, r.on, corrects=r.corrects, reason=r.reason) for r in rows]
-        effective = lifecycle.effective_history(steps)
+        found = membership.member_history(self.db, member_id)
         return HistoryOut().dump({
-            "stage": str(lifecycle.current_stage(steps)) if steps else None,
-            "steps": rows,
+            "stage": str(found.stage) if found.stage is not None else None,
+            "steps": found.steps,
             "effective": [{"stage": str(e.stage), "on": e.on.isoformat(), "reason": e.reason}
-                          for e in effective]})
+                          for e in found.effective]})
 
     # -- contracts and the three-year rule -----------------------------------------------
     @api("POST", "/cooperatives/<cooperative_id>/members/<member_id>/contracts", roles=STAFF,
@@ -181,8 +147,8 @@ class MembersService(ServiceBase):
     @api("GET", "/cooperatives/<cooperative_id>/members/<member_id>/contracts", roles=ANY_MEMBER)
     def list_contracts(self, request, cooperative_id, member_id):
         self._own_record(member_id)
-        membership.find_member(self.db, member_id)
-        return {"items": ContractOut(many=True).dump(membership.contracts_of(self.db, member_id))}
+        return {"items": ContractOut(many=True).dump(membership.member_contracts(self.db,
+                                                                                 member_id))}
 
     @api("POST", "/cooperatives/<cooperative_id>/members/<member_id>/contracts/<contract_id>/renewals",
          roles=STAFF, schema=RenewalIn)
@@ -229,10 +195,7 @@ class MembersService(ServiceBase):
          allow_network_operator=True)
     def scan_deadlines(self, request, body):
         """Run the associate-deadline scan for a day (the daily timer runs it for today)."""
-        if body["today"] > date.today():
-            raise RuleViolation("scan.future", "a scan for a day still to come would record "
-                                "alerts that day has not reached")
-        published = membership.scan_deadlines(self.db, body["today"])
+        published = membership.scan_deadlines(self.db, body["today"], not_after=date.today())
         self.db.commit()
         return {"today": body["today"].isoformat(), "published": published}
 
@@ -252,8 +215,8 @@ class MembersService(ServiceBase):
 
     @api("GET", "/cooperatives/<cooperative_id>/activities", roles=STAFF)
     def list_activities(self, request, cooperative_id):
-        rows = self.db.scalars(select(Activity).order_by(Activity.code)).all()
-        return ActivityList().dump({"items": [self._activity_view(a) for a in rows]})
+        return ActivityList().dump({"items": [self._activity_view(a)
+                                              for a in activities.list_activities(self.db)]})
 
     @api("POST", "/cooperatives/<cooperative_id>/activities/<code>/close", roles=STAFF,
          schema=DatedIn)
@@ -293,12 +256,6 @@ class MembersService(ServiceBase):
         who = context.caller.get()
         if not who.has_any(STAFF) and who.subject != str(member_id):
             raise Forbidden("an entrepreneur reads only their own record")
-
-    def _cooperative(self, cooperative_id) -> Cooperative:
-        cooperative = self.db.get(Cooperative, str(cooperative_id))
-        if cooperative is None:
-            raise NotFound(f"unknown cooperative {cooperative_id}")
-        return cooperative
 
 
 # the success response of each endpoint, for the OpenAPI document (caekit.openapi)

@@ -10,18 +10,16 @@ from sqlalchemy.orm import Session
 
 from cae_members.adapters.store import Activity, ActivityMember, Contract, FollowUpInterview, Member
 from cae_members.domain import lifecycle
-from cae_members.domain.lifecycle import RuleViolation
+from cae_members.domain.activities import check_closing, check_opening
+from cae_members.usecases import events
 from caekit import context, outbox
-from caekit.problems import Conflict, NotFound
-
-OPENED = "cae.members.activity_opened.v1"
-CLOSED = "cae.members.activity_closed.v1"
+from caekit.rules import ConflictingState, UnknownRecord
 
 
 def find_activity(session: Session, code: str) -> Activity:
     found = session.scalar(select(Activity).where(Activity.code == code))
     if found is None:
-        raise NotFound(f"no activity {code} in this cooperative")
+        raise UnknownRecord("activity.unknown", f"no activity {code} in this cooperative")
     return found
 
 
@@ -31,27 +29,35 @@ def members_of(session: Session, activity: Activity) -> list[str]:
                                 .order_by(ActivityMember.member_id)))
 
 
+def list_activities(session: Session) -> list[Activity]:
+    """The cooperative's activities, by code."""
+    return list(session.scalars(select(Activity).order_by(Activity.code)))
+
+
+def code_is_used(session: Session, code: str) -> bool:
+    return session.scalar(select(Activity.id).where(Activity.code == code)) is not None
+
+
 def open_activity(session: Session, cooperative_id: str, *, code: str, name: str, opened_on: date,
                   member_ids: list, contribution_rate=None) -> Activity:
     """Open an activity for one or more entrepreneurs of this cooperative."""
-    if session.scalar(select(Activity.id).where(Activity.code == code)):
-        raise Conflict(f"activity code {code} is already used in this cooperative",
-                       errors={"code": ["already used in this cooperative"]})
+    if code_is_used(session, code):
+        raise ConflictingState("activity.code_used",
+                               f"activity code {code} is already used in this cooperative",
+                               fields={"code": "already used in this cooperative"})
     ids = sorted({str(m) for m in member_ids})
     people = {m.id: m for m in session.scalars(select(Member).where(Member.id.in_(ids)))}
     unknown = [m for m in ids if m not in people]
     if unknown:
-        raise NotFound(f"no member {', '.join(unknown)} in this cooperative")
-    for person in people.values():
-        if person.left_on is not None and person.left_on <= opened_on:
-            raise RuleViolation("stage.after_exit", f"{person.id} left on {person.left_on}")
+        raise UnknownRecord("member.unknown", f"no member {', '.join(unknown)} in this cooperative")
+    check_opening(opened_on, {person.id: person.left_on for person in people.values()})
     activity = Activity(id=str(uuid.uuid4()), cooperative_id=cooperative_id, code=code, name=name,
                         opened_on=opened_on, contribution_rate=contribution_rate,
                         created_at=datetime.now(UTC), created_by=context.caller.get().subject)
     session.add(activity)
     session.add_all(ActivityMember(activity_id=activity.id, member_id=m,
                                    cooperative_id=cooperative_id) for m in ids)
-    outbox.publish(session, OPENED, {
+    outbox.publish(session, events.ACTIVITY_OPENED, {
         "activity_id": activity.id, "cooperative_id": cooperative_id, "code": code,
         "name": name, "opened_on": opened_on, "member_ids": ids,
         "contribution_rate": contribution_rate})
@@ -60,20 +66,16 @@ def open_activity(session: Session, cooperative_id: str, *, code: str, name: str
 
 def close_activity(session: Session, code: str, on: date) -> Activity:
     activity = find_activity(session, code)
-    if activity.closed_on is not None:
-        raise RuleViolation("activity.closed", f"activity {code} closed on {activity.closed_on}")
-    if on < activity.opened_on:
-        raise RuleViolation("dates.out_of_order", f"{on} is before the opening ({activity.opened_on})")
+    check_closing(code, activity.opened_on, activity.closed_on, on)
     activity.closed_on = on
-    outbox.publish(session, CLOSED, {"activity_id": activity.id,
-                                     "cooperative_id": activity.cooperative_id,
-                                     "code": code, "closed_on": on})
+    outbox.publish(session, events.ACTIVITY_CLOSED, {
+        "activity_id": activity.id, "cooperative_id": activity.cooperative_id, "code": code,
+        "closed_on": on})
     return activity
 
 
 def record_interview(session: Session, person: Member, held_on: date, notes: str | None):
-    if held_on < person.joined_on:
-        raise RuleViolation("dates.out_of_order", f"{held_on} is before the person joined")
+    lifecycle.check_interview(held_on, person.joined_on)
     interview = FollowUpInterview(cooperative_id=person.cooperative_id, member_id=person.id,
                                   held_on=held_on, notes=notes, recorded_at=datetime.now(UTC),
                                   recorded_by=context.caller.get().subject)
@@ -91,7 +93,7 @@ def follow_up_due(session: Session, today: date) -> list[tuple[Member, int]]:
                  or_(Contract.ends_on.is_(None), Contract.ends_on > today))))
     people = session.scalars(select(Member).where(Member.id.in_(running))
                              .order_by(Member.last_name, Member.first_name, Member.id)).all()
-    since = lifecycle.add_months(today, -12)
+    since = lifecycle.follow_up_window_start(today)
     held: dict[str, list[date]] = {}
     for member_id, held_on in session.execute(
             select(FollowUpInterview.member_id, FollowUpInterview.held_on)

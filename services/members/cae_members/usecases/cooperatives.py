@@ -1,19 +1,61 @@
-"""Use cases of cooperatives (tenants): dated settings that are kept. The caller commits."""
+"""Use cases of cooperatives (tenants): registration and dated settings that are kept. The
+caller commits."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, date, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from cae_members.adapters.store import Cooperative, CooperativeVersion
-from cae_members.domain.lifecycle import RuleViolation
+from cae_members.domain.cooperatives import (
+    SETTINGS,
+    changed_settings,
+    check_effective_on,
+    default_statute_profile,
+    settings_in_force,
+)
+from cae_members.usecases import events
 from caekit import context, outbox
+from caekit.rules import ConflictingState, UnknownRecord
 
-SETTINGS = ("name", "legal_form", "statute_profile", "default_contribution_rate",
-            "staff_size_bracket")
-UPDATED = "cae.members.cooperative_updated.v1"
+
+def register_cooperative(session: Session, **fields) -> Cooperative:
+    """A network operator registers a cooperative (a tenant); its SIREN is registered once."""
+    siren = fields["siren"]
+    if session.scalar(select(Cooperative).where(Cooperative.siren == siren)):
+        raise ConflictingState("cooperative.siren_registered",
+                               f"a cooperative with SIREN {siren} is already registered")
+    fields.setdefault("statute_profile", default_statute_profile(fields["legal_form"]))
+    cooperative = Cooperative(id=str(uuid.uuid4()), registered_at=datetime.now(UTC),
+                              registered_by=context.caller.get().subject, **fields)
+    session.add(cooperative)
+    record_version(session, cooperative, cooperative.registered_at.date(),
+                   {n: getattr(cooperative, n) for n in SETTINGS})
+    outbox.publish(session, events.COOPERATIVE_REGISTERED, {
+        "cooperative_id": cooperative.id,
+        "name": cooperative.name,
+        "siren": cooperative.siren,
+        "legal_form": cooperative.legal_form,
+        "registered_at": cooperative.registered_at,
+        "statute_profile": cooperative.statute_profile,
+        "default_contribution_rate": cooperative.default_contribution_rate,
+        "staff_size_bracket": cooperative.staff_size_bracket,
+    }, tenant_id=cooperative.id)
+    return cooperative
+
+
+def list_cooperatives(session: Session) -> list[Cooperative]:
+    return list(session.scalars(select(Cooperative).order_by(Cooperative.name)))
+
+
+def find_cooperative(session: Session, cooperative_id: str) -> Cooperative:
+    found = session.get(Cooperative, str(cooperative_id))
+    if found is None:
+        raise UnknownRecord("cooperative.unknown", f"unknown cooperative {cooperative_id}")
+    return found
 
 
 def versions(session: Session, cooperative_id: str) -> list[CooperativeVersion]:
@@ -22,13 +64,25 @@ def versions(session: Session, cooperative_id: str) -> list[CooperativeVersion]:
         .order_by(CooperativeVersion.effective_on, CooperativeVersion.recorded_at)))
 
 
+def settings_history(session: Session, cooperative_id: str) -> list[CooperativeVersion]:
+    """Every version of a known cooperative's settings, oldest first."""
+    find_cooperative(session, cooperative_id)
+    return versions(session, str(cooperative_id))
+
+
 def in_force(session: Session, cooperative: Cooperative, on: date) -> dict:
     """The settings in force on a day: the latest version effective on or before it."""
-    current = {name: getattr(cooperative, name) for name in SETTINGS}
-    for version in versions(session, cooperative.id):
-        if version.effective_on <= on:
-            current = {name: getattr(version, name) for name in SETTINGS}
-    return current
+    return settings_in_force(
+        {name: getattr(cooperative, name) for name in SETTINGS},
+        [(v.effective_on, {name: getattr(v, name) for name in SETTINGS})
+         for v in versions(session, cooperative.id)], on)
+
+
+def as_of(session: Session, cooperative_id: str, on: date) -> dict:
+    """A known cooperative with the settings in force on a day."""
+    cooperative = find_cooperative(session, cooperative_id)
+    view = {name: getattr(cooperative, name) for name in ("id", "siren", "registered_at")}
+    return {**view, **in_force(session, cooperative, on)}
 
 
 def record_version(session: Session, cooperative: Cooperative, effective_on: date,
@@ -40,18 +94,15 @@ def record_version(session: Session, cooperative: Cooperative, effective_on: dat
     return version
 
 
-def change_settings(session: Session, cooperative: Cooperative, effective_on: date,
+def change_settings(session: Session, cooperative_id: str, effective_on: date,
                     changes: dict) -> CooperativeVersion:
     """Record new settings from ``effective_on`` (earlier versions stay) and publish them."""
-    registered_on = cooperative.registered_at.date()
-    if effective_on < registered_on:
-        raise RuleViolation("dates.out_of_order",
-                            f"{effective_on} is before the cooperative's registration ({registered_on})")
+    cooperative = find_cooperative(session, cooperative_id)
+    check_effective_on(effective_on, cooperative.registered_at.date())
     base = in_force(session, cooperative, effective_on)
     settings = {**base, **changes}
-    changed = sorted(name for name in changes if changes[name] != base[name])
     version = record_version(session, cooperative, effective_on, settings)
-    outbox.publish(session, UPDATED, {"cooperative_id": cooperative.id,
-                                      "effective_on": effective_on, "changed": changed,
-                                      **settings}, tenant_id=cooperative.id)
+    outbox.publish(session, events.COOPERATIVE_UPDATED, {
+        "cooperative_id": cooperative.id, "effective_on": effective_on,
+        "changed": changed_settings(base, changes), **settings}, tenant_id=cooperative.id)
     return version

@@ -24,45 +24,19 @@ from __future__ import annotations
 
 import csv
 import io
-import sys
 from dataclasses import dataclass, field
 
-from marshmallow import EXCLUDE, Schema, ValidationError, fields, pre_load, validate
+from marshmallow import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from cae_members.adapters.schemas import ACTIVITY_CODE, PLAUSIBLE
+from cae_members.adapters.schemas import ImportRow
 from cae_members.adapters.store import Cooperative, Member
-from cae_members.domain.lifecycle import RuleViolation
 from cae_members.usecases import membership
-from caekit.problems import Problem
+from caekit.rules import RuleViolation
 
 REQUIRED = ("person_ref", "first_name", "last_name", "email", "joined_on")
 MAX_ROWS = 200_000
-
-
-class Row(Schema):
-    class Meta:
-        unknown = EXCLUDE
-
-    person_ref = fields.String(required=True, validate=validate.Length(min=1, max=64))
-    first_name = fields.String(required=True, validate=validate.Length(min=1, max=100))
-    last_name = fields.String(required=True, validate=validate.Length(min=1, max=100))
-    email = fields.Email(required=True, validate=validate.Length(max=254))
-    joined_on = fields.Date(required=True, validate=PLAUSIBLE)
-    cape_signed_on = fields.Date(load_default=None, validate=PLAUSIBLE)
-    cape_ends_on = fields.Date(load_default=None, validate=PLAUSIBLE)
-    cesa_signed_on = fields.Date(load_default=None, validate=PLAUSIBLE)
-    trial_ends_on = fields.Date(load_default=None, validate=PLAUSIBLE)
-    associate_on = fields.Date(load_default=None, validate=PLAUSIBLE)
-    left_on = fields.Date(load_default=None, validate=PLAUSIBLE)
-    left_reason = fields.String(load_default=None, validate=validate.Length(max=500))
-    activity_code = fields.String(load_default=None, validate=ACTIVITY_CODE)
-    activity_name = fields.String(load_default=None, validate=validate.Length(max=200))
-
-    @pre_load
-    def _blanks_are_absent(self, data, **_):
-        return {k: v.strip() for k, v in data.items() if isinstance(v, str) and v.strip()}
 
 
 @dataclass
@@ -84,9 +58,6 @@ def read(text: str) -> tuple[list[str], list[tuple[int, dict]]]:
         dialect = csv.excel
     reader = csv.DictReader(io.StringIO(text), dialect=dialect)
     return list(reader.fieldnames or []), [(reader.line_num, row) for row in reader]
-
-
-
 
 
 def _apply(session: Session, cooperative_id: str, row: dict) -> None:
@@ -123,7 +94,7 @@ def import_rows(session: Session, cooperative_id: str, header: list[str],
         if progress:
             progress(done, len(rows))
         try:
-            row = Row().load(raw)
+            row = ImportRow().load(raw)
         except ValidationError as exc:
             for column, messages in sorted(exc.messages.items()):
                 report.errors.append((line, column, " ".join(map(str, messages))))
@@ -140,24 +111,11 @@ def import_rows(session: Session, cooperative_id: str, header: list[str],
             _apply(session, cooperative_id, row)
             session.flush()
             report.created += 1
-        except RuleViolation as exc:
-            report.errors.append((line, exc.rule, exc.message))
-        except Problem as exc:
-            column = ", ".join(exc.errors) if exc.errors else "-"
-            report.errors.append((line, column, exc.detail))
+        except RuleViolation as exc:  # named by the fields it is about, else by its rule
+            report.errors.append((line, ", ".join(exc.fields) or exc.rule, exc.message))
         except (ValueError, OverflowError) as exc:  # a value no rule foresaw: report, go on
             report.errors.append((line, "-", str(exc)[:300]))
     return report
-
-
-def progress_bar(done: int, total: int, *, out=sys.stderr, width: int = 40) -> None:
-    if total < 200 or (done % max(1, total // 100) and done != total):
-        return
-    filled = width * done // total
-    out.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total}")
-    if done == total:
-        out.write("\n")
-    out.flush()
 
 
 def run(session: Session, cooperative_id: str, text: str, *, dry_run: bool,

@@ -1,41 +1,37 @@
 """Use cases of the membership lifecycle: contracts, the three-year rule, exit.
 
-The rules themselves are in ``lifecycle`` (pure); this layer loads and stores
-through a SQLAlchemy session and adds the events to the same transaction
-(outbox). The caller commits.
+The rules themselves are in ``domain.lifecycle`` (pure); this layer loads and
+stores through a SQLAlchemy session and adds the events to the same transaction
+(outbox, types in ``events``). The caller commits.
 """
 
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from cae_members.adapters.store import Activity, Contract, DeadlineAlert, Member, MemberStep
+from cae_members.adapters.store import Contract, DeadlineAlert, Member, MemberStep
 from cae_members.domain import lifecycle
-from cae_members.domain.lifecycle import RuleViolation
+from cae_members.usecases import activities, cooperatives, events
 from caekit import context, outbox
-from caekit.problems import Conflict, NotFound
-
-CONTRACT_SIGNED = "cae.members.contract_signed.v1"
-CONTRACT_ENDED = "cae.members.contract_ended.v1"
-BECAME_ASSOCIATE = "cae.members.member_became_associate.v1"
-MEMBER_LEFT = "cae.members.member_left.v1"
-APPROACHING = "cae.members.associate_deadline_approaching.v1"
-MISSED = "cae.members.associate_deadline_missed.v1"
+from caekit.rules import ConflictingState, UnknownRecord
 
 
 def register_member(session: Session, cooperative_id: str, *, first_name: str, last_name: str,
                     email: str, joined_on: date, activity_code: str | None = None,
                     activity_name: str | None = None, external_ref: str | None = None) -> Member:
-    """A person joins as a candidate; one who starts with an activity opens it too."""
-    from cae_members.usecases import activities  # activities uses this module's helpers
-
-    if activity_code and session.scalar(select(Activity.id).where(Activity.code == activity_code)):
-        raise Conflict(f"activity code {activity_code} is already used in this cooperative",
-                       errors={"activity_code": ["already used in this cooperative"]})
+    """A person joins a known cooperative as a candidate; one who starts with an activity
+    opens it too. Publishes ``events.ON_JOINING``: member_joined.v2 and, with an activity,
+    activity_opened.v1."""
+    cooperatives.find_cooperative(session, cooperative_id)
+    if activity_code and activities.code_is_used(session, activity_code):
+        raise ConflictingState("activity.code_used",
+                               f"activity code {activity_code} is already used in this cooperative",
+                               fields={"activity_code": "already used in this cooperative"})
     person = Member(id=str(uuid.uuid4()), cooperative_id=cooperative_id, first_name=first_name,
                     last_name=last_name, email=email, joined_on=joined_on,
                     activity_code=activity_code, activity_name=activity_name,
@@ -44,10 +40,9 @@ def register_member(session: Session, cooperative_id: str, *, first_name: str, l
                     correlation_id=context.correlation_id.get())
     session.add(person)
     record_step(session, person, "candidate", joined_on)
-    outbox.publish(session, "cae.members.member_joined.v1", {
+    outbox.publish(session, events.MEMBER_JOINED, {
         "member_id": person.id, "cooperative_id": cooperative_id, "first_name": first_name,
-        "last_name": last_name, "joined_on": joined_on, "activity_code": activity_code,
-        "activity_name": activity_name})
+        "last_name": last_name, "joined_on": joined_on})
     if activity_code:
         session.flush()
         activities.open_activity(session, cooperative_id, code=activity_code, opened_on=joined_on,
@@ -56,16 +51,39 @@ def register_member(session: Session, cooperative_id: str, *, first_name: str, l
     return person
 
 
+def list_members(session: Session, cooperative_id: str) -> list[Member]:
+    """The members of a known cooperative, by last then first name."""
+    cooperatives.find_cooperative(session, cooperative_id)
+    return list(session.scalars(select(Member).order_by(Member.last_name, Member.first_name)))
+
+
 def find_member(session: Session, member_id: str) -> Member:
     found = session.scalar(select(Member).where(Member.id == str(member_id)))
     if found is None:
-        raise NotFound(f"no member {member_id} in this cooperative")
+        raise UnknownRecord("member.unknown", f"no member {member_id} in this cooperative")
     return found
 
 
 def history(session: Session, member_id: str) -> list[MemberStep]:
     return list(session.scalars(select(MemberStep).where(MemberStep.member_id == str(member_id))
                                 .order_by(MemberStep.seq)))
+
+
+@dataclass(frozen=True)
+class History:
+    """A person's history: the steps as recorded (corrections included), the steps they
+    amount to, and the stage the person is at (None before any step)."""
+
+    steps: list[MemberStep]
+    effective: list[lifecycle.Step]
+    stage: lifecycle.Stage | None
+
+
+def member_history(session: Session, member_id: str) -> History:
+    find_member(session, member_id)
+    rows = history(session, member_id)
+    steps = _as_steps(rows)
+    return History(rows, lifecycle.effective_history(steps), lifecycle.current_stage(steps))
 
 
 def _as_steps(rows: list[MemberStep]) -> list[lifecycle.Step]:
@@ -90,9 +108,6 @@ def record_step(session: Session, person: Member, stage: str, on: date,
                    lifecycle.next_step(_as_steps(rows), lifecycle.Stage(stage), on, reason=reason))
 
 
-TIED_TO_RECORDS = {"cape", "cesa", "associate", "exited"}
-
-
 def correct_step(session: Session, person: Member, seq: int, *, reason: str,
                  stage: str | None = None, on: date | None = None) -> MemberStep:
     """Correct a recorded step by a new, dated one; the mistaken row stays.
@@ -101,11 +116,7 @@ def correct_step(session: Session, person: Member, seq: int, *, reason: str,
     the associate deadline) depend on: they are not corrected here.
     """
     rows = history(session, person.id)
-    target = rows[seq].stage if 0 <= seq < len(rows) else None
-    if target in TIED_TO_RECORDS or stage in TIED_TO_RECORDS:
-        raise RuleViolation("correction.tied_to_records",
-                            f"a {target or stage} step is tied to its contract or the member's "
-                            "record: it cannot be corrected as a step")
+    lifecycle.check_correctable(rows[seq].stage if 0 <= seq < len(rows) else None, stage)
     return _append(session, person, rows, lifecycle.correct_step(
         _as_steps(rows), seq, reason=reason,
         stage=lifecycle.Stage(stage) if stage else None, on=on))
@@ -117,19 +128,14 @@ def contracts_of(session: Session, member_id: str) -> list[Contract]:
         .order_by(Contract.signed_on, Contract.created_at)))
 
 
-def _still_member(person: Member) -> None:
-    if person.left_on is not None:
-        raise RuleViolation("stage.after_exit",
-                            f"the member left on {person.left_on}: nothing happens after an exit")
-
-
-def _not_before(on: date, earlier: date, what: str) -> None:
-    if on < earlier:
-        raise RuleViolation("dates.out_of_order", f"{on} is before {what} ({earlier})")
+def member_contracts(session: Session, member_id: str) -> list[Contract]:
+    """A known member's contracts, by signature."""
+    find_member(session, member_id)
+    return contracts_of(session, member_id)
 
 
 def _signed(session: Session, contract: Contract, deadline: date | None = None) -> None:
-    outbox.publish(session, CONTRACT_SIGNED, {
+    outbox.publish(session, events.CONTRACT_SIGNED, {
         "contract_id": contract.id, "member_id": contract.member_id,
         "cooperative_id": contract.cooperative_id, "kind": contract.kind,
         "signed_on": contract.signed_on, "ends_on": contract.ends_on,
@@ -139,7 +145,7 @@ def _signed(session: Session, contract: Contract, deadline: date | None = None) 
 
 def _end(session: Session, contract: Contract, on: date, reason: str) -> None:
     contract.ended_on, contract.end_reason = on, reason
-    outbox.publish(session, CONTRACT_ENDED, {
+    outbox.publish(session, events.CONTRACT_ENDED, {
         "contract_id": contract.id, "member_id": contract.member_id,
         "cooperative_id": contract.cooperative_id, "kind": contract.kind,
         "ended_on": on, "reason": reason})
@@ -148,33 +154,27 @@ def _end(session: Session, contract: Contract, on: date, reason: str) -> None:
 def sign_contract(session: Session, person: Member, *, kind: str, signed_on: date,
                   ends_on: date | None = None, trial_ends_on: date | None = None) -> Contract:
     """Sign a CAPE (12 months at most) or the CESA (open-ended, with the associate deadline)."""
-    _still_member(person)
-    _not_before(signed_on, person.joined_on, "the date the person joined")
+    lifecycle.check_still_member(person.left_on)
+    lifecycle.check_not_before(signed_on, person.joined_on, "the date the person joined")
     existing = contracts_of(session, person.id)
-    if any(c.kind == "CESA" for c in existing):
-        raise RuleViolation("cesa.already_signed", "this person already has a CESA")
     open_capes = [c for c in existing if c.kind == "CAPE" and c.ended_on is None]
+    lifecycle.check_new_contract(kind, ends_on, has_cesa=any(c.kind == "CESA" for c in existing),
+                                 cape_running=bool(open_capes))
     contract = Contract(id=str(uuid.uuid4()), cooperative_id=person.cooperative_id,
                         member_id=person.id, kind=kind, signed_on=signed_on, renewals=0,
                         created_at=datetime.now(UTC), created_by=context.caller.get().subject)
     if kind == "CAPE":
-        if open_capes:
-            raise RuleViolation("cape.already_running", "a CAPE is running: renew it instead")
-        if ends_on is None:
-            raise RuleViolation("cape.end_required", "a CAPE has an end date")
         lifecycle.validate_cape(signed_on, ends_on)
         record_step(session, person, "cape", signed_on)
         contract.ends_on = ends_on
         session.add(contract)
         _signed(session, contract)
         return contract
-    if ends_on is not None:
-        raise RuleViolation("cesa.open_ended", "a CESA is open-ended (Code du travail L7331-2)")
     for cape in open_capes:  # a CESA takes over from the running CAPE
-        _not_before(signed_on, cape.signed_on, "the running CAPE's start")
-        _end(session, cape, min(signed_on, cape.ends_on), "CESA signed")
-    earlier = [(c.signed_on, c.ended_on or c.ends_on) for c in existing if c.kind == "CAPE"
-               and (c.ended_on or c.ends_on) > c.signed_on]  # a CAPE replaced on its first day
+        lifecycle.check_not_before(signed_on, cape.signed_on, "the running CAPE's start")
+        _end(session, cape, lifecycle.ends_with(signed_on, cape.ends_on), "CESA signed")
+    earlier = lifecycle.earlier_capes((c.signed_on, c.ended_on or c.ends_on)
+                                      for c in existing if c.kind == "CAPE")
     if trial_ends_on is not None:
         lifecycle.validate_trial(signed_on, trial_ends_on, earlier)
     record_step(session, person, "cesa", signed_on)
@@ -186,12 +186,11 @@ def sign_contract(session: Session, person: Member, *, kind: str, signed_on: dat
 
 
 def renew_cape(session: Session, person: Member, contract_id: str, new_end: date) -> Contract:
-    _still_member(person)
+    lifecycle.check_still_member(person.left_on)
     contract = next((c for c in contracts_of(session, person.id) if c.id == contract_id), None)
     if contract is None or contract.kind != "CAPE":
-        raise NotFound(f"no CAPE {contract_id} for this member")
-    if contract.ended_on is not None:
-        raise RuleViolation("cape.ended", f"this CAPE ended on {contract.ended_on}")
+        raise UnknownRecord("contract.unknown", f"no CAPE {contract_id} for this member")
+    lifecycle.check_cape_running(contract.ended_on)
     renewed = lifecycle.renew_cape(
         lifecycle.Cape(contract.signed_on, contract.ends_on, contract.renewals), new_end)
     contract.ends_on, contract.renewals = renewed.end, renewed.renewals
@@ -200,38 +199,31 @@ def renew_cape(session: Session, person: Member, contract_id: str, new_end: date
 
 
 def admit_associate(session: Session, person: Member, on: date) -> Member:
-    _still_member(person)
+    lifecycle.check_still_member(person.left_on)
     cesa = next((c for c in contracts_of(session, person.id) if c.kind == "CESA"), None)
-    if cesa is None:
-        raise RuleViolation("associate.needs_cesa", "only a CESA holder becomes an associate")
-    if person.associate_on is not None:
-        raise RuleViolation("associate.already", f"already an associate since {person.associate_on}")
-    _not_before(on, cesa.signed_on, "the CESA's signature")
-    if person.associate_deadline is not None and on > person.associate_deadline:
-        raise RuleViolation(
-            "associate.deadline_missed",
-            f"the deadline was {person.associate_deadline}: past it the CESA ends "
-            "(Code du travail L7331-3); record its end first")
+    lifecycle.check_admission(on, cesa_signed_on=cesa.signed_on if cesa else None,
+                              associate_on=person.associate_on,
+                              deadline=person.associate_deadline)
     record_step(session, person, "associate", on)
     person.associate_on = on
-    outbox.publish(session, BECAME_ASSOCIATE, {
+    outbox.publish(session, events.MEMBER_BECAME_ASSOCIATE, {
         "member_id": person.id, "cooperative_id": person.cooperative_id,
         "associate_on": on, "associate_deadline": person.associate_deadline})
     return person
 
 
 def record_exit(session: Session, person: Member, on: date, reason: str) -> Member:
-    _still_member(person)
-    _not_before(on, person.joined_on, "the date the person joined")
+    lifecycle.check_still_member(person.left_on)
+    lifecycle.check_not_before(on, person.joined_on, "the date the person joined")
     record_step(session, person, "exited", on, reason)
     for contract in contracts_of(session, person.id):
         if contract.ended_on is None:
-            _not_before(on, contract.signed_on, f"the {contract.kind}'s signature")
+            lifecycle.check_not_before(on, contract.signed_on, f"the {contract.kind}'s signature")
             # a CAPE that already ran out ended on its own date
-            ended = min(on, contract.ends_on) if contract.ends_on else on
-            _end(session, contract, ended, f"exit: {reason}"[:500])
+            _end(session, contract, lifecycle.ends_with(on, contract.ends_on),
+                 f"exit: {reason}"[:500])
     person.left_on, person.left_reason = on, reason
-    outbox.publish(session, MEMBER_LEFT, {
+    outbox.publish(session, events.MEMBER_LEFT, {
         "member_id": person.id, "cooperative_id": person.cooperative_id,
         "left_on": on, "reason": reason})
     return person
@@ -247,13 +239,17 @@ def upcoming_deadlines(session: Session, today: date, within_days: int) -> list[
         .order_by(Member.associate_deadline, Member.last_name, Member.id)))
 
 
-def scan_deadlines(session: Session, today: date) -> int:
+def scan_deadlines(session: Session, today: date, *, not_after: date | None = None) -> int:
     """The daily scan, across every cooperative: publish the alerts due today, once each.
 
     Runs without a tenant (system work); each event carries its member's cooperative.
     A second run on the same day finds the alerts recorded and publishes nothing.
+    ``not_after``: the real date, when a person asks for the scan of ``today``
+    (``scan.future`` refuses a day still to come).
     """
-    horizon = today + timedelta(days=90)
+    if not_after is not None:
+        lifecycle.check_scan_day(today, not_after)
+    horizon = lifecycle.alert_horizon(today)
     concerned = (Member.associate_deadline.is_not(None), Member.associate_deadline <= horizon,
                  (Member.associate_on.is_(None)) | (Member.associate_on > today),
                  (Member.left_on.is_(None)) | (Member.left_on > today))
@@ -280,9 +276,10 @@ def scan_deadlines(session: Session, today: date) -> int:
             data = {"member_id": person.id, "cooperative_id": person.cooperative_id,
                     "associate_deadline": person.associate_deadline}
             if kind == lifecycle.ALERT_MISSED:
-                outbox.publish(session, MISSED, data, tenant_id=person.cooperative_id)
+                outbox.publish(session, events.DEADLINE_MISSED, data,
+                               tenant_id=person.cooperative_id)
             else:
-                outbox.publish(session, APPROACHING, {
+                outbox.publish(session, events.DEADLINE_APPROACHING, {
                     **data, "alert": kind,
                     "days_left": (person.associate_deadline - today).days},
                     tenant_id=person.cooperative_id)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from html import escape
 
-from cae_payroll.usecases.payroll import format_period, last_day
+from caekit.period import Period
 
 # the payslip's headings by risk, and the lines under each
 SECTIONS = (
@@ -86,7 +86,8 @@ def _page(row, lines: list[dict], employer) -> _Page:
         ("line", ("Coût total employeur", "", "", "", "", euros(row.employer_cost_cents))),
         ("line", ("Cumul brut de l'année", "", "", euros(row.year_gross_cents), "", "")),
     ]
-    period, paid_on = format_period(row.period), last_day(row.period).isoformat()
+    month = Period(row.period)
+    period, paid_on = month.text, month.last_day.isoformat()
     return _Page(
         title=f"Bulletin de paie - {period}",
         parties=(

@@ -38,6 +38,9 @@ class TermsIn(_In):
 
 class EmployeeOut(Schema):
     member_id = fields.String(required=True)
+    first_name = fields.String(required=True, allow_none=True,
+                               metadata={"description": "null until members' member_joined.v2"})
+    last_name = fields.String(required=True, allow_none=True)
     activity_code = fields.String(required=True, allow_none=True)
     cesa_from = fields.Date(required=True, allow_none=True)
     cesa_until = fields.Date(required=True, allow_none=True)

@@ -39,6 +39,8 @@ class Employee(TenantScoped, Base):
 
     cooperative_id: Mapped[str] = mapped_column(String(36), primary_key=True)
     member_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    first_name: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    last_name: Mapped[str | None] = mapped_column(String(100), nullable=True)
     activity_code: Mapped[str | None] = mapped_column(String(20), nullable=True)
     contract_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
     cesa_from: Mapped[date | None] = mapped_column(Date, nullable=True)

@@ -35,6 +35,8 @@ from functools import cache, lru_cache
 from pathlib import Path
 from typing import NamedTuple
 
+from caekit.rules import RuleViolation
+
 RATES_DIR = Path(__file__).parent / "rates"
 _CENT = Decimal(1)
 _FOUR = Decimal("0.0001")
@@ -45,14 +47,11 @@ def round_cents(exact: Decimal) -> int:
     return int(exact.quantize(_CENT, rounding=ROUND_HALF_UP))
 
 
-class NoRates(LookupError):
+class NoRates(RuleViolation):
     """No rate table is in force on the requested month (a 422 ``rates.none`` over HTTP)."""
 
-    rule = "rates.none"
-
-    @property
-    def message(self) -> str:
-        return str(self)
+    def __init__(self, message: str) -> None:
+        super().__init__("rates.none", message)
 
 
 @dataclass(frozen=True)

@@ -33,12 +33,12 @@ def main(argv) -> int:
         sub.choices[name].add_argument("--no-wait", action="store_true", help="do not follow it")
     args = parser.parse_args(argv)
 
-    from sqlalchemy import select
-
     from cae_payroll.adapters.store import Run
-    from cae_payroll.usecases import payroll
+    from cae_payroll.usecases import runs
     from caekit.config import Settings
     from caekit.db import acting_session, make_engine, make_session_factory
+    from caekit.period import Period
+    from caekit.rules import RuleViolation, UnknownRecord
 
     settings = Settings.from_env("payroll")
     engine = make_engine(settings.database_url)
@@ -47,20 +47,20 @@ def main(argv) -> int:
         with acting_session(sessions, args.cooperative, "cli") as session:
             if args.command == "run":
                 try:
-                    run = payroll.start_run(session, args.cooperative,
-                                            payroll.parse_period(args.period))
-                except payroll.RuleViolation as exc:
+                    run = runs.start_run(session, args.cooperative, Period.parse(args.period))
+                except RuleViolation as exc:
                     print(f"cae payroll: {exc.message}", file=sys.stderr)
                     return 1
                 session.commit()
                 print(f"run {run.id}: {run.expected} payslips to issue", file=sys.stderr)
             else:
-                run = session.scalar(select(Run).where(Run.id == args.run))
-                if run is None:
+                try:
+                    run = runs.get_run(session, args.run)
+                except UnknownRecord:
                     print(f"cae payroll: no run {args.run} in this cooperative", file=sys.stderr)
                     return 1
                 if args.command == "resume":
-                    print(f"run {run.id}: {payroll.resume_run(session, run)} payslips asked again",
+                    print(f"run {run.id}: {runs.resume_run(session, run)} payslips asked again",
                           file=sys.stderr)
                     session.commit()
             run_id = run.id

@@ -1,4 +1,4 @@
-"""The payroll nameko service: a thin shell over the engine, the payroll layer and the kit.
+"""The payroll nameko service: a thin shell over the payroll's use cases and the kit.
 
 Every ``cae run payroll`` process is a payroll worker: they all consume the same
 ``payroll--cae.payroll.payslip_requested.v1`` queue (competing consumers), so
@@ -8,14 +8,14 @@ operations scale payroll by adding processes (KEDA on that queue's length).
 from __future__ import annotations
 
 import logging
-from datetime import UTC, date, datetime
+from datetime import date
 
 from nameko.timer import timer
-from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from cae_contracts import Event
 from cae_payroll.adapters.document import render, render_pdf
+from cae_payroll.adapters.lines import lines_of
 from cae_payroll.adapters.schemas import (
     EmployeeOut,
     NetworkRunsOut,
@@ -30,13 +30,14 @@ from cae_payroll.adapters.schemas import (
     SimulationOut,
     TermsIn,
 )
-from cae_payroll.adapters.store import Employee, PayrollSettings, Payslip, Run
-from cae_payroll.usecases import payroll
-from cae_payroll.usecases.payroll import format_period, parse_period
+from cae_payroll.adapters.store import Employee, Payslip, Run
+from cae_payroll.usecases import employees, payslips, runs, salaries
 from caekit import context, idempotency
 from caekit.handlers import reliable_handler
 from caekit.http import api
-from caekit.problems import BadRequest, Forbidden, NotFound
+from caekit.period import Period
+from caekit.problems import BadRequest, Forbidden
+from caekit.rules import RuleViolation
 from caekit.service import ServiceBase
 
 STAFF = {"staff", "admin"}
@@ -51,79 +52,67 @@ class PayrollService(ServiceBase):
     # -- read models from members and the ledger ---------------------------------------------------
     @reliable_handler("cae.members.cooperative_registered.v1")
     def on_cooperative_registered(self, event: Event):
-        terms = payroll.settings(self.db, str(event.data["cooperative_id"]))
-        terms.name, terms.siren = event.data["name"], event.data["siren"]
-        bracket = event.data.get("staff_size_bracket")
-        if bracket:
-            terms.staff = max(terms.staff, payroll.STAFF_OF_BRACKET[bracket])
+        data = event.data
+        employees.register_cooperative(self.db, str(data["cooperative_id"]), data["name"],
+                                       data["siren"], data.get("staff_size_bracket"))
 
-    @reliable_handler("cae.members.member_joined.v1")
+    @reliable_handler("cae.members.member_joined.v2")
     def on_member_joined(self, event: Event):
-        if event.data["activity_code"]:
-            payroll.employee_row(self.db, str(event.data["cooperative_id"]),
-                                 event.data["member_id"]).activity_code = event.data["activity_code"]
+        data = event.data
+        employees.record_person(self.db, str(data["cooperative_id"]), str(data["member_id"]),
+                                data["first_name"], data["last_name"])
 
     @reliable_handler("cae.members.activity_opened.v1")
     def on_activity_opened(self, event: Event):
-        for member in event.data["member_ids"]:
-            employee = payroll.employee_row(self.db, str(event.data["cooperative_id"]), member)
-            employee.activity_code = employee.activity_code or event.data["code"]
+        employees.open_activity(self.db, str(event.data["cooperative_id"]), event.data["code"],
+                                event.data["member_ids"])
 
     @reliable_handler("cae.members.contract_signed.v1")
     def on_contract_signed(self, event: Event):
-        if event.data["kind"] == "CESA":
-            employee = payroll.employee_row(self.db, str(event.data["cooperative_id"]),
-                                            event.data["member_id"])
-            employee.contract_id = str(event.data["contract_id"])
-            employee.cesa_from, employee.cesa_until = event.data["signed_on"], None
+        data = event.data
+        employees.sign_contract(self.db, str(data["cooperative_id"]), data["member_id"],
+                                data["kind"], data["contract_id"], data["signed_on"])
 
     @reliable_handler("cae.members.contract_ended.v1")
     def on_contract_ended(self, event: Event):
-        if event.data["kind"] == "CESA":
-            payroll.employee_row(self.db, str(event.data["cooperative_id"]),
-                                 event.data["member_id"]).cesa_until = event.data["ended_on"]
+        data = event.data
+        employees.end_contract(self.db, str(data["cooperative_id"]), data["member_id"],
+                               data["kind"], data["ended_on"])
 
     @reliable_handler("cae.ledger.activity_balance_changed.v1")
     def on_activity_balance_changed(self, event: Event):
         data = event.data
-        payroll.record_budget(self.db, str(data["cooperative_id"]), data["activity_code"],
-                              data["available_cents"], data["as_of"])
+        employees.record_budget(self.db, str(data["cooperative_id"]), data["activity_code"],
+                                data["available_cents"], data["as_of"])
 
     # -- the workers' share of a run ---------------------------------------------------------------
     # 4 work items of 50 members: about 200 payslips per transaction, and few items
     # prefetched, so that the workers share a run evenly
     # a payroll rule's refusal is the same on every attempt: parked at once, rule in hand
     @reliable_handler("cae.payroll.payslip_requested.v1", batch_size=4,
-                      refusals=(payroll.RuleViolation,))
+                      refusals=(RuleViolation,))
     def on_payslip_requested(self, event: Event):
         data = event.data
-        cooperative, run, period = (str(data["cooperative_id"]), str(data["run_id"]),
-                                    parse_period(data["period"]))
-        if cooperative != event.tenant_id:  # the run's writes are not tenant-filtered
-            raise payroll.RuleViolation("event.tenant", "a work item names another cooperative")
-        payroll.issue_payslips(self.db, cooperative, run, [str(m) for m in data["member_ids"]],
-                               period)
+        payslips.issue_work_item(self.db, event.tenant_id, str(data["cooperative_id"]),
+                                 str(data["run_id"]), [str(m) for m in data["member_ids"]],
+                                 Period.parse(data["period"]))
 
     @timer(interval=3600)
     def start_scheduled_runs(self):
         """On a cooperative's run day, start the month's run if nobody has (a month whose
         previous run is still running waits for a later hour of the day)."""
         today = date.today()
-        period = today.year * 100 + today.month
-        due = self.db.scalars(select(PayrollSettings.cooperative_id).where(
-            PayrollSettings.run_day == today.day)).all()
-        for cooperative in due:
+        for cooperative in runs.due_cooperatives(self.db, today):
             tokens = context.bind(tenant=cooperative, who=context.Caller(
                 "schedule", cooperative, frozenset({"service"})), correlation=None)
             try:
                 self.db.info["tenant_id"] = cooperative
-                if self.db.scalar(select(Run.id).where(Run.period == period)) is None:
-                    payroll.start_run(self.db, cooperative, period)
+                if runs.start_scheduled_run(self.db, cooperative, today) is not None:
                     self.db.commit()
-            except payroll.RuleViolation as refused:  # the previous month still running: later
+            except RuleViolation as refused:  # the previous month still running: later
                 self.db.rollback()
                 logger.warning("%s: the scheduled %s run waits: %s", cooperative,
-                               payroll.format_period(period), refused.message)
+                               Period.of(today).text, refused.message)
             finally:
                 self.db.info["tenant_id"] = None
                 context.unbind(tokens)
@@ -132,23 +121,21 @@ class PayrollService(ServiceBase):
     @api("PUT", "/cooperatives/<cooperative_id>/payroll-settings", roles=STAFF, schema=SettingsIn,
          **WRITE)
     def change_settings(self, request, cooperative_id, body):
-        terms = payroll.settings(self.db, cooperative_id)
-        terms.staff, terms.run_day = body["staff"], body["run_day"]
-        terms.at_rate = payroll.parse_rate(body["at_rate"], "at_rate")
+        terms = employees.change_settings(self.db, cooperative_id, body["staff"], body["at_rate"],
+                                          body["run_day"])
         self.db.commit()
         return SettingsOut().dump(terms)
 
     @api("GET", "/cooperatives/<cooperative_id>/payroll-settings", roles=STAFF)
     def get_settings(self, request, cooperative_id):
-        return SettingsOut().dump(payroll.settings(self.db, cooperative_id))
+        return SettingsOut().dump(employees.settings(self.db, cooperative_id))
 
     @api("PUT", "/cooperatives/<cooperative_id>/employees/<member_id>/terms", roles=STAFF,
          schema=TermsIn, **WRITE)
     def change_terms(self, request, cooperative_id, member_id, body):
         """Cadre or not, and the withholding rate the tax office notified."""
-        employee = self._readable_employee(cooperative_id, member_id)
-        employee.cadre = body["cadre"]
-        employee.withholding_rate = payroll.parse_rate(body["withholding_rate"], "withholding_rate")
+        employee = employees.change_terms(self.db, cooperative_id, member_id, body["cadre"],
+                                          body["withholding_rate"])
         self.db.commit()
         return EmployeeOut().dump(employee)
 
@@ -162,15 +149,18 @@ class PayrollService(ServiceBase):
         """What ?gross= costs and pays in ?period= (default next month); without a gross,
         what the available budget pays."""
         self._readable_employee(cooperative_id, member_id)
-        period = parse_period(request.args.get("period", _next_month()))
+        period = request.args.get("period")
+        period = None if period is None else Period.parse(period)  # None: next month
         gross = request.args.get("gross")
         if gross is not None and (not gross.isdigit() or len(gross) > 10):
             raise BadRequest("gross is a whole number of cents")
-        slip, budget, best = payroll.simulate(self.db, cooperative_id, member_id, period,
-                                              None if gross is None else int(gross))
+        simulated = salaries.simulate(self.db, cooperative_id, member_id, period,
+                                      None if gross is None else int(gross))
         return SimulationOut().dump({
-            **_amounts(slip), "period": format_period(period), "available_cents": budget,
-            "budget_pays_gross_cents": best, "fits": slip.employer_cost_cents <= budget})
+            **_amounts(simulated.slip), "period": simulated.period.text,
+            "available_cents": simulated.available_cents,
+            "budget_pays_gross_cents": simulated.budget_pays_gross_cents,
+            "fits": simulated.fits})
 
     @api("POST", "/cooperatives/<cooperative_id>/employees/<member_id>/salary", roles=READERS,
          schema=SalaryIn, **WRITE)
@@ -178,16 +168,16 @@ class PayrollService(ServiceBase):
         """Choose the gross paid from a month on; refused above the budget (422, with the
         shortfall) unless staff override it with a reason."""
         self._readable_employee(cooperative_id, member_id)
-        choice = payroll.choose_salary(self.db, cooperative_id, member_id,
-                                       parse_period(body["period"]), body["gross_cents"],
-                                       body["override_reason"])
+        choice = salaries.choose_salary(self.db, cooperative_id, member_id,
+                                        Period.parse(body["period"]), body["gross_cents"],
+                                        body["override_reason"])
         self.db.commit()
-        return 201, SalaryOut().dump({**_columns(choice), "period": format_period(choice.period)})
+        return 201, SalaryOut().dump(_run_data(choice))
 
     # -- HTTP: runs ----------------------------------------------------------------------------
     @api("POST", "/cooperatives/<cooperative_id>/payroll-runs", roles=STAFF, schema=RunIn, **WRITE)
     def start_run(self, request, cooperative_id, body):
-        run = payroll.start_run(self.db, cooperative_id, parse_period(body["period"]))
+        run = runs.start_run(self.db, cooperative_id, Period.parse(body["period"]))
         self.db.commit()
         return 201, self._run_out(run)
 
@@ -198,32 +188,26 @@ class PayrollService(ServiceBase):
         committed a step of cooperatives at a time (the workers begin on the first): one
         interrupted part-way is finished by sending it again."""
         with idempotency.reserved_with_the_last_step(self.db):
-            runs, skipped = payroll.start_network_runs(self.db, parse_period(body["period"]),
+            started, skipped = runs.start_network_runs(self.db, Period.parse(body["period"]),
                                                        commit=self.db.commit)
         self.db.commit()
         return 201, NetworkRunsOut().dump({
-            "items": [_run_data(run) for run in runs],
+            "items": [_run_data(run) for run in started],
             "skipped": [{"cooperative_id": cooperative, "rule": why.rule, "detail": why.message}
                         for cooperative, why in sorted(skipped.items())]})
 
     @api("GET", "/cooperatives/<cooperative_id>/payroll-runs/<run_id>", roles=STAFF)
     def get_run(self, request, cooperative_id, run_id):
         """A run's progress: expected and issued payslips."""
-        return self._run_out(self._run(run_id))
+        return self._run_out(runs.get_run(self.db, run_id))
 
     @api("POST", "/cooperatives/<cooperative_id>/payroll-runs/<run_id>/resume", roles=STAFF,
          **WRITE)
     def resume_run(self, request, cooperative_id, run_id):
-        run = self._run(run_id)
-        again = payroll.resume_run(self.db, run)
+        run = runs.get_run(self.db, run_id)
+        again = runs.resume_run(self.db, run)
         self.db.commit()
         return self._run_out(run, requested_again=again)
-
-    def _run(self, run_id) -> Run:
-        run = self.db.scalar(select(Run).where(Run.id == str(run_id)))
-        if run is None:
-            raise NotFound(f"no payroll run {run_id} in this cooperative")
-        return run
 
     @staticmethod
     def _run_out(run: Run, **extra) -> dict:
@@ -234,17 +218,14 @@ class PayrollService(ServiceBase):
     def list_payslips(self, request, cooperative_id):
         """Payslips by period and member (?member=, ?period=); an entrepreneur sees their own."""
         who = context.caller.get()
-        query = select(Payslip).order_by(Payslip.period, Payslip.member_id).limit(1000)
         member = request.args.get("member")
         if not who.has_any(STAFF):
             if member not in (None, who.subject):
                 raise Forbidden("an entrepreneur sees only their own payslips")
             member = who.subject
-        if member is not None:
-            query = query.where(Payslip.member_id == member)
-        if "period" in request.args:
-            query = query.where(Payslip.period == parse_period(request.args["period"]))
-        return PayslipList().dump({"items": [_payslip_data(p) for p in self.db.scalars(query)]})
+        period = request.args.get("period")
+        found = payslips.payslips(self.db, member, None if period is None else Period.parse(period))
+        return PayslipList().dump({"items": [_payslip_data(p) for p in found]})
 
     @api("GET", "/cooperatives/<cooperative_id>/payslips/<payslip_id>", roles=READERS)
     def get_payslip(self, request, cooperative_id, payslip_id):
@@ -260,18 +241,16 @@ class PayrollService(ServiceBase):
         if kind not in ("html", "pdf"):
             raise BadRequest("format is html or pdf")
         row = self._payslip(payslip_id)
-        page = (row, payroll.lines_of(row), payroll.settings(self.db, cooperative_id))
+        page = payslips.bulletin(self.db, cooperative_id, row)
         if kind == "html":
             return Response(render(*page), mimetype="text/html")
-        name = f"bulletin-de-paie-{format_period(row.period)}-{row.member_id}.pdf"
+        name = f"bulletin-de-paie-{Period(row.period).text}-{row.member_id}.pdf"
         return Response(render_pdf(*page), mimetype="application/pdf",
                         headers={"Content-Disposition": f'inline; filename="{name}"'})
 
     def _payslip(self, payslip_id) -> Payslip:
-        row = self.db.scalar(select(Payslip).where(Payslip.id == str(payslip_id)))
+        row = payslips.get_payslip(self.db, payslip_id)
         who = context.caller.get()
-        if row is None:
-            raise NotFound(f"no payslip {payslip_id} in this cooperative")
         if not who.has_any(STAFF) and who.subject != row.member_id:
             raise Forbidden("an entrepreneur sees only their own payslips")
         return row
@@ -280,23 +259,17 @@ class PayrollService(ServiceBase):
         who = context.caller.get()
         if not who.has_any(STAFF) and who.subject != str(member_id):
             raise Forbidden("an entrepreneur sees only their own salary")
-        employee = self.db.get(Employee, (cooperative_id, str(member_id)))
-        if employee is None:
-            raise NotFound(f"no entrepreneur {member_id} in this cooperative's payroll")
-        return employee
+        return employees.employee(self.db, cooperative_id, member_id)
 
 
 def _payslip_data(row: Payslip) -> dict:
-    return {**_run_data(row), "lines": payroll.lines_of(row)}
+    return {**_run_data(row), "lines": lines_of(row)}
 
 
-def _run_data(row: Run | Payslip) -> dict:
-    """A run's or a payslip's columns, its period as YYYY-MM."""
-    return {**_columns(row), "period": format_period(row.period)}
-
-
-def _columns(row) -> dict:
-    return {c.key: getattr(row, c.key) for c in row.__table__.columns}
+def _run_data(row) -> dict:
+    """A row's columns (a run's, a payslip's, a salary choice's), its period as YYYY-MM."""
+    return {**{c.key: getattr(row, c.key) for c in row.__table__.columns},
+            "period": Period(row.period).text}
 
 
 def _amounts(slip) -> dict:
@@ -304,11 +277,6 @@ def _amounts(slip) -> dict:
         "gross_cents", "employee_contributions_cents", "employer_contributions_cents",
         "net_social_cents", "net_taxable_cents", "net_before_tax_cents", "withholding_tax_cents",
         "net_paid_cents", "employer_cost_cents")} | {"lines": [line._asdict() for line in slip.lines]}
-
-
-def _next_month() -> str:
-    today = datetime.now(UTC).date()
-    return format_period(payroll.next_period(today.year * 100 + today.month))
 
 
 # the success response of each endpoint, for the OpenAPI document (caekit.openapi)

@@ -1,0 +1,148 @@
+"""The cooperatives and entrepreneurs the payroll pays, and the budgets it pays them from.
+
+Read models fed by members' events (a cooperative registered, a person joined, an
+activity opened, a CESA signed or ended) and the ledger's (an activity's available budget), and the
+payroll terms staff set (the cooperative's headcount, accident rate and run day; an
+entrepreneur's status and withholding rate).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+from sqlalchemy.orm import Session
+
+from cae_payroll.adapters.store import Budget, Employee, PayrollSettings, YearToDate
+from cae_payroll.domain import engine
+from cae_payroll.domain.employees import (
+    DEFAULT_TERMS,
+    activity_paid_from,
+    parse_rate,
+    refuse_unpaid,
+    staff_with_bracket,
+)
+from cae_payroll.domain.runs import year_to_date as engine_year_to_date
+from caekit.db import get_or_insert
+from caekit.period import Period
+from caekit.rules import UnknownRecord
+
+# -- the cooperative ----------------------------------------------------------------------------
+
+def settings(session: Session, cooperative_id: str) -> PayrollSettings:
+    """The cooperative's payroll settings (the defaults until it sets its own)."""
+    return get_or_insert(session, PayrollSettings, cooperative_id,
+                         cooperative_id=cooperative_id, **DEFAULT_TERMS)
+
+
+def register_cooperative(session: Session, cooperative_id: str, name: str, siren: str,
+                         staff_size_bracket: str | None) -> None:
+    """Members registered the cooperative: its name and SIREN (for the payslips), its
+    headcount at least its bracket's."""
+    terms = settings(session, cooperative_id)
+    terms.name, terms.siren = name, siren
+    terms.staff = staff_with_bracket(terms.staff, staff_size_bracket)
+
+
+def change_settings(session: Session, cooperative_id: str, staff: int, at_rate: str,
+                    run_day: int | None) -> PayrollSettings:
+    terms = settings(session, cooperative_id)
+    terms.staff, terms.run_day = staff, run_day
+    terms.at_rate = parse_rate(at_rate, "at_rate")
+    return terms
+
+
+# -- the entrepreneur ---------------------------------------------------------------------------
+
+def employee_row(session: Session, cooperative_id: str, member_id: str) -> Employee:
+    """The member as the payroll knows them, added on the first event naming them."""
+    found = session.get(Employee, (cooperative_id, str(member_id)))
+    if found is None:
+        found = Employee(cooperative_id=cooperative_id, member_id=str(member_id), cadre=False,
+                         withholding_rate="0")
+        session.add(found)
+    return found
+
+
+def employee(session: Session, cooperative_id: str, member_id: str) -> Employee:
+    found = session.get(Employee, (cooperative_id, str(member_id)))
+    if found is None:
+        raise UnknownRecord("employee.unknown",
+                            f"no entrepreneur {member_id} in this cooperative's payroll")
+    return found
+
+
+def record_person(session: Session, cooperative_id: str, member_id: str, first_name: str,
+                  last_name: str) -> None:
+    """A person joined the cooperative: their name, which the payslip must show
+    (Code du travail R3243-1)."""
+    row = employee_row(session, cooperative_id, member_id)
+    row.first_name, row.last_name = first_name, last_name
+
+
+def open_activity(session: Session, cooperative_id: str, code: str, member_ids) -> None:
+    """An activity opened for ``member_ids``: each is paid from their first one."""
+    for member in member_ids:
+        row = employee_row(session, cooperative_id, member)
+        row.activity_code = activity_paid_from(row.activity_code, code)
+
+
+def sign_contract(session: Session, cooperative_id: str, member_id: str, kind: str,
+                  contract_id: str, signed_on: date) -> None:
+    """A CESA signed: the member is paid from that day (another contract pays nothing)."""
+    if kind == "CESA":
+        row = employee_row(session, cooperative_id, member_id)
+        row.contract_id = str(contract_id)
+        row.cesa_from, row.cesa_until = signed_on, None
+
+
+def end_contract(session: Session, cooperative_id: str, member_id: str, kind: str,
+                 ended_on: date) -> None:
+    """A CESA ended: the member is paid until that day."""
+    if kind == "CESA":
+        employee_row(session, cooperative_id, member_id).cesa_until = ended_on
+
+
+def change_terms(session: Session, cooperative_id: str, member_id: str, cadre: bool,
+                 withholding_rate: str) -> Employee:
+    """Cadre or not, and the withholding rate the tax office notified."""
+    row = employee(session, cooperative_id, member_id)
+    row.cadre = cadre
+    row.withholding_rate = parse_rate(withholding_rate, "withholding_rate")
+    return row
+
+
+def payable_employee(session: Session, cooperative_id: str, member_id: str,
+                     period: Period) -> Employee:
+    """The member, paid in ``period``: under a CESA in force, from an activity."""
+    row = employee(session, cooperative_id, member_id)
+    refuse_unpaid(row, period)
+    return row
+
+
+def year_to_date(session: Session, cooperative_id: str, member_id: str,
+                 period: int) -> engine.YearToDate:
+    """The member's pay in the months of the year before ``period``."""
+    return engine_year_to_date(session.get(YearToDate, (cooperative_id, member_id, period // 100)),
+                               period)
+
+
+# -- the activity's budget ----------------------------------------------------------------------
+
+def record_budget(session: Session, cooperative_id: str, activity: str, available: int,
+                  as_of: datetime) -> None:
+    """The ledger's latest word on an activity's budget (an older event changes nothing)."""
+    row = session.get(Budget, (cooperative_id, activity))
+    if row is None:
+        session.add(Budget(cooperative_id=cooperative_id, activity_code=activity,
+                           available_cents=available, as_of=as_of))
+    elif _aware(row.as_of) < as_of:
+        row.available_cents, row.as_of = available, as_of
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def available(session: Session, cooperative_id: str, activity: str | None) -> int:
+    row = session.get(Budget, (cooperative_id, activity)) if activity else None
+    return row.available_cents if row is not None else 0

@@ -1,0 +1,84 @@
+"""A running payroll service with a cooperative, entrepreneurs under CESA and budgets."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import pytest
+
+from cae_contracts import build_event
+from cae_payroll.entrypoints.service import PayrollService
+from caekit.testing import bearer, count_rows, eventually, publish_raw
+
+
+@dataclass
+class Payroll:
+    service: object
+    http: object
+    token: object
+    amqp_uri: str
+    coop: str
+    members: dict = field(default_factory=dict)  # activity code -> member id
+
+    @property
+    def url(self) -> str:
+        return f"{self.service.url}/cooperatives/{self.coop}"
+
+    @property
+    def db(self) -> str:
+        return self.service.settings.database_url
+
+    def staff(self) -> dict:
+        return bearer(self.token("alice", "staff", self.coop))
+
+    def owner(self, code: str) -> dict:
+        return bearer(self.token(self.members[code], "entrepreneur", self.coop))
+
+    def hire(self, code: str, budget_cents: int, signed_on: str = "2025-06-01") -> str:
+        """The member's activity opened, a CESA and the ledger's budget for the activity."""
+        member = self.members[code] = str(uuid.uuid4())
+        for event in (
+            build_event("cae.members.member_joined.v2", {
+                "member_id": member, "cooperative_id": self.coop, "first_name": code.title(),
+                "last_name": "Martin", "joined_on": "2025-01-05"}, tenant_id=self.coop),
+            build_event("cae.members.activity_opened.v1", {
+                "activity_id": str(uuid.uuid4()), "cooperative_id": self.coop, "code": code,
+                "name": code.title(), "opened_on": "2025-01-05", "member_ids": [member]},
+                tenant_id=self.coop),
+            build_event("cae.members.contract_signed.v1", {
+                "contract_id": str(uuid.uuid4()), "member_id": member, "cooperative_id": self.coop,
+                "kind": "CESA", "signed_on": signed_on}, tenant_id=self.coop),
+        ):
+            publish_raw(self.amqp_uri, event)
+        self.budget(code, budget_cents)
+        eventually(lambda: count_rows(self.db, "employees", f"WHERE member_id = '{member}' "
+                                      f"AND cesa_from IS NOT NULL AND activity_code = '{code}' "
+                                      "AND last_name IS NOT NULL"))
+        return member
+
+    def budget(self, code: str, available: int) -> None:
+        publish_raw(self.amqp_uri, build_event("cae.ledger.activity_balance_changed.v1", {
+            "cooperative_id": self.coop, "activity_code": code, "available_cents": available,
+            "cash_received_cents": available, "contribution_cents": 0, "expenses_cents": 0,
+            "salary_costs_cents": 0, "as_of": datetime.now(UTC).isoformat(),
+            "last_entry_id": str(uuid.uuid4())}, tenant_id=self.coop))
+        eventually(lambda: count_rows(self.db, "budgets", f"WHERE activity_code = '{code}' "
+                                      f"AND available_cents = {available}"))
+
+    def post(self, path, body=None, headers=None, expect=201, key=None):
+        response = self.http.post(f"{self.url}/{path}", json=body, headers={
+            **(headers or self.staff()), "Idempotency-Key": key or uuid.uuid4().hex})
+        assert response.status_code == expect, response.text
+        return response.json()
+
+    def get(self, path, headers=None, expect=200, **params):
+        response = self.http.get(f"{self.url}/{path}", params=params, headers=headers or self.staff())
+        assert response.status_code == expect, response.text
+        return response
+
+
+@pytest.fixture
+def payroll(start_service, amqp_uri, http, token):
+    return Payroll(start_service(PayrollService), http, token, amqp_uri, str(uuid.uuid4()))
