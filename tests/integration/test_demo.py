@@ -11,7 +11,7 @@ def test_make_demo_seeds_and_serves_the_network(tmp_path):
            "CAE_DEMO_MEMBERS_PORT": str(free_port()), "CAE_DEMO_LEDGER_PORT": str(free_port()),
            "CAE_DEMO_PAYROLL_PORT": str(free_port()),
            "CAE_LOG_LEVEL": "WARNING"}
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     result = subprocess.run(["bash", "scripts/demo.sh", "--smoke"], cwd=root, env=env,
                             capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]

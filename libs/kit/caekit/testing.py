@@ -28,7 +28,7 @@ import time
 import urllib.error
 import urllib.request
 import uuid
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from urllib.parse import quote, urlsplit, urlunsplit
 
 import pytest
@@ -366,6 +366,42 @@ def http():
 
 def bearer(tok: str) -> dict:
     return {"Authorization": f"Bearer {tok}"}
+
+
+@dataclass
+class CooperativeClient:
+    """A started service seen by one cooperative: its URL and database, its staff's and
+    entrepreneurs' tokens, and writes that carry an Idempotency-Key. A service's tests
+    extend it with their own helpers."""
+
+    service: object  # a RunningService
+    http: object  # a requests session
+    token: object  # the ``token`` fixture
+    amqp_uri: str
+    coop: str
+    members: dict = field(default_factory=dict)  # activity code -> member id
+
+    @property
+    def url(self) -> str:
+        return f"{self.service.url}/cooperatives/{self.coop}"
+
+    @property
+    def db(self) -> str:
+        return self.service.settings.database_url
+
+    def staff(self) -> dict:
+        return bearer(self.token("alice", "staff", self.coop))
+
+    def owner(self, code: str) -> dict:
+        return bearer(self.token(self.members[code], "entrepreneur", self.coop))
+
+    def post(self, path: str, body: dict | None = None, key: str | None = None, headers=None,
+             expect: int = 201):
+        """POST ``body`` under the cooperative's URL, with a fresh key unless ``key``."""
+        response = self.http.post(f"{self.url}/{path}", json=body, headers={
+            **(headers or self.staff()), "Idempotency-Key": key or uuid.uuid4().hex})
+        assert response.status_code == expect, response.text
+        return response.json()
 
 
 def eventually(predicate, timeout: float = 20.0, interval: float = 0.05, message: str = ""):

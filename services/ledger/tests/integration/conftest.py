@@ -2,43 +2,19 @@
 
 from __future__ import annotations
 
-import itertools
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import pytest
 
 from cae_contracts import build_event
 from cae_ledger.entrypoints.service import LedgerService
-from caekit.testing import bearer, count_rows, eventually, publish_raw
-
-_keys = itertools.count()
+from caekit.testing import CooperativeClient, count_rows, eventually, publish_raw
 
 
 @dataclass
-class Ledger:
+class Ledger(CooperativeClient):
     """Helpers over a started ledger service and one cooperative."""
-
-    service: object
-    http: object
-    token: object
-    amqp_uri: str
-    coop: str
-    members: dict = field(default_factory=dict)  # activity code -> member id
-
-    @property
-    def url(self) -> str:
-        return f"{self.service.url}/cooperatives/{self.coop}"
-
-    @property
-    def db(self) -> str:
-        return self.service.settings.database_url
-
-    def staff(self) -> dict:
-        return bearer(self.token("alice", "staff", self.coop))
-
-    def owner(self, code: str) -> dict:
-        return bearer(self.token(self.members[code], "entrepreneur", self.coop))
 
     def open(self, *codes: str) -> None:
         for code in codes:
@@ -48,13 +24,6 @@ class Ledger:
                 "name": code.title(), "opened_on": "2025-01-01", "member_ids": [self.members[code]]},
                 tenant_id=self.coop))
         eventually(lambda: count_rows(self.db, "activities") >= len(self.members))
-
-    def post(self, path: str, body: dict, key: str | None = None, headers=None, expect=201):
-        key = key or f"k{next(_keys)}-{uuid.uuid4().hex[:8]}"
-        response = self.http.post(f"{self.url}/{path}", json=body,
-                                  headers={**(headers or self.staff()), "Idempotency-Key": key})
-        assert response.status_code == expect, response.text
-        return response.json()
 
     def get(self, path: str, headers=None, expect=200, **params):
         response = self.http.get(f"{self.url}/{path}", params=params, headers=headers or self.staff())

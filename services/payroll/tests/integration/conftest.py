@@ -3,38 +3,19 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import pytest
 
 from cae_contracts import build_event
 from cae_payroll.entrypoints.service import PayrollService
-from caekit.testing import bearer, count_rows, eventually, publish_raw
+from caekit.testing import CooperativeClient, count_rows, eventually, publish_raw
 
 
 @dataclass
-class Payroll:
-    service: object
-    http: object
-    token: object
-    amqp_uri: str
-    coop: str
-    members: dict = field(default_factory=dict)  # activity code -> member id
-
-    @property
-    def url(self) -> str:
-        return f"{self.service.url}/cooperatives/{self.coop}"
-
-    @property
-    def db(self) -> str:
-        return self.service.settings.database_url
-
-    def staff(self) -> dict:
-        return bearer(self.token("alice", "staff", self.coop))
-
-    def owner(self, code: str) -> dict:
-        return bearer(self.token(self.members[code], "entrepreneur", self.coop))
+class Payroll(CooperativeClient):
+    """Helpers over a started payroll service and one cooperative."""
 
     def hire(self, code: str, budget_cents: int, signed_on: str = "2025-06-01") -> str:
         """The member's activity opened, a CESA and the ledger's budget for the activity."""
@@ -66,12 +47,6 @@ class Payroll:
             "last_entry_id": str(uuid.uuid4())}, tenant_id=self.coop))
         eventually(lambda: count_rows(self.db, "budgets", f"WHERE activity_code = '{code}' "
                                       f"AND available_cents = {available}"))
-
-    def post(self, path, body=None, headers=None, expect=201, key=None):
-        response = self.http.post(f"{self.url}/{path}", json=body, headers={
-            **(headers or self.staff()), "Idempotency-Key": key or uuid.uuid4().hex})
-        assert response.status_code == expect, response.text
-        return response.json()
 
     def get(self, path, headers=None, expect=200, **params):
         response = self.http.get(f"{self.url}/{path}", params=params, headers=headers or self.staff())
