@@ -15,7 +15,7 @@ from datetime import date
 from caekit.rules import RuleViolation
 
 FIRST_YEAR, LAST_YEAR = 1900, 2200
-_TEXT = re.compile(r"(\d{4})-(\d{2})")
+_TEXT = re.compile(r"([0-9]{4})-([0-9]{2})")
 
 
 class Period(int):

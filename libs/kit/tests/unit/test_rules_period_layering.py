@@ -57,7 +57,7 @@ def test_a_period_is_a_month_written_yyyy_mm_and_stored_as_yyyymm():
     assert sorted([Period(202701), Period(202612)]) == [202612, 202701]
 
 
-@pytest.mark.parametrize("text", ["2026-13", "2026-00", "2026-3", "26-03", "2026-03-01", "",
+@pytest.mark.parametrize("text", ["2026-13", "2026-00", "2026-3", "26-03", "2026-03-01", "", "٢٠٢٦-٠٣",
                                   "1899-12", "2201-01", None, 202603])
 def test_anything_but_a_month_of_the_platform_s_years_is_refused(text):
     with pytest.raises(RuleViolation) as refused:
