@@ -31,6 +31,15 @@ def load_service(service: str):
     raise SystemExit(f"cae_{service}.entrypoints.service defines no service named {service!r}")
 
 
+def progress_bar(done: int, total: int, suffix: str = "", *, out=sys.stderr,
+                 width: int = 40) -> None:
+    """``[#####.....] done/total<suffix>`` over the same line of ``out`` (the commands'
+    long work: an import, a payroll run)."""
+    filled = width * done // total if total else width
+    out.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total}{suffix}")
+    out.flush()
+
+
 def _settings(service: str):
     from caekit.config import Settings
     from caekit.logs import configure

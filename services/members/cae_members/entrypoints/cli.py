@@ -5,16 +5,14 @@ from __future__ import annotations
 import argparse
 import sys
 
+from caekit.cli import progress_bar
 
-def progress_bar(done: int, total: int, *, out=sys.stderr, width: int = 40) -> None:
-    """The import's progress on stderr, for files of 200 rows or more."""
+
+def import_progress(done: int, total: int, *, out=sys.stderr) -> None:
+    """The import's progress on stderr, every 1 %, for files of 200 rows or more."""
     if total < 200 or (done % max(1, total // 100) and done != total):
         return
-    filled = width * done // total
-    out.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total}")
-    if done == total:
-        out.write("\n")
-    out.flush()
+    progress_bar(done, total, "\n" if done == total else "", out=out)
 
 
 def main(argv) -> int:
@@ -27,9 +25,8 @@ def main(argv) -> int:
     args = parser.parse_args(argv)
 
     from cae_members.usecases import importer
-    from caekit import context
     from caekit.config import Settings
-    from caekit.db import make_engine, make_session_factory
+    from caekit.db import acting_session, make_engine, make_session_factory
 
     settings = Settings.from_env("members")
     try:
@@ -39,15 +36,11 @@ def main(argv) -> int:
         print(f"line 0, -: the file is not UTF-8 ({exc.reason} at byte {exc.start})")
         return 1
     engine = make_engine(settings.database_url)
-    tokens = context.bind(tenant=args.cooperative,
-                          who=context.Caller("import", args.cooperative, frozenset({"staff"})),
-                          correlation=None)
     try:
-        with make_session_factory(engine)() as session:
+        with acting_session(make_session_factory(engine), args.cooperative, "import") as session:
             report = importer.run(session, args.cooperative, text, dry_run=args.dry_run,
-                                  progress=progress_bar)
+                                  progress=import_progress)
     finally:
-        context.unbind(tokens)
         engine.dispose()
     for line in report.lines():
         print(line)

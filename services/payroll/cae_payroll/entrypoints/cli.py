@@ -12,13 +12,6 @@ import sys
 import time
 
 
-def bar(done: int, total: int, rate: float, out=sys.stderr, width: int = 40) -> None:
-    filled = width * done // total if total else width
-    out.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total} payslips"
-              f"  {rate:,.0f}/s ")
-    out.flush()
-
-
 def main(argv) -> int:
     parser = argparse.ArgumentParser(prog="cae payroll")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -35,6 +28,7 @@ def main(argv) -> int:
 
     from cae_payroll.adapters.store import Run
     from cae_payroll.usecases import runs
+    from caekit.cli import progress_bar
     from caekit.config import Settings
     from caekit.db import acting_session, make_engine, make_session_factory
     from caekit.period import Period
@@ -73,7 +67,8 @@ def main(argv) -> int:
                 run = session.get(Run, run_id)
             first = run.issued if first is None else first
             elapsed = time.monotonic() - started
-            bar(run.issued, run.expected, (run.issued - first) / elapsed if elapsed else 0.0)
+            rate = (run.issued - first) / elapsed if elapsed else 0.0
+            progress_bar(run.issued, run.expected, f" payslips  {rate:,.0f}/s ")
             if run.status == "completed":
                 sys.stderr.write("\n")
                 print(run_id)
