@@ -17,11 +17,11 @@ from libs.kit.tests.integration.probe import AskingService, ProbeService
 def test_an_rpc_call_carries_the_tenant_caller_and_correlation_id(start_service, http, token):
     start_service(ProbeService)
     asking = start_service(AskingService)
-    response = http.get(f"{asking.url}/cooperatives/coop-7/whoami",
-                        headers={**bearer(token("alice", "staff", "coop-7")),
+    response = http.get(f"{asking.url}/cooperatives/7c7c7c7c-0000-4000-8000-000000000007/whoami",
+                        headers={**bearer(token("alice", "staff", "7c7c7c7c-0000-4000-8000-000000000007")),
                                  "X-Correlation-ID": "corr-rpc"})
     assert response.status_code == 200, response.text
-    assert response.json() == {"tenant": "coop-7", "caller": "alice", "roles": ["staff"],
+    assert response.json() == {"tenant": "7c7c7c7c-0000-4000-8000-000000000007", "caller": "alice", "roles": ["staff"],
                                "correlation_id": "corr-rpc"}
 
 

@@ -8,15 +8,17 @@ over the shared one (``CAE_LEDGER_DATABASE_URL`` before ``CAE_DATABASE_URL``).
 | CAE_DATABASE_URL | sqlite:///var/cae-<service>.db | the service's own database (SQLite WAL, or postgresql+psycopg://) |
 | CAE_AMQP_URI | amqp://guest:guest@127.0.0.1:5672/ | RabbitMQ |
 | CAE_HTTP_PORT | 8000 (members 8001, ledger 8002 ... in `make demo`) | HTTP port |
-| CAE_ENV | development | `production` refuses to start with the development JWT secret |
-| CAE_JWT_ALGORITHM | HS256 | HS256 (development secret) or RS256 (public key) |
-| CAE_JWT_SECRET | dev-secret-change-me-not-for-production | HS256 secret (development only) |
-| CAE_JWT_PUBLIC_KEY | (none) | RS256 public key, PEM text or a path to a PEM file |
+| CAE_ENV | development | anything else (`production`) refuses to start with the development JWT secret or a weak one |
+| CAE_JWT_ALGORITHM | HS256 | HS256 (shared secret) or RS256 (public key) |
+| CAE_JWT_SECRET | dev-secret-change-me-not-for-production | HS256 secret: never empty; outside development at least 32 characters and not the default |
+| CAE_JWT_PUBLIC_KEY | (none) | RS256 public key, PEM text or a path to a PEM file; required with RS256, checked at start |
 | CAE_JWT_ISSUER | cae-platform | expected `iss` claim |
+| CAE_JWT_MAX_TTL_SECONDS | 86400 | tokens must carry `exp`, at most this far in the future (and after `iat`) |
 | CAE_RELAY_IN_PROCESS | true | run the outbox relay inside the service process |
 | CAE_RELAY_BATCH | 1000 | outbox rows published per confirm round |
 | CAE_RELAY_POLL_SECONDS | 0.5 | relay poll interval when idle |
 | CAE_RELAY_UNROUTABLE_RETRY_SECONDS | 30 | how long an unroutable event waits before the relay tries it again |
+| CAE_EVENT_ARCHIVE | 7D,2147483648 | retention of each exchange's archive stream (`<service>.events--archive`): max age (RabbitMQ units Y M D h m s) and max bytes; `off` for none (events nobody consumes are then unroutable) |
 | CAE_RETRY_DELAYS | 1,10,60 | seconds between handler attempts; after the last, the message is parked |
 | CAE_HANDLER_BATCH | 200 | deliveries handled in one database transaction |
 | CAE_HANDLER_CONCURRENCY | 2 | batches of one handler in flight at once, each in its own transaction |
@@ -28,10 +30,18 @@ over the shared one (``CAE_LEDGER_DATABASE_URL`` before ``CAE_DATABASE_URL``).
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
+
+from caekit.topology import Archive
 
 DEFAULT_AMQP_URI = "amqp://guest:guest@127.0.0.1:5672/"
 DEVELOPMENT_JWT_SECRET = "dev-secret-change-me-not-for-production"
+MIN_SECRET_LENGTH = 32  # outside development: 256 bits of a random secret, written as text
+
+
+class ConfigurationError(ValueError):
+    """A setting the service refuses to start with; the message names the variable."""
 
 
 def _get(service: str | None, name: str, default: str | None = None) -> str | None:
@@ -52,14 +62,17 @@ class Settings:
     database_url: str
     amqp_uri: str = DEFAULT_AMQP_URI
     http_port: int = 8000
+    production: bool = False
     jwt_algorithm: str = "HS256"
     jwt_secret: str = DEVELOPMENT_JWT_SECRET
     jwt_public_key: str | None = None
     jwt_issuer: str = "cae-platform"
+    jwt_max_ttl_seconds: int = 86400
     relay_in_process: bool = True
     relay_batch: int = 1000
     relay_poll_seconds: float = 0.5
     relay_unroutable_retry_seconds: float = 30.0
+    event_archive: Archive | None = Archive()  # noqa: RUF009 - frozen
     retry_delays: tuple[int, ...] = (1, 10, 60)
     handler_batch: int = 200
     handler_max_wait_ms: int = 20
@@ -71,28 +84,27 @@ class Settings:
     @classmethod
     def from_env(cls, service: str) -> Settings:
         g = lambda name, default=None: _get(service, name, default)  # noqa: E731
-        public_key = g("JWT_PUBLIC_KEY")
-        if public_key and not public_key.lstrip().startswith("-----") and os.path.exists(public_key):
-            with open(public_key) as fh:
-                public_key = fh.read()
-        if (g("ENV", "development") != "development" and g("JWT_ALGORITHM", "HS256") == "HS256"
-                and g("JWT_SECRET", DEVELOPMENT_JWT_SECRET) == DEVELOPMENT_JWT_SECRET):
-            raise ValueError("CAE_ENV is not development: set CAE_JWT_ALGORITHM=RS256 with "
-                             "CAE_JWT_PUBLIC_KEY, or a CAE_JWT_SECRET of your own")
+        algorithm = g("JWT_ALGORITHM", "HS256")
+        secret = g("JWT_SECRET", DEVELOPMENT_JWT_SECRET)
+        public_key = _read_key(g("JWT_PUBLIC_KEY"))
         delays = tuple(int(x) for x in g("RETRY_DELAYS", "1,10,60").split(",") if x.strip())
         return cls(
             service=service,
             database_url=g("DATABASE_URL", f"sqlite:///var/cae-{service}.db"),
             amqp_uri=g("AMQP_URI", DEFAULT_AMQP_URI),
             http_port=int(g("HTTP_PORT", "8000")),
-            jwt_algorithm=g("JWT_ALGORITHM", "HS256"),
-            jwt_secret=g("JWT_SECRET", DEVELOPMENT_JWT_SECRET),
+            production=g("ENV", "development") != "development",
+            jwt_algorithm=algorithm,
+            jwt_secret=secret,
             jwt_public_key=public_key,
             jwt_issuer=g("JWT_ISSUER", "cae-platform"),
+            jwt_max_ttl_seconds=_positive(g("JWT_MAX_TTL_SECONDS", "86400"),
+                                          "CAE_JWT_MAX_TTL_SECONDS"),
             relay_in_process=_bool(g("RELAY_IN_PROCESS", "true")),
             relay_batch=int(g("RELAY_BATCH", "1000")),
             relay_poll_seconds=float(g("RELAY_POLL_SECONDS", "0.5")),
             relay_unroutable_retry_seconds=float(g("RELAY_UNROUTABLE_RETRY_SECONDS", "30")),
+            event_archive=_archive(g("EVENT_ARCHIVE", "7D,2147483648")),
             retry_delays=delays,
             handler_batch=int(g("HANDLER_BATCH", "200")),
             handler_max_wait_ms=int(g("HANDLER_MAX_WAIT_MS", "20")),
@@ -108,6 +120,65 @@ class Settings:
             "WEB_SERVER_ADDRESS": f"0.0.0.0:{self.http_port}",
             "CAE_SETTINGS": self,
         }
+
+
+def _archive(text: str) -> Archive | None:
+    if text.strip().lower() in {"off", "false", "none", "0"}:
+        return None
+    age, _, size = text.partition(",")
+    if not re.fullmatch(r"[0-9]+[YMDhms]", age.strip()):
+        raise ConfigurationError(f"CAE_EVENT_ARCHIVE: a max age like 7D or 12h, not {age!r}")
+    return Archive(max_age=age.strip(), max_bytes=_positive(size or "2147483648",
+                                                            "CAE_EVENT_ARCHIVE's max bytes"))
+
+
+def _positive(text: str, variable: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value <= 0:
+        raise ConfigurationError(f"{variable} must be a positive whole number, not {text!r}")
+    return value
+
+
+def _read_key(public_key: str | None) -> str | None:
+    """CAE_JWT_PUBLIC_KEY as PEM text: the variable itself, or the file it names."""
+    if not public_key or public_key.lstrip().startswith("-----"):
+        return public_key
+    try:
+        with open(public_key, encoding="ascii") as fh:
+            return fh.read()
+    except (OSError, ValueError) as exc:
+        raise ConfigurationError(f"CAE_JWT_PUBLIC_KEY: cannot read {public_key!r} "
+                                 f"({exc.__class__.__name__})") from exc
+
+
+def check_token_settings(settings: Settings) -> None:
+    """Refuse, when a process that verifies tokens starts, what would make every request
+    fail later (an empty secret, no key or one that does not parse) and, outside
+    development, the development secret or a short one."""
+    if settings.jwt_algorithm == "HS256":
+        if not settings.jwt_secret:
+            raise ConfigurationError("CAE_JWT_SECRET is empty")
+        if settings.production and settings.jwt_secret == DEVELOPMENT_JWT_SECRET:
+            raise ConfigurationError("CAE_ENV is not development: set CAE_JWT_ALGORITHM=RS256 "
+                                     "with CAE_JWT_PUBLIC_KEY, or a CAE_JWT_SECRET of your own")
+        if settings.production and len(settings.jwt_secret) < MIN_SECRET_LENGTH:
+            raise ConfigurationError("CAE_JWT_SECRET is too weak outside development: at least "
+                                     f"{MIN_SECRET_LENGTH} characters")
+        return
+    if settings.jwt_algorithm != "RS256":
+        raise ConfigurationError("CAE_JWT_ALGORITHM must be HS256 or RS256, not "
+                                 f"{settings.jwt_algorithm!r}")
+    if not settings.jwt_public_key:
+        raise ConfigurationError("CAE_JWT_ALGORITHM=RS256 needs CAE_JWT_PUBLIC_KEY")
+    from jwt.algorithms import RSAAlgorithm
+
+    try:
+        RSAAlgorithm(RSAAlgorithm.SHA256).prepare_key(settings.jwt_public_key)
+    except Exception as exc:  # noqa: BLE001 - any parse failure means the same
+        raise ConfigurationError("CAE_JWT_PUBLIC_KEY is not an RSA public key in PEM") from exc
 
 
 def settings_of(container) -> Settings:

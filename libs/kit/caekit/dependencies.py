@@ -107,7 +107,8 @@ class OutboxRelay(DependencyProvider):
         database = next(d for d in self.container.dependencies if isinstance(d, Database))
         self.relay = Relay(self.container.service_name, database.session_factory,
                            self.settings.amqp_uri, batch=self.settings.relay_batch,
-                           unroutable_retry_seconds=self.settings.relay_unroutable_retry_seconds)
+                           unroutable_retry_seconds=self.settings.relay_unroutable_retry_seconds,
+                           archive=self.settings.event_archive)
         outbox.wake_relays_on_commit(self.relay.wakeup)
         self._thread = self.container.spawn_managed_thread(
             lambda: self.relay.run(self._stop, self.settings.relay_poll_seconds),

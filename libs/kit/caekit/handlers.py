@@ -29,6 +29,7 @@ a skip, so effects happen exactly once.
 from __future__ import annotations
 
 import functools
+import inspect
 import logging
 import threading
 import time
@@ -40,7 +41,7 @@ from datetime import UTC, datetime
 import amqp
 import orjson
 from kombu import Connection
-from nameko.extensions import Entrypoint
+from nameko.extensions import ENTRYPOINT_EXTENSIONS_ATTR, Entrypoint
 from sqlalchemy import text
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import InterfaceError, OperationalError
@@ -453,3 +454,20 @@ def reliable_handler(event_type: str, **options):
         return ReliableHandler.decorator(event_type, **options)(run_batch)
 
     return decorator
+
+
+def declare_consumer_queues(service_cls: type, settings) -> list[str]:
+    """Declare every queue the service's reliable handlers consume (with their delay and
+    parking queues), before the service runs: ``cae migrate`` calls it, so that on a first
+    deployment no event published before a consumer starts goes only to the archive."""
+    declared = []
+    with Connection(settings.amqp_uri, connect_timeout=10) as connection:
+        channel = connection.channel()
+        for _, function in inspect.getmembers(service_cls, inspect.isfunction):
+            for entrypoint in getattr(function, ENTRYPOINT_EXTENSIONS_ATTR, ()):
+                if isinstance(entrypoint, ReliableHandler):
+                    delays = tuple(entrypoint._retry_delays or settings.retry_delays)
+                    declared.append(topology.declare(channel, service_cls.name,
+                                                     entrypoint.event_type, delays))
+        channel.close()
+    return sorted(declared)

@@ -2,7 +2,9 @@
 
 ``@api(method, url, roles=..., schema=...)`` checks, before any worker runs and
 in this order: the bearer token (401), the caller's roles (403), that a
-``<cooperative_id>`` in the URL is the caller's own cooperative (403); then, on
+``<cooperative_id>`` in the URL is the caller's own cooperative (403); with
+``query=QuerySchema``, the query string (422 naming each bad, unknown or
+repeated parameter; the method gets the loaded values as ``query``); then, on
 an endpoint with a body schema, the body size (413), its media type (415), that
 it is a JSON object (400) and that it loads with the marshmallow schema (422
 naming each bad field). The service method then gets the loaded body as
@@ -29,7 +31,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Request, Response
 
 from caekit import auth, context, idempotency, metrics
-from caekit.config import settings_of
+from caekit.config import check_token_settings, settings_of
 from caekit.db import CrossTenantWrite
 from caekit.problems import (
     BadRequest,
@@ -71,6 +73,8 @@ class _ProblemWsgiApp(WsgiApp):
                 else Problem(exc.description or str(exc), status=exc.code or 400)
             )
             rv = problem_response(problem, instance=request.path)
+            if exc.code == 405 and getattr(exc, "valid_methods", None):
+                rv.headers["Allow"] = ", ".join(sorted(exc.valid_methods))
         return rv(environ, start_response)
 
 
@@ -82,10 +86,11 @@ class ApiServer(WebServer):
 class ApiEndpoint(HttpRequestHandler):
     server = ApiServer()
 
-    def __init__(self, method, url, *, roles=None, schema=None, public=False,
+    def __init__(self, method, url, *, roles=None, schema=None, query=None, public=False,
                  allow_network_operator=False, idempotency_required=False, **kwargs):
         self.roles = frozenset(roles or ())
         self.schema = schema
+        self.query = query
         self.public = public
         self.allow_network_operator = allow_network_operator
         self.idempotency_required = idempotency_required
@@ -96,6 +101,7 @@ class ApiEndpoint(HttpRequestHandler):
     def setup(self):
         super().setup()
         self.settings = settings_of(self.container)
+        check_token_settings(self.settings)  # refuse to start rather than 500 every request
 
     def handle_request(self, request):
         request.shallow = False
@@ -106,6 +112,8 @@ class ApiEndpoint(HttpRequestHandler):
         try:
             kwargs = dict(request.path_values)
             context_data = self._authorize(request, kwargs, correlation)
+            if self.query is not None:
+                kwargs["query"] = self._load_query(request)
             if self.schema is not None:
                 kwargs["body"] = self._load_body(request)
             replay = self._idempotent(request, context_data)
@@ -189,6 +197,16 @@ class ApiEndpoint(HttpRequestHandler):
         except ValidationError as exc:
             raise Unprocessable("some fields are invalid", errors=exc.messages) from exc
 
+    def _load_query(self, request):
+        repeated = {name: ["give this parameter once"]
+                    for name, values in request.args.lists() if len(values) > 1}
+        if repeated:
+            raise Unprocessable("some query parameters are invalid", errors=repeated)
+        try:
+            return self.query().load(request.args.to_dict(flat=True))
+        except ValidationError as exc:
+            raise Unprocessable("some query parameters are invalid", errors=exc.messages) from exc
+
     # -- idempotency keys (caekit.idempotency) -----------------------------------
     def _idempotent(self, request, context_data):
         """A recorded response to replay, or None to run the request (reserving its key)."""
@@ -199,7 +217,8 @@ class ApiEndpoint(HttpRequestHandler):
             return None
         if not idempotency.KEY.fullmatch(key):
             raise BadRequest(f"{idempotency.HEADER} is 1 to 200 of A-Z a-z 0-9 . _ : -")
-        caller = context_data[context.CTX_CALLER]
+        caller = idempotency.scope(context_data.get(context.CTX_TENANT),
+                                   context_data[context.CTX_CALLER])
         digest = idempotency.request_hash(request.method, request.path,
                                           getattr(request, "cae_raw_body", b""))
         found = idempotency.lookup(self._sessions(), caller, key)

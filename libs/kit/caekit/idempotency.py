@@ -3,7 +3,9 @@
 A client sends ``Idempotency-Key: <key>`` with a POST, PUT, PATCH or DELETE.
 The key is reserved in the SAME transaction as the write (a ``before_commit``
 listener), so a write and its key commit together or not at all; the response
-is recorded just after. Then, for the same caller and key:
+is recorded just after. A key belongs to one caller in one cooperative (its scope,
+:func:`scope`): the same key sent by the same person for another cooperative, or by
+another person, is another key. Then, for the same scope and key:
 - the same request (method, path and body) gets the recorded response again,
   marked ``Idempotent-Replayed: true``, and writes nothing;
 - another request is refused with 409;
@@ -31,6 +33,15 @@ from caekit.tables import idempotency_table
 HEADER = "Idempotency-Key"
 KEY = re.compile(r"[A-Za-z0-9._:-]{1,200}")
 WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+def scope(cooperative_id: str | None, caller: str) -> str:
+    """The owner of a key: the cooperative the request acts on and the caller, as one
+    string of at most 200 characters (the caller hashed when too long)."""
+    text = f"{cooperative_id or '-'}/{caller}"
+    if len(text) <= 200:
+        return text
+    return f"{cooperative_id or '-'}/sha256:{hashlib.sha256(caller.encode()).hexdigest()}"
 
 
 def request_hash(method: str, path: str, body: bytes) -> str:

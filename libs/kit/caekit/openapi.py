@@ -40,7 +40,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, fields, missing, validate
 from nameko.extensions import ENTRYPOINT_EXTENSIONS_ATTR
 
 from cae_contracts.asyncapi import schema_to_json_schema, to_yaml
@@ -158,6 +158,14 @@ KIT_RESPONSES: dict[str, tuple[Reply, ...]] = {
         Reply(200, HealthReady, "The database answers (`degraded` when the broker does not)."),
         Reply(503, HealthReady, "The database does not answer."),
     ),
+    "openapi_document": (Reply(200, None, "The OpenAPI 3.1 document of this service."),),
+    "api_docs": (Reply(200, None, "An HTML page showing the document (Swagger UI).",
+                       "text/html"),),
+    "api_docs_asset": (
+        Reply(200, None, "Swagger UI's script.", "application/javascript"),
+        Reply(200, None, "Swagger UI's style sheet.", "text/css"),
+        Reply(200, None, "The page's icon.", "image/png"),
+    ),
     "metrics": (
         Reply(
             200,
@@ -204,15 +212,27 @@ def problem_json_schema() -> dict[str, Any]:
 
 
 def _replies_of(service_cls: type) -> dict[str, tuple[tuple[Reply, ...], dict[int, str]]]:
-    """method name -> (success replies, extra problems) from RESPONSES and the kit defaults."""
+    """method name -> (success replies, extra problems) from RESPONSES and the kit defaults.
+
+    An entry is ``(status, schema or None, description[, problems])``, or a tuple of
+    :class:`Reply` (several statuses, or one status in several media types), optionally
+    ending with the problems mapping."""
     out: dict[str, tuple[tuple[Reply, ...], dict[int, str]]] = {
         name: (replies, {}) for name, replies in KIT_RESPONSES.items()
     }
     module = sys.modules.get(service_cls.__module__)
     for name, spec in (getattr(module, "RESPONSES", None) or {}).items():
+        if isinstance(spec, Reply):
+            spec = (spec,)
+        if isinstance(spec, tuple) and spec and isinstance(spec[0], Reply):
+            problems = dict(spec[-1]) if isinstance(spec[-1], dict) else {}
+            replies = tuple(r for r in spec if isinstance(r, Reply))
+            out[name] = (replies, problems)
+            continue
         if not isinstance(spec, tuple) or len(spec) not in (3, 4):
             raise ValueError(
                 f"RESPONSES[{name!r}] must be (status, schema or None, description[, problems])"
+                " or Reply objects"
             )
         status, schema, description = spec[:3]
         problems = dict(spec[3]) if len(spec) == 4 else {}
@@ -375,17 +395,39 @@ def _parameter_description(name: str) -> str:
     return f"The `{name}` path segment."
 
 
-def _success(reply: Reply) -> dict[str, Any]:
-    out: dict[str, Any] = {"description": reply.description, "headers": _correlation_header()}
-    if reply.status == 204:
-        return out
+def _content(reply: Reply) -> dict[str, Any]:
     if reply.schema is not None:
-        schema: dict[str, Any] = _ref(reply.schema.__name__)
-    elif reply.media_type == JSON:
-        schema = {}
-    else:
-        schema = {"type": "string"}
-    out["content"] = {reply.media_type: {"schema": schema}}
+        return {"schema": _ref(reply.schema.__name__)}
+    if reply.media_type == JSON:
+        return {"schema": {}}
+    if reply.media_type in ("application/pdf", "image/png"):
+        return {"schema": {"type": "string", "format": "binary"}}
+    return {"schema": {"type": "string"}}
+
+
+def _success(replies: list[Reply]) -> dict[str, Any]:
+    """One response object for the replies sharing a status (one content type each)."""
+    out: dict[str, Any] = {"description": " ".join(dict.fromkeys(r.description for r in replies)),
+                           "headers": _correlation_header()}
+    if replies[0].status == 204:
+        return out
+    out["content"] = {reply.media_type: _content(reply) for reply in replies}
+    return out
+
+
+def _query_parameters(query: type[Schema]) -> list[dict[str, Any]]:
+    """The ``in: query`` parameters of a query schema, with their types and ranges."""
+    described = schema_to_json_schema(query)
+    required = set(described.get("required", ()))
+    out = []
+    for name, node in described["properties"].items():
+        node = dict(node)
+        description = node.pop("description", None) or f"The `{name}` parameter."
+        field = next(f for f in query().fields.values() if (f.data_key or f.name) == name)
+        if field.load_default not in (None, missing) and not callable(field.load_default):
+            node.setdefault("default", field.load_default)
+        out.append({"name": name, "in": "query", "required": name in required,
+                    "description": description, "schema": node})
     return out
 
 
@@ -427,6 +469,8 @@ def _operation(
         }
         for name in endpoint.parameters
     ]
+    if ep.query is not None:
+        parameters.extend(_query_parameters(ep.query))
     parameters.append({"$ref": f"#/components/parameters/{CORRELATION_PARAMETER}"})
     if endpoint.http_method.upper() in idempotency.WRITES and not ep.public:
         if ep.idempotency_required:  # the shared parameter is optional; this one is not
@@ -440,13 +484,21 @@ def _operation(
             "required": True,
             "content": {JSON: {"schema": _ref(ep.schema.__name__)}},
         }
-    responses: dict[str, Any] = {str(reply.status): _success(reply) for reply in replies}
+    by_status: dict[int, list[Reply]] = {}
+    for reply in replies:
+        by_status.setdefault(reply.status, []).append(reply)
+    responses: dict[str, Any] = {str(status): _success(group) for status, group in by_status.items()}
     problems: dict[int, dict[str, Any]] = {}
+    if ep.query is not None:
+        problems[422] = _problem("Some fields or query parameters are invalid; `errors` names "
+                                 "each one.")
     if ep.schema is not None:
         problems[400] = _problem("The body is not valid JSON or not a JSON object.")
         problems[413] = _problem("The body is larger than the limit (CAE_MAX_BODY_BYTES).")
         problems[415] = _problem("The body is not `application/json` (or a `+json` type).")
-        problems[422] = _problem("Some fields are invalid; `errors` names each one.")
+        problems[422] = _problem("Some fields are invalid; `errors` names each one."
+                                 if ep.query is None else "Some fields or query parameters are "
+                                 "invalid; `errors` names each one.")
     if not ep.public:
         problems[401] = _problem(
             "No bearer token, or an invalid or expired one.", unauthorized=True
@@ -454,14 +506,19 @@ def _operation(
         problems[403] = _problem(_forbidden_description(endpoint))
     if endpoint.parameters:
         problems[404] = _problem("No such resource.")
-    if ep.idempotency_required:
+    if endpoint.http_method.upper() in idempotency.WRITES and not ep.public:
         problems[409] = _problem(f"This {idempotency.HEADER} was used for another request.")
+    if ep.idempotency_required:
         problems[428] = _problem(f"No {idempotency.HEADER} header: this write requires one.")
+    if ep.schema is not None:
+        problems[411] = _problem("A chunked body: send it with a Content-Length.")
     for status, description in sorted(extra_problems.items()):
         if int(status) in problems:
             description = f"{problems[int(status)]['description']} {description}"
         problems[int(status)] = _problem(description)
     problems[500] = _problem("Unexpected error; quote the `correlation_id`.")
+    if not ep.public:
+        problems.setdefault(503, _problem("The service's database is unavailable; retry later."))
     for status in sorted(problems):
         responses.setdefault(str(status), problems[status])
     op["responses"] = dict(sorted(responses.items()))
@@ -535,8 +592,8 @@ def document(service_cls: type) -> dict[str, Any]:
                     "in": "header",
                     "required": False,
                     "description": "Your id for this request: 1 to 128 of A-Z a-z 0-9 . _ : - "
-                                   "(otherwise a new one is used).",
-                    "schema": {"type": "string", "maxLength": 128},
+                                   "(any other value is replaced by a new id, not refused).",
+                    "schema": {"type": "string"},
                 },
                 IDEMPOTENCY_PARAMETER: _idempotency_parameter(),
             },
@@ -630,5 +687,8 @@ def _idempotency_parameter() -> dict:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # run as the module (`python -m`), so that the services' Reply objects are this module's
+    from caekit.openapi import main as _main
+
+    sys.exit(_main())
 

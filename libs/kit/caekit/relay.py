@@ -4,9 +4,12 @@ One round: read up to ``batch`` pending rows (``FOR UPDATE SKIP LOCKED`` on
 PostgreSQL, so several relays share the work), publish them all, wait for the
 broker's confirms of the whole batch, then mark the confirmed rows sent in one
 UPDATE. A row is a message: one event, or a CloudEvents JSON batch (a contract
-published in batches, see ``outbox``). A row the broker returns as unroutable (no
-queue bound) is logged, counted, kept and retried after
-``unroutable_retry_seconds``; a nacked row is retried.
+published in batches, see ``outbox``). The relay declares each exchange it publishes
+to with its archive stream (``caekit.topology``), so an event nobody consumes yet
+is kept there, not returned. A row the broker returns as unroutable (no queue bound:
+the archive was deleted, or the relay runs without one) is logged, counted, kept and
+retried after ``unroutable_retry_seconds``, the exchanges declared again first; a
+nacked row is retried.
 If the relay dies between publish and mark, the rows are published again and
 the consumers' inboxes drop the duplicates (at-least-once + idempotent effects).
 """
@@ -25,7 +28,7 @@ from sqlalchemy import BigInteger, any_, literal, or_, select, update
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from cae_contracts import BATCH_CONTENT_TYPE, CONTENT_TYPE
-from caekit import failpoints, metrics, outbox
+from caekit import failpoints, metrics, outbox, topology
 from caekit.frames import publish_frames
 from caekit.logs import log
 from caekit.tables import outbox_table
@@ -57,8 +60,10 @@ class BrokerUnavailable(ConnectionError):
 
 class Relay:
     def __init__(self, service: str, session_factory, amqp_uri: str, batch: int = 500,
-                 unroutable_retry_seconds: float = 30.0):
+                 unroutable_retry_seconds: float = 30.0,
+                 archive: topology.Archive | None = topology.Archive()):  # noqa: B008 - frozen
         self.service = service
+        self.archive = archive
         self.session_factory = session_factory
         self.amqp_uri = amqp_uri
         self.batch = batch
@@ -175,6 +180,7 @@ class Relay:
                 row = by_seq[seq]
                 values = {"attempts": outbox_table.c.attempts + 1, "last_error": error}
                 if kind == "unroutable":
+                    self._declared.discard(row.exchange)  # its archive again, next round
                     values["unroutable_at"] = now
                     metrics.EVENTS_UNROUTABLE.labels(self.service, row.event_type).inc()
                     log(logger, logging.ERROR, "event unroutable: no queue bound; kept in the outbox",
@@ -198,6 +204,8 @@ class Relay:
         try:
             for exchange in sorted({row.exchange for row in rows} - self._declared):
                 self.channel.exchange_declare(exchange, "topic", durable=True, auto_delete=False)
+                if self.archive is not None:
+                    topology.declare_archive(self.channel, exchange, self.archive)
                 self._declared.add(exchange)
             # the batch's frames in one write (caekit.frames: what py-amqp would write). The
             # body carries everything (tenant, correlation); the properties are for tools

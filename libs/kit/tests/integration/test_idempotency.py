@@ -21,11 +21,11 @@ def things(probe) -> tuple[int, int]:
     return count_rows(url, "things"), count_rows(url, "outbox")
 
 
-def post(http, probe, token, body, key=None, subject="alice"):
-    headers = bearer(token(subject, "staff", COOP))
+def post(http, probe, token, body, key=None, subject="alice", coop=COOP):
+    headers = bearer(token(subject, "staff", coop))
     if key is not None:
         headers["Idempotency-Key"] = key
-    return http.post(f"{probe.url}/cooperatives/{COOP}/things", json=body, headers=headers)
+    return http.post(f"{probe.url}/cooperatives/{coop}/things", json=body, headers=headers)
 
 
 def test_the_same_request_twice_writes_once_and_replays_the_response(http, probe, token):
@@ -52,6 +52,15 @@ def test_keys_belong_to_their_caller_and_writes_without_a_key_are_not_deduplicat
     post(http, probe, token, {"label": "a", "size": 1})
     post(http, probe, token, {"label": "a", "size": 1})
     assert things(probe) == (4, 4)
+
+
+def test_keys_belong_to_a_cooperative_too(http, probe, token):
+    other = "6e1d0b4f-9a7c-4d2f-8b8e-3c4d5e6f7081"
+    assert post(http, probe, token, {"label": "a", "size": 1}, key="k-5").status_code == 201
+    # the same person (a network's staff member) sends the same key for another cooperative
+    elsewhere = post(http, probe, token, {"label": "a", "size": 1}, key="k-5", coop=other)
+    assert elsewhere.status_code == 201 and "Idempotent-Replayed" not in elsewhere.headers
+    assert things(probe) == (2, 2)
 
 
 def test_a_failed_write_leaves_its_key_free_for_a_retry(http, probe, token):

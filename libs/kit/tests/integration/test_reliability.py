@@ -26,9 +26,11 @@ from caekit.testing import (
     count_rows,
     eventually,
     free_port,
+    management,
     message_count,
     metric,
     publish_raw,
+    queue_info,
 )
 from libs.kit.tests.integration.probe import ProbeService, Switches, WriterService
 
@@ -175,8 +177,8 @@ def test_an_operational_error_with_the_database_up_is_the_events_failure(
 def test_an_unreachable_database_is_a_503_problem(start_service, http, token):
     Switches.database_down = True
     probe = start_service(ProbeService)
-    response = http.post(f"{probe.url}/cooperatives/c1/things", json={"label": "x", "size": 1},
-                         headers=bearer(token("alice", "staff", "c1")))
+    response = http.post(f"{probe.url}/cooperatives/5d0c9a3e-8f6b-4c1e-9a7d-2b3c4d5e6f70/things", json={"label": "x", "size": 1},
+                         headers=bearer(token("alice", "staff", "5d0c9a3e-8f6b-4c1e-9a7d-2b3c4d5e6f70")))
     assert response.status_code == 503
     assert response.headers["Content-Type"].startswith("application/problem+json")
     assert "unavailable" in response.json()["detail"]
@@ -310,9 +312,44 @@ def _first_names(service) -> list[str]:
         engine.dispose()
 
 
-def test_an_unroutable_event_is_detected_kept_and_sent_once_a_queue_is_bound(
+def _archived(amqp_uri: str, exchange: str = "members.events") -> int:
+    info = queue_info(amqp_uri, topology.archive_queue(exchange))
+    return 0 if info is None else info.get("messages", 0)
+
+
+def test_an_event_nobody_consumes_is_archived_never_unroutable(start_service, amqp_uri, http,
+                                                               token):
+    writer = start_service(WriterService)  # publishes member_joined.v1, which nobody binds
+    before = metric("cae_events_unroutable_total", service="writer", type=MEMBER_JOINED)
+    _write_things(http, writer, token, str(uuid.uuid4()), "Ana", "Bea")
+    eventually(lambda: _unsent(writer) == 0)
+    eventually(lambda: _archived(amqp_uri) == 2, timeout=20)  # the stream's count lags a little
+    assert metric("cae_events_unroutable_total", service="writer", type=MEMBER_JOINED) == before
+    assert http.get(f"{writer.url}/health/ready").json()["checks"]["outbox"]["backlog"] == 0
+
+
+def test_a_deleted_archive_is_a_detected_fault_and_declared_again(start_service, amqp_uri, http,
+                                                                  token):
+    writer = start_service(WriterService)
+    coop = str(uuid.uuid4())
+    _write_things(http, writer, token, coop, "Ana")
+    eventually(lambda: _unsent(writer) == 0)
+    before = metric("cae_events_unroutable_total", service="writer", type=MEMBER_JOINED)
+    vhost = amqp_uri.rsplit("/", 1)[1]
+    management("DELETE", f"queues/{vhost}/{topology.archive_queue('members.events')}")
+    _write_things(http, writer, token, coop, "Bea")
+    url = writer.settings.database_url
+    eventually(lambda: metric("cae_events_unroutable_total", service="writer",
+                              type=MEMBER_JOINED) - before >= 1)
+    # kept, then sent once the relay declared the archive again (retry after 1 s here)
+    eventually(lambda: count_rows(url, "outbox", "WHERE sent_at IS NULL") == 0, timeout=20)
+    eventually(lambda: _archived(amqp_uri) == 1, timeout=20)
+
+
+def test_without_an_archive_an_unroutable_event_is_detected_kept_and_sent_once_bound(
         start_service, amqp_uri, http, token):
-    writer = start_service(WriterService)  # publishes member_joined.v1, which nobody binds yet
+    # publishes member_joined.v1, which nobody binds yet, and declares no archive
+    writer = start_service(WriterService, event_archive=None)
     before = metric("cae_events_unroutable_total", service="writer", type=MEMBER_JOINED)
     coop = str(uuid.uuid4())
     _write_things(http, writer, token, coop, "Ana")
@@ -327,3 +364,25 @@ def test_an_unroutable_event_is_detected_kept_and_sent_once_a_queue_is_bound(
     eventually(lambda: effects(probe) == 1)
     time.sleep(0.5)  # sent once: a second copy would have landed by now
     assert effects(probe) == 1 and _first_names(probe) == ["Ana"]
+
+
+def test_the_consumer_queues_can_be_declared_before_the_service_runs(amqp_uri, start_service,
+                                                                    http, token):
+    from dataclasses import replace
+
+    from caekit.config import Settings
+    from caekit.handlers import declare_consumer_queues
+
+    settings = replace(Settings(service="probe", database_url="sqlite://", amqp_uri=amqp_uri),
+                       retry_delays=(1, 2))
+    queues = declare_consumer_queues(ProbeService, settings)
+    assert topology.consumer_queue("probe", MEMBER_JOINED) in queues
+    for queue in queues:
+        assert queue_info(amqp_uri, queue) is not None
+        assert queue_info(amqp_uri, topology.dead_letter_queue(queue)) is not None
+    # an event published before the probe ever ran waits in its queue, and is handled once
+    writer = start_service(WriterService)
+    _write_things(http, writer, token, str(uuid.uuid4()), "Ana")
+    eventually(lambda: _unsent(writer) == 0)
+    probe = start_service(ProbeService)
+    eventually(lambda: effects(probe) == 1)

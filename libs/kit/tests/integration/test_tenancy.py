@@ -15,7 +15,7 @@ from caekit.db import CrossTenantWrite, make_engine, make_session_factory
 from caekit.handlers import DeliveryBatch
 from libs.kit.tests.integration.probe import Base, Effect, Thing
 
-A, B = "coop-a", "coop-b"
+A, B = "0a0a0a0a-0000-4000-8000-00000000000a", "0b0b0b0b-0000-4000-8000-00000000000b"
 
 
 @pytest.fixture

@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 import uuid
 
+import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from caekit import auth, context, failpoints
-from caekit.config import Settings
+from caekit.config import ConfigurationError, Settings, check_token_settings
 from caekit.logs import JsonFormatter
 from caekit.problems import Unauthorized
+
+COOP = "5d0c9a3e-8f6b-4c1e-9a7d-2b3c4d5e6f70"
 
 
 def settings(**overrides) -> Settings:
@@ -41,30 +45,94 @@ def test_settings_defaults_are_documented_values(monkeypatch):
     assert s.retry_delays == (1, 10, 60) and s.http_port == 8000
 
 
-def test_production_refuses_the_development_secret(monkeypatch):
-    monkeypatch.setenv("CAE_ENV", "production")
-    monkeypatch.delenv("CAE_JWT_SECRET", raising=False)
-    monkeypatch.delenv("CAE_JWT_ALGORITHM", raising=False)
-    with pytest.raises(ValueError, match="RS256"):
-        Settings.from_env("members")
-    monkeypatch.setenv("CAE_JWT_ALGORITHM", "RS256")
-    assert Settings.from_env("members").jwt_algorithm == "RS256"
-
-
-def test_hs256_tokens_round_trip_and_carry_the_cooperative():
-    s = settings()
-    token = auth.mint("alice", roles=["staff"], cooperative_id="c-1", settings=s)
-    caller = auth.verify(token, s)
-    assert caller.subject == "alice" and caller.cooperative_id == "c-1"
-    assert caller.roles == frozenset({"staff"})
-
-
-def test_rs256_tokens_are_verified_with_the_public_key_only():
+def _rsa_pair() -> tuple[str, str]:
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     private = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                 serialization.NoEncryption()).decode()
     public = key.public_key().public_bytes(serialization.Encoding.PEM,
                                            serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+    return private, public
+
+
+def test_production_refuses_the_development_secret_and_a_weak_one(monkeypatch):
+    monkeypatch.setenv("CAE_ENV", "production")
+    monkeypatch.delenv("CAE_JWT_SECRET", raising=False)
+    monkeypatch.delenv("CAE_JWT_ALGORITHM", raising=False)
+    with pytest.raises(ConfigurationError, match="RS256"):
+        check_token_settings(Settings.from_env("members"))
+    monkeypatch.setenv("CAE_JWT_SECRET", "short-secret")
+    with pytest.raises(ConfigurationError, match="at least 32"):
+        check_token_settings(Settings.from_env("members"))
+    monkeypatch.setenv("CAE_JWT_SECRET", "x" * 32)
+    check_token_settings(Settings.from_env("members"))
+    monkeypatch.setenv("CAE_ENV", "development")
+    monkeypatch.setenv("CAE_JWT_SECRET", "short-secret")
+    check_token_settings(Settings.from_env("members"))  # development: any non-empty secret
+
+
+def test_an_empty_secret_is_refused_in_every_environment(monkeypatch):
+    monkeypatch.delenv("CAE_ENV", raising=False)
+    monkeypatch.setenv("CAE_JWT_SECRET", "")
+    with pytest.raises(ConfigurationError, match="CAE_JWT_SECRET is empty"):
+        check_token_settings(Settings.from_env("members"))
+
+
+def test_rs256_needs_a_readable_rsa_public_key_at_start(monkeypatch, tmp_path):
+    monkeypatch.setenv("CAE_ENV", "production")
+    monkeypatch.setenv("CAE_JWT_ALGORITHM", "RS256")
+    monkeypatch.delenv("CAE_JWT_PUBLIC_KEY", raising=False)
+    relay = Settings.from_env("members")  # a relay or a migration verifies no token
+    with pytest.raises(ConfigurationError, match="needs CAE_JWT_PUBLIC_KEY"):
+        check_token_settings(relay)
+    monkeypatch.setenv("CAE_JWT_PUBLIC_KEY", str(tmp_path / "missing.pem"))
+    with pytest.raises(ConfigurationError, match="cannot read"):
+        Settings.from_env("members")
+    (tmp_path / "garbage.pem").write_text("-----BEGIN PUBLIC KEY-----\nnot a key\n")
+    monkeypatch.setenv("CAE_JWT_PUBLIC_KEY", str(tmp_path / "garbage.pem"))
+    with pytest.raises(ConfigurationError, match="not an RSA public key"):
+        check_token_settings(Settings.from_env("members"))
+    _, public = _rsa_pair()
+    (tmp_path / "public.pem").write_text(public)
+    monkeypatch.setenv("CAE_JWT_PUBLIC_KEY", str(tmp_path / "public.pem"))
+    check_token_settings(Settings.from_env("members"))
+    assert Settings.from_env("members").jwt_public_key == public
+
+
+def test_tokens_without_exp_or_living_too_long_are_refused():
+    s = settings(jwt_max_ttl_seconds=3600)
+    now = int(time.time())
+    base = {"sub": "alice", "roles": ["staff"], "iss": s.jwt_issuer, "coop": "5d0c9a3e-8f6b-4c1e-9a7d-2b3c4d5e6f70"}
+    sign = lambda claims: jwt.encode(claims, s.jwt_secret, algorithm="HS256")  # noqa: E731
+    with pytest.raises(Unauthorized, match="exp"):
+        auth.verify(sign(base), s)
+    with pytest.raises(Unauthorized, match="too long"):
+        auth.verify(sign({**base, "exp": now + 10 * 3600}), s)
+    with pytest.raises(Unauthorized, match="after it was issued"):
+        auth.verify(sign({**base, "iat": now - 3000, "exp": now + 3000}), s)
+    assert auth.verify(sign({**base, "iat": now, "exp": now + 3600}), s).subject == "alice"
+
+
+@pytest.mark.parametrize("claims", [{"coop": "c\x00-1"}, {"coop": "not-a-uuid"}, {"coop": 7},
+                                    {"sub": "ali\x00ce"}, {"sub": "x" * 201}, {"sub": ""}])
+def test_a_malformed_cooperative_or_subject_claim_is_a_bad_token(claims):
+    s = settings()
+    now = int(time.time())
+    signed = jwt.encode({"sub": "alice", "roles": ["staff"], "iss": s.jwt_issuer, "coop": COOP,
+                         "iat": now, "exp": now + 60, **claims}, s.jwt_secret, algorithm="HS256")
+    with pytest.raises(Unauthorized, match="invalid token"):
+        auth.verify(signed, s)
+
+
+def test_hs256_tokens_round_trip_and_carry_the_cooperative():
+    s = settings()
+    token = auth.mint("alice", roles=["staff"], cooperative_id=COOP, settings=s)
+    caller = auth.verify(token, s)
+    assert caller.subject == "alice" and caller.cooperative_id == COOP
+    assert caller.roles == frozenset({"staff"})
+
+
+def test_rs256_tokens_are_verified_with_the_public_key_only():
+    private, public = _rsa_pair()
     s = settings(jwt_algorithm="RS256", jwt_public_key=public)
     token = auth.mint("ops", roles=["network_operator"], settings=s, private_key=private)
     assert auth.verify(token, s).is_network_operator

@@ -1,0 +1,71 @@
+"""Marshmallow fields with the platform's ranges (:mod:`caekit.bounds`), for every
+service's request and query schemas, so that the OpenAPI documents carry them."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from marshmallow import ValidationError, fields, validate
+
+from caekit.bounds import DATE_RANGE_TEXT, FIRST_DAY, LAST_DAY, MAX_CENTS, MAX_LIMIT
+from caekit.period import FIRST_YEAR, LAST_YEAR
+
+# years 1900 to 2200 (caekit.period), in the pattern itself so that OpenAPI carries it
+PERIOD_PATTERN = r"^(19[0-9]{2}|2[01][0-9]{2}|2200)-(0[1-9]|1[0-2])$"
+
+
+class WholeRegexp(validate.Regexp):
+    """``validate.Regexp`` matching the whole text: a ``$`` in a pattern also matches
+    before a final line break, which would let ``"2026-03\n"`` through."""
+
+    def __call__(self, value: str) -> str:
+        if self.regex.fullmatch(value) is None:
+            raise ValidationError(self._format_error(value))
+        return value
+
+
+class AsciiInteger(fields.Integer):
+    """An integer given as a JSON integer or as ASCII digits (a query parameter):
+    Python's ``int()`` would also take ``"1_000"``, ``" 7"`` or Arabic-Indic digits."""
+
+    _DIGITS = re.compile(r"-?[0-9]{1,19}")
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, str) and self._DIGITS.fullmatch(value) is None:
+            raise self.make_error("invalid")
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
+def cents(*, minimum: int = 0, maximum: int = MAX_CENTS, **kwargs: Any) -> fields.Integer:
+    """Integer cents (JSON integers only) within ``minimum..maximum`` (at most 10**12)."""
+    if not -MAX_CENTS <= minimum <= maximum <= MAX_CENTS:
+        raise ValueError("cents bounds must lie within -MAX_CENTS..MAX_CENTS")
+    return fields.Integer(strict=True, validate=validate.Range(min=minimum, max=maximum),
+                          **kwargs)
+
+
+def day(**kwargs: Any) -> fields.Date:
+    """An ISO date (YYYY-MM-DD) between 1900-01-01 and 2200-12-31."""
+    return fields.Date(validate=validate.Range(min=FIRST_DAY, max=LAST_DAY,
+                                               error=DATE_RANGE_TEXT), **kwargs)
+
+
+def period(**kwargs: Any) -> fields.String:
+    """A month written YYYY-MM, years 1900 to 2200."""
+    kwargs.setdefault("metadata", {}).setdefault("description", "A month, YYYY-MM.")
+    return fields.String(validate=WholeRegexp(
+        PERIOD_PATTERN, error=f"a month written YYYY-MM, of years {FIRST_YEAR} to {LAST_YEAR}"),
+        **kwargs)
+
+
+def year(**kwargs: Any) -> fields.Integer:
+    """A year from 1900 to 2200."""
+    return AsciiInteger(validate=validate.Range(min=FIRST_YEAR, max=LAST_YEAR), **kwargs)
+
+
+def limit(default: int = 100, **kwargs: Any) -> fields.Integer:
+    """A page size from 1 to 1,000 rows."""
+    return AsciiInteger(load_default=default, validate=validate.Range(min=1, max=MAX_LIMIT),
+                        **kwargs)
+
