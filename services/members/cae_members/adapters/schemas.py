@@ -1,8 +1,18 @@
-"""Schemas of the members service (marshmallow 4): its HTTP bodies and the rows of a CSV import."""
+"""Schemas of the members service (marshmallow 4): its HTTP bodies, query strings and
+listings, and the rows of a CSV import.
+
+Every date is within the platform's range (``caekit.fields.day``), every listing is read
+in pages of 1 to 1,000 rows (``caekit.fields.limit`` and a ``cursor``), every text is
+refused with control characters (PostgreSQL cannot store a NUL), every instant is
+written in UTC with its offset, and a rate is a decimal string, never a JSON number.
+"""
 
 from __future__ import annotations
 
-from datetime import date
+import base64
+import json
+import re
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from marshmallow import (
@@ -11,36 +21,236 @@ from marshmallow import (
     Schema,
     ValidationError,
     fields,
+    post_load,
     pre_load,
     validate,
     validates,
 )
 
 from cae_contracts.members import LEGAL_FORMS, STAFF_SIZE_BRACKETS, STATUTE_PROFILES
+from cae_members.domain.activities import CODE, CODE_TEXT
 from cae_members.domain.cooperatives import siren_is_valid
+from caekit.fields import day
+from caekit.fields import limit as page_limit
 
 DEFAULT_CONTRIBUTION_RATE = Decimal("0.1000")
-# dates outside this range are typing mistakes, and would overflow date arithmetic
-PLAUSIBLE = validate.Range(min=date(1900, 1, 1), max=date(2200, 12, 31),
-                           error="a date between 1900-01-01 and 2200-12-31")
-ACTIVITY_CODE = validate.Regexp(r"^[A-Z0-9][A-Z0-9_-]{0,19}$",
-                                error="an activity code is 1-20 of A-Z, 0-9, _ and -, starting alphanumeric")
+MAX_CONTRIBUTION_RATE = Decimal("0.5")
+
+
+class FullMatch(validate.Regexp):
+    """A pattern the whole value must match (``re.fullmatch``): in Python ``$`` also
+    matches before a final line break, in the documents' (ECMA) patterns it does not."""
+
+    def __call__(self, value):
+        if not isinstance(value, str) or self.regex.fullmatch(value) is None:
+            raise ValidationError(self._format_error(value))
+        return value
+
+
+_CONTROLS = r"\x00-\x1f\x7f-\x9f"  # C0 controls (NUL, line breaks, tab...), DEL, C1 controls
+_CONTROLS_BUT_BREAKS = r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f"  # the same but tab, LF and CR
+# one line, not blank: blanks, then a visible character, then anything but controls (the
+# first two classes are disjoint, so the pattern never backtracks more than once a character)
+ONE_LINE = FullMatch(rf"^[^\S{_CONTROLS}]*[^\s{_CONTROLS}][^{_CONTROLS}]*$",
+                     error="one line of text, not blank, without control characters")
+ONE_LINE_OR_EMPTY = FullMatch(rf"^[^{_CONTROLS}]*$",
+                              error="one line of text, without control characters")
+TEXT = FullMatch(rf"^[^\S{_CONTROLS_BUT_BREAKS}]*[^\s{_CONTROLS}][^{_CONTROLS_BUT_BREAKS}]*$",
+                 error="text, not blank, without control characters other than line breaks "
+                       "and tabs")
+TEXT_OR_EMPTY = FullMatch(rf"^[^{_CONTROLS_BUT_BREAKS}]*$",
+                          error="text without control characters other than line breaks and tabs")
+ACTIVITY_CODE = FullMatch(f"^{CODE.pattern}$", error=CODE_TEXT)
+
+
+def line(max_length: int, *, blank: bool = False, **kwargs) -> fields.String:
+    """One line of text of 1 to ``max_length`` characters (``blank``: may be empty)."""
+    return fields.String(validate=[validate.Length(min=0 if blank else 1, max=max_length),
+                                   ONE_LINE_OR_EMPTY if blank else ONE_LINE], **kwargs)
+
+
+def text(max_length: int, *, blank: bool = False, **kwargs) -> fields.String:
+    """Text of 1 to ``max_length`` characters, line breaks allowed (``blank``: may be empty)."""
+    return fields.String(validate=[validate.Length(min=0 if blank else 1, max=max_length),
+                                   TEXT_OR_EMPTY if blank else TEXT], **kwargs)
+
+
+def code_field(**kwargs) -> fields.String:
+    """An activity code (``domain.activities.CODE``)."""
+    return fields.String(validate=ACTIVITY_CODE, **kwargs)
+
+
+class Rate(fields.Decimal):
+    """A share of revenue HT, written as a decimal string of at most 4 decimals from "0" to
+    "0.5" (a JSON number would go through a binary float first: refused)."""
+
+    default_error_messages = {
+        "invalid": 'a rate written as a string with at most 4 decimals, e.g. "0.1000"'}
+    WRITTEN = re.compile(r"[0-9](\.[0-9]{1,4})?")
+
+    def __init__(self, **kwargs):
+        super().__init__(as_string=True, places=4,
+                         validate=validate.Range(min=0, max=MAX_CONTRIBUTION_RATE), **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, str) or self.WRITTEN.fullmatch(value) is None:
+            raise self.make_error("invalid")
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
+class Instant(fields.DateTime):
+    """An instant written in ISO 8601 in UTC, with its offset (``+00:00``); a naive value
+    (SQLite keeps no time zone) is UTC already."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("metadata", {}).setdefault(
+            "description", "An instant, ISO 8601 in UTC with its offset (+00:00).")
+        super().__init__(**kwargs)
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        if isinstance(value, datetime):
+            value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        return super()._serialize(value, attr, obj, **kwargs)
+
+
+# --------------------------------------------------------------------------- pages
+
+MAX_CURSOR = 2000
+CURSOR_TEXT = "not a cursor of this listing: pass the `next_cursor` of the previous page as is"
+
+
+def encode_cursor(position: tuple | None) -> str | None:
+    """The opaque ``next_cursor`` of a page: its last row's position in the listing's order."""
+    if position is None:
+        return None
+    values = [v.isoformat() if isinstance(v, date) else v for v in position]
+    raw = json.dumps(values, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
+
+
+def _position_value(value, kind):
+    if kind is str and isinstance(value, str) and len(value) <= 200 and "\x00" not in value:
+        value.encode("utf-8")  # a lone surrogate raises UnicodeEncodeError (a ValueError)
+        return value
+    if kind is int and type(value) is int and -(2**63) <= value < 2**63:
+        return value
+    if kind is date and isinstance(value, str):
+        return date.fromisoformat(value)
+    if kind is datetime and isinstance(value, str):
+        instant = datetime.fromisoformat(value)
+        if instant.tzinfo is not None:
+            return instant.astimezone(UTC)
+    raise ValueError(f"not a {kind.__name__}")
+
+
+def decode_cursor(cursor: str, kinds: tuple[type, ...]) -> tuple:
+    """The position an ``encode_cursor`` text stands for, its values of ``kinds``;
+    ``ValidationError`` on ``cursor`` for anything else."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        values = json.loads(raw.decode("utf-8"))
+        if not isinstance(values, list) or len(values) != len(kinds):
+            raise ValueError("not a position of this listing")
+        return tuple(_position_value(v, k) for v, k in zip(values, kinds, strict=True))
+    except (ValueError, OverflowError, RecursionError) as exc:
+        raise ValidationError(CURSOR_TEXT, field_name="cursor") from exc
+
+
+class _PageQuery(Schema):
+    """``limit`` and ``cursor`` of a listing; loads as ``limit`` and ``after`` (the
+    position the cursor stands for, None for the first page)."""
+
+    class Meta:
+        unknown = RAISE
+
+    cursor_kinds: tuple[type, ...] = ()
+
+    limit = page_limit(metadata={"description": "How many rows at most, 1 to 1000."})
+    cursor = fields.String(
+        validate=[validate.Length(min=1, max=MAX_CURSOR),
+                  FullMatch(r"^[A-Za-z0-9_-]+$", error=CURSOR_TEXT)],
+        metadata={"description": "Where the page starts: the `next_cursor` of the previous "
+                                 "page (absent for the first page)."})
+
+    @post_load
+    def _position(self, data, **_):
+        cursor = data.pop("cursor", None)
+        data["after"] = None if cursor is None else decode_cursor(cursor, self.cursor_kinds)
+        return data
+
+
+def listing(page, items=None) -> dict:
+    """The body of a page of a listing (``items``: the page's rows as shown, if not as is)."""
+    return {"items": page.items if items is None else items,
+            "next_cursor": encode_cursor(page.next_after)}
+
+
+def next_cursor() -> fields.String:
+    return fields.String(required=True, allow_none=True, metadata={
+        "description": "Pass it as `cursor` for the next page; null on the last page."})
+
+
+class NoQuery(Schema):
+    """An operation without query parameters: any is a 422 naming it."""
+
+    class Meta:
+        unknown = RAISE
+
+
+class CooperativesQuery(_PageQuery):
+    cursor_kinds = (str, str)  # name, id
+
+
+class MembersQuery(_PageQuery):
+    cursor_kinds = (str, str, str)  # last name, first name, id
+
+
+class ActivitiesQuery(_PageQuery):
+    cursor_kinds = (str,)  # code
+
+
+class VersionsQuery(_PageQuery):
+    cursor_kinds = (date, datetime, int)  # effective on, recorded at, id
+
+
+class ContractsQuery(_PageQuery):
+    cursor_kinds = (date, datetime, str)  # signed on, created at, id
+
+
+class DeadlinesQuery(_PageQuery):
+    cursor_kinds = (date, str, str)  # deadline, last name, id
+
+    within_days = fields.Integer(load_default=365, validate=validate.Range(min=0, max=3650),
+                                 metadata={"description": "Deadlines up to this many days after "
+                                                          "`today` (0 to 3650)."})
+    today = day(load_default=date.today,
+                metadata={"description": "The day to count from (default: today)."})
+
+
+class FollowUpQuery(_PageQuery):
+    cursor_kinds = (str, str, str)  # last name, first name, id
+
+    today = day(load_default=date.today,
+                metadata={"description": "The day the 12 months end (default: today)."})
+
+
+# --------------------------------------------------------------------------- cooperatives
 
 
 class CooperativeIn(Schema):
     class Meta:
         unknown = RAISE
 
-    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    siren = fields.String(required=True)
+    name = line(200, required=True)
+    siren = fields.String(required=True, validate=FullMatch(r"^[0-9]{9}$", error="9 digits"))
     legal_form = fields.String(required=True, validate=validate.OneOf(LEGAL_FORMS))
     statute_profile = fields.String(
         validate=validate.OneOf(STATUTE_PROFILES),
         metadata={"description": "quorum and majority rules; default from the legal form"})
-    default_contribution_rate = fields.Decimal(
-        as_string=True, places=4, load_default=DEFAULT_CONTRIBUTION_RATE,
-        validate=validate.Range(min=0, max=Decimal("0.5")),
-        metadata={"description": "share of revenue HT, e.g. 0.10 (Coopaname's 10 %, the default)"})
+    default_contribution_rate = Rate(
+        load_default=DEFAULT_CONTRIBUTION_RATE,
+        metadata={"description": 'share of revenue HT, e.g. "0.10" (Coopaname\'s 10 %, the '
+                                 "default), a string"})
     staff_size_bracket = fields.String(
         load_default="under_11", validate=validate.OneOf(STAFF_SIZE_BRACKETS),
         metadata={"description": "decides some payroll rates"})
@@ -59,19 +269,61 @@ class CooperativeOut(Schema):
     statute_profile = fields.String()
     default_contribution_rate = fields.Decimal(as_string=True, places=4)
     staff_size_bracket = fields.String()
-    registered_at = fields.DateTime()
+    registered_at = Instant()
+
+
+class CooperativeList(Schema):
+    """A page of the network's cooperatives, by name."""
+
+    items = fields.List(fields.Nested(CooperativeOut), required=True)
+    next_cursor = next_cursor()
+
+
+class SettingsIn(Schema):
+    """New settings of a cooperative from a date; omitted fields keep their value."""
+
+    class Meta:
+        unknown = RAISE
+
+    effective_on = day(required=True)
+    name = line(200)
+    legal_form = fields.String(validate=validate.OneOf(LEGAL_FORMS))
+    statute_profile = fields.String(validate=validate.OneOf(STATUTE_PROFILES))
+    default_contribution_rate = Rate(metadata={"description": 'e.g. "0.09", a string'})
+    staff_size_bracket = fields.String(validate=validate.OneOf(STAFF_SIZE_BRACKETS))
+
+
+class VersionOut(Schema):
+    effective_on = fields.Date()
+    name = fields.String()
+    legal_form = fields.String()
+    statute_profile = fields.String()
+    default_contribution_rate = fields.Decimal(as_string=True, places=4)
+    staff_size_bracket = fields.String()
+    recorded_at = Instant()
+    recorded_by = fields.String()
+
+
+class VersionList(Schema):
+    """A page of the dated versions of the cooperative's settings, oldest first."""
+
+    items = fields.List(fields.Nested(VersionOut), required=True)
+    next_cursor = next_cursor()
+
+
+# --------------------------------------------------------------------------- members
 
 
 class MemberIn(Schema):
     class Meta:
         unknown = RAISE
 
-    first_name = fields.String(required=True, validate=validate.Length(min=1, max=100))
-    last_name = fields.String(required=True, validate=validate.Length(min=1, max=100))
-    email = fields.Email(required=True, validate=validate.Length(max=254))
-    joined_on = fields.Date(required=True, validate=PLAUSIBLE)
-    activity_code = fields.String(load_default=None, allow_none=True, validate=ACTIVITY_CODE)
-    activity_name = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
+    first_name = line(100, required=True)
+    last_name = line(100, required=True)
+    email = fields.Email(required=True, validate=[validate.Length(max=254), ONE_LINE])
+    joined_on = day(required=True)
+    activity_code = code_field(load_default=None, allow_none=True)
+    activity_name = line(200, blank=True, load_default=None, allow_none=True)
 
 
 class MemberOut(Schema):
@@ -83,7 +335,7 @@ class MemberOut(Schema):
     joined_on = fields.Date()
     activity_code = fields.String(allow_none=True)
     activity_name = fields.String(allow_none=True)
-    created_at = fields.DateTime()
+    created_at = Instant()
     created_by = fields.String()
     associate_deadline = fields.Date(allow_none=True)
     associate_on = fields.Date(allow_none=True)
@@ -91,16 +343,60 @@ class MemberOut(Schema):
     left_reason = fields.String(allow_none=True)
 
 
-class CooperativeList(Schema):
-    """The cooperatives of the network, by name."""
-
-    items = fields.List(fields.Nested(CooperativeOut), required=True)
-
-
 class MemberList(Schema):
-    """The cooperative's members, by last then first name."""
+    """A page of the cooperative's members, by last then first name."""
 
     items = fields.List(fields.Nested(MemberOut), required=True)
+    next_cursor = next_cursor()
+
+
+class StepIn(Schema):
+    class Meta:
+        unknown = RAISE
+
+    stage = fields.String(required=True, validate=validate.OneOf(("diagnostic",)),
+                          metadata={"description": "contracts, admission and exit have their own "
+                                                   "endpoints, which record their steps"})
+    on = day(required=True)
+
+
+class CorrectionIn(Schema):
+    class Meta:
+        unknown = RAISE
+
+    reason = text(500, required=True)
+    on = day(load_default=None)
+    stage = fields.String(load_default=None, validate=validate.OneOf(
+        ("candidate", "diagnostic", "cape", "cesa", "associate", "exited")))
+
+
+class StepOut(Schema):
+    seq = fields.Integer()
+    stage = fields.String()
+    on = fields.Date()
+    corrects = fields.Integer(allow_none=True)
+    reason = fields.String()
+    recorded_at = Instant()
+    recorded_by = fields.String()
+
+
+class EffectiveStepOut(Schema):
+    """A step of the history the recorded steps amount to (corrections applied)."""
+
+    stage = fields.String()
+    on = fields.Date()
+    reason = fields.String()
+
+
+class HistoryOut(Schema):
+    """Every recorded step (corrections included) and the history they amount to."""
+
+    stage = fields.String(allow_none=True)
+    steps = fields.List(fields.Nested(StepOut))
+    effective = fields.List(fields.Nested(EffectiveStepOut))
+
+
+# --------------------------------------------------------------------------- contracts
 
 
 class ContractIn(Schema):
@@ -108,36 +404,29 @@ class ContractIn(Schema):
         unknown = RAISE
 
     kind = fields.String(required=True, validate=validate.OneOf(("CAPE", "CESA")))
-    signed_on = fields.Date(required=True, validate=PLAUSIBLE)
-    ends_on = fields.Date(load_default=None, allow_none=True,
-                          metadata={"description": "a CAPE's end; none for a CESA"}, validate=PLAUSIBLE)
-    trial_ends_on = fields.Date(load_default=None, allow_none=True,
-                                metadata={"description": "a CESA's trial period end, if any"}, validate=PLAUSIBLE)
+    signed_on = day(required=True)
+    ends_on = day(load_default=None, allow_none=True,
+                  metadata={"description": "a CAPE's end; none for a CESA"})
+    trial_ends_on = day(load_default=None, allow_none=True,
+                        metadata={"description": "a CESA's trial period end, if any"})
 
 
 class RenewalIn(Schema):
     class Meta:
         unknown = RAISE
 
-    ends_on = fields.Date(required=True, validate=PLAUSIBLE)
+    ends_on = day(required=True)
 
 
 class DatedIn(Schema):
     class Meta:
         unknown = RAISE
 
-    on = fields.Date(required=True, validate=PLAUSIBLE)
+    on = day(required=True)
 
 
 class ExitIn(DatedIn):
-    reason = fields.String(required=True, validate=validate.Length(min=1, max=500))
-
-
-class ScanIn(Schema):
-    class Meta:
-        unknown = RAISE
-
-    today = fields.Date(required=True, validate=PLAUSIBLE)
+    reason = text(500, required=True)
 
 
 class ContractOut(Schema):
@@ -152,6 +441,27 @@ class ContractOut(Schema):
     end_reason = fields.String(allow_none=True)
 
 
+class ContractList(Schema):
+    """A page of the member's contracts, by signature."""
+
+    items = fields.List(fields.Nested(ContractOut), required=True)
+    next_cursor = next_cursor()
+
+
+class ScanIn(Schema):
+    class Meta:
+        unknown = RAISE
+
+    today = day(required=True)
+
+
+class ScanOut(Schema):
+    """What a deadline scan did."""
+
+    today = fields.Date()
+    published = fields.Integer(metadata={"description": "How many alerts it published."})
+
+
 class DeadlineOut(Schema):
     member_id = fields.String(attribute="id")
     first_name = fields.String()
@@ -160,28 +470,27 @@ class DeadlineOut(Schema):
 
 
 class DeadlineList(Schema):
-    """Entrepreneurs still to become associates, soonest deadline first."""
+    """A page of the entrepreneurs still to become associates, soonest deadline first."""
 
     items = fields.List(fields.Nested(DeadlineOut), required=True)
+    next_cursor = next_cursor()
 
 
-class ScanOut(Schema):
-    today = fields.Date()
-    published = fields.Integer()
+# --------------------------------------------------------------------------- activities
 
 
 class ActivityIn(Schema):
     class Meta:
         unknown = RAISE
 
-    code = fields.String(required=True, validate=ACTIVITY_CODE)
-    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    opened_on = fields.Date(required=True, validate=PLAUSIBLE)
+    code = code_field(required=True)
+    name = line(200, required=True)
+    opened_on = day(required=True)
     member_ids = fields.List(fields.UUID(), required=True, validate=validate.Length(min=1, max=50))
-    contribution_rate = fields.Decimal(
-        as_string=True, places=4, load_default=None, allow_none=True,
-        validate=validate.Range(min=0, max=Decimal("0.5")),
-        metadata={"description": "overrides the cooperative's default rate for this activity"})
+    contribution_rate = Rate(
+        load_default=None, allow_none=True,
+        metadata={"description": "overrides the cooperative's default rate for this activity "
+                                 '(a string, e.g. "0.0800")'})
 
 
 class ActivityOut(Schema):
@@ -195,17 +504,28 @@ class ActivityOut(Schema):
 
 
 class ActivityList(Schema):
-    """The cooperative's activities, by code."""
+    """A page of the cooperative's activities, by code."""
 
     items = fields.List(fields.Nested(ActivityOut), required=True)
+    next_cursor = next_cursor()
 
 
 class InterviewIn(Schema):
     class Meta:
         unknown = RAISE
 
-    held_on = fields.Date(required=True, validate=PLAUSIBLE)
-    notes = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=2000))
+    held_on = day(required=True)
+    notes = text(2000, blank=True, load_default=None, allow_none=True)
+
+
+class InterviewOut(Schema):
+    """A recorded follow-up interview."""
+
+    member_id = fields.String()
+    held_on = fields.Date()
+    notes = fields.String(allow_none=True)
+    recorded_at = Instant()
+    recorded_by = fields.String()
 
 
 class FollowUpOut(Schema):
@@ -216,102 +536,56 @@ class FollowUpOut(Schema):
 
 
 class FollowUpList(Schema):
-    """Entrepreneurs with fewer than two follow-up interviews in the last 12 months."""
+    """A page of the entrepreneurs with fewer than two follow-up interviews in the last 12
+    months, by last then first name."""
 
     items = fields.List(fields.Nested(FollowUpOut), required=True)
+    next_cursor = next_cursor()
 
 
-class StepIn(Schema):
-    class Meta:
-        unknown = RAISE
-
-    stage = fields.String(required=True, validate=validate.OneOf(("diagnostic",)),
-                          metadata={"description": "contracts, admission and exit have their own "
-                                                   "endpoints, which record their steps"})
-    on = fields.Date(required=True, validate=PLAUSIBLE)
-
-
-class CorrectionIn(Schema):
-    class Meta:
-        unknown = RAISE
-
-    reason = fields.String(required=True, validate=validate.Length(min=1, max=500))
-    on = fields.Date(load_default=None, validate=PLAUSIBLE)
-    stage = fields.String(load_default=None, validate=validate.OneOf(
-        ("candidate", "diagnostic", "cape", "cesa", "associate", "exited")))
-
-
-class StepOut(Schema):
-    seq = fields.Integer()
-    stage = fields.String()
-    on = fields.Date()
-    corrects = fields.Integer(allow_none=True)
-    reason = fields.String()
-    recorded_at = fields.DateTime()
-    recorded_by = fields.String()
-
-
-class HistoryOut(Schema):
-    """Every recorded step (corrections included) and the history they amount to."""
-
-    stage = fields.String(allow_none=True)
-    steps = fields.List(fields.Nested(StepOut))
-    effective = fields.List(fields.Dict())
-
-
-class SettingsIn(Schema):
-    """New settings of a cooperative from a date; omitted fields keep their value."""
-
-    class Meta:
-        unknown = RAISE
-
-    effective_on = fields.Date(required=True, validate=PLAUSIBLE)
-    name = fields.String(validate=validate.Length(min=1, max=200))
-    legal_form = fields.String(validate=validate.OneOf(LEGAL_FORMS))
-    statute_profile = fields.String(validate=validate.OneOf(STATUTE_PROFILES))
-    default_contribution_rate = fields.Decimal(as_string=True, places=4,
-                                               validate=validate.Range(min=0, max=Decimal("0.5")))
-    staff_size_bracket = fields.String(validate=validate.OneOf(STAFF_SIZE_BRACKETS))
-
-
-class VersionOut(Schema):
-    effective_on = fields.Date()
-    name = fields.String()
-    legal_form = fields.String()
-    statute_profile = fields.String()
-    default_contribution_rate = fields.Decimal(as_string=True, places=4)
-    staff_size_bracket = fields.String()
-    recorded_at = fields.DateTime()
-    recorded_by = fields.String()
-
-
-class VersionList(Schema):
-    """Every dated version of the cooperative's settings, oldest first."""
-
-    items = fields.List(fields.Nested(VersionOut), required=True)
+# --------------------------------------------------------------------------- CSV import
 
 
 class ImportRow(Schema):
-    """One row of ``cae members import`` (columns in ``usecases/importer.py``); blank cells
+    """One row of ``cae members import``: the columns of the file, in any order (the help of
+    the command is written from these fields, their validators and metadata). Blank cells
     are absent, unknown columns ignored."""
 
     class Meta:
         unknown = EXCLUDE
 
-    person_ref = fields.String(required=True, validate=validate.Length(min=1, max=64))
-    first_name = fields.String(required=True, validate=validate.Length(min=1, max=100))
-    last_name = fields.String(required=True, validate=validate.Length(min=1, max=100))
-    email = fields.Email(required=True, validate=validate.Length(max=254))
-    joined_on = fields.Date(required=True, validate=PLAUSIBLE)
-    cape_signed_on = fields.Date(load_default=None, validate=PLAUSIBLE)
-    cape_ends_on = fields.Date(load_default=None, validate=PLAUSIBLE)
-    cesa_signed_on = fields.Date(load_default=None, validate=PLAUSIBLE)
-    trial_ends_on = fields.Date(load_default=None, validate=PLAUSIBLE)
-    associate_on = fields.Date(load_default=None, validate=PLAUSIBLE)
-    left_on = fields.Date(load_default=None, validate=PLAUSIBLE)
-    left_reason = fields.String(load_default=None, validate=validate.Length(max=500))
-    activity_code = fields.String(load_default=None, validate=ACTIVITY_CODE)
-    activity_name = fields.String(load_default=None, validate=validate.Length(max=200))
+    person_ref = line(64, required=True, metadata={
+        "example": "P-0042",
+        "description": "the person's identifier in the previous tool; makes a re-import "
+                       "skip the people already imported"})
+    first_name = line(100, required=True, metadata={"example": "Léa"})
+    last_name = line(100, required=True, metadata={"example": "Martin"})
+    email = fields.Email(required=True, validate=[validate.Length(max=254), ONE_LINE],
+                         metadata={"example": "lea.martin@example.org"})
+    joined_on = day(required=True, metadata={
+        "example": "2025-01-06", "description": "the day the person joined, as a candidate"})
+    cape_signed_on = day(load_default=None, metadata={
+        "example": "2025-02-03", "description": "a CAPE's signature (with cape_ends_on)"})
+    cape_ends_on = day(load_default=None, metadata={
+        "example": "2025-08-03", "description": "the CAPE's end, at most 12 months after its "
+                                                "signature"})
+    cesa_signed_on = day(load_default=None, metadata={
+        "example": "2025-08-03", "description": "the CESA's signature; it sets the associate "
+                                                "deadline and ends a running CAPE"})
+    trial_ends_on = day(load_default=None, metadata={
+        "example": "2025-09-03", "description": "the end of the CESA's trial period, if any"})
+    associate_on = day(load_default=None, metadata={
+        "example": "2027-06-30", "description": "the day the person became an associate "
+                                                "(after the CESA)"})
+    left_on = day(load_default=None, metadata={
+        "example": "2029-01-31", "description": "the day the person left"})
+    left_reason = text(500, load_default=None, metadata={
+        "example": "moved away", "description": "why the person left (default: imported)"})
+    activity_code = code_field(load_default=None, metadata={
+        "example": "BOULANGE", "description": "the activity the person starts with"})
+    activity_name = line(200, load_default=None, metadata={
+        "example": "Boulangerie Martin",
+        "description": "its name (default: the person's first and last name)"})
 
     @pre_load
     def _blanks_are_absent(self, data, **_):

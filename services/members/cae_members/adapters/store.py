@@ -2,13 +2,40 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
-from sqlalchemy import Date, DateTime, ForeignKey, Numeric, String, UniqueConstraint
+from sqlalchemy import Date, DateTime, ForeignKey, Index, Numeric, String, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
 
 from caekit.db import TenantScoped
+
+
+class UtcDateTime(TypeDecorator):
+    """An instant, ``TIMESTAMP WITH TIME ZONE``, always read back as an aware UTC datetime.
+
+    PostgreSQL returns instants in the session's time zone, and SQLite (which has no
+    time zones) returns them naive; both are written and read here in UTC, so a response
+    carries ``+00:00`` whatever the database. A naive value is taken to be UTC already.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    @staticmethod
+    def _utc(value: datetime | None) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+    def process_bind_param(self, value, dialect):
+        return self._utc(value)
+
+    def process_result_value(self, value, dialect):
+        return self._utc(value)
 
 
 class Base(DeclarativeBase):
@@ -27,7 +54,7 @@ class Cooperative(Base):
     statute_profile: Mapped[str] = mapped_column(String(20), server_default="scop-sarl")
     default_contribution_rate: Mapped[Decimal] = mapped_column(Numeric(5, 4), server_default="0.1")
     staff_size_bracket: Mapped[str] = mapped_column(String(20), server_default="under_11")
-    registered_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    registered_at: Mapped[datetime] = mapped_column(UtcDateTime())
     registered_by: Mapped[str] = mapped_column(String(200))
 
     @property
@@ -40,6 +67,8 @@ class Member(TenantScoped, Base):
     __table_args__ = (
         UniqueConstraint("cooperative_id", "activity_code", name="uq_members_activity"),
         UniqueConstraint("cooperative_id", "external_ref", name="uq_members_external_ref"),
+        # the listing's order, so that each page of it is a range of this index
+        Index("ix_members_listing", "cooperative_id", "last_name", "first_name", "id"),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
@@ -50,7 +79,7 @@ class Member(TenantScoped, Base):
     joined_on: Mapped[date] = mapped_column(Date)
     activity_code: Mapped[str | None] = mapped_column(String(20), nullable=True)
     activity_name: Mapped[str | None] = mapped_column(String(200), nullable=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     created_by: Mapped[str] = mapped_column(String(200))
     correlation_id: Mapped[str | None] = mapped_column(String(128), nullable=True)
     # the identifier an imported person had in the cooperative's previous tool
@@ -77,7 +106,7 @@ class Contract(TenantScoped, Base):
     trial_ends_on: Mapped[date | None] = mapped_column(Date, nullable=True)
     ended_on: Mapped[date | None] = mapped_column(Date, nullable=True)
     end_reason: Mapped[str | None] = mapped_column(String(500), nullable=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     created_by: Mapped[str] = mapped_column(String(200))
 
 
@@ -105,7 +134,7 @@ class FollowUpInterview(TenantScoped, Base):
     member_id: Mapped[str] = mapped_column(ForeignKey("members.id"), index=True)
     held_on: Mapped[date] = mapped_column(Date)
     notes: Mapped[str | None] = mapped_column(String(2000), nullable=True)
-    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    recorded_at: Mapped[datetime] = mapped_column(UtcDateTime())
     recorded_by: Mapped[str] = mapped_column(String(200))
 
 
@@ -123,7 +152,7 @@ class Activity(TenantScoped, Base):
     opened_on: Mapped[date] = mapped_column(Date)
     closed_on: Mapped[date | None] = mapped_column(Date, nullable=True)
     contribution_rate: Mapped[Decimal | None] = mapped_column(Numeric(5, 4), nullable=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     created_by: Mapped[str] = mapped_column(String(200))
 
 
@@ -150,7 +179,7 @@ class MemberStep(TenantScoped, Base):
     on: Mapped[date] = mapped_column(Date)
     corrects: Mapped[int | None] = mapped_column(nullable=True)
     reason: Mapped[str] = mapped_column(String(500), default="")
-    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    recorded_at: Mapped[datetime] = mapped_column(UtcDateTime())
     recorded_by: Mapped[str] = mapped_column(String(200))
 
 
@@ -170,5 +199,5 @@ class CooperativeVersion(Base):
     statute_profile: Mapped[str] = mapped_column(String(20))
     default_contribution_rate: Mapped[Decimal] = mapped_column(Numeric(5, 4))
     staff_size_bracket: Mapped[str] = mapped_column(String(20))
-    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    recorded_at: Mapped[datetime] = mapped_column(UtcDateTime())
     recorded_by: Mapped[str] = mapped_column(String(200))

@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import date
 
 from caekit.rules import RuleViolation
+
+#: An activity's analytic code: 1 to 20 of A-Z, 0-9, ``_`` and ``-``, starting alphanumeric
+#: (the ledger names the activity's accounts after it). Matched whole: ``fullmatch``.
+CODE = re.compile(r"[A-Z0-9][A-Z0-9_-]{0,19}")
+CODE_TEXT = "an activity code is 1-20 of A-Z, 0-9, _ and -, starting alphanumeric"
+
+
+def is_code(value: object) -> bool:
+    """Whether ``value`` is written as an activity code (ASCII, no line break after it)."""
+    return isinstance(value, str) and CODE.fullmatch(value) is not None
 
 
 def check_opening(opened_on: date, left_on: Mapping[str, date | None]) -> None:

@@ -9,7 +9,9 @@ from datetime import date
 
 from caekit.rules import RuleViolation
 
-SIREN = re.compile(r"^\d{9}$")
+# ASCII digits only, and nothing after them (``\d`` takes any Unicode digit, ``$`` a final
+# line break)
+SIREN = re.compile(r"[0-9]{9}")
 
 #: The settings a cooperative changes from a date (every version is kept).
 SETTINGS = ("name", "legal_form", "statute_profile", "default_contribution_rate",
@@ -18,7 +20,7 @@ SETTINGS = ("name", "legal_form", "statute_profile", "default_contribution_rate"
 
 def siren_is_valid(siren: str) -> bool:
     """A SIREN is 9 digits whose Luhn checksum is 0 (INSEE; La Poste's 356000000 excepted)."""
-    if not SIREN.match(siren):
+    if not isinstance(siren, str) or not SIREN.fullmatch(siren):
         return False
     if siren == "356000000":
         return True

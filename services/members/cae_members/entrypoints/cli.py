@@ -16,15 +16,19 @@ def import_progress(done: int, total: int, *, out=sys.stderr) -> None:
 
 
 def main(argv) -> int:
+    from cae_members.usecases import importer
+
     parser = argparse.ArgumentParser(prog="cae members")
     sub = parser.add_subparsers(dest="command", required=True)
-    p = sub.add_parser("import", help="import people, contracts and activities from a CSV file")
-    p.add_argument("file")
+    summary = "import people, contracts and activities from a CSV file"
+    p = sub.add_parser("import", help=summary, description=summary + ".",
+                       epilog=importer.help_text(),
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("file", help="the CSV file (its format and columns below)")
     p.add_argument("--cooperative", required=True, help="the cooperative's id")
     p.add_argument("--dry-run", action="store_true", help="report every error, write nothing")
     args = parser.parse_args(argv)
 
-    from cae_members.usecases import importer
     from caekit.config import Settings
     from caekit.db import acting_session, make_engine, make_session_factory
 
@@ -34,6 +38,9 @@ def main(argv) -> int:
             text = fh.read()
     except UnicodeDecodeError as exc:
         print(f"line 0, -: the file is not UTF-8 ({exc.reason} at byte {exc.start})")
+        return 1
+    except OSError as exc:
+        print(f"line 0, -: cannot read {args.file}: {exc.strerror or exc}")
         return 1
     engine = make_engine(settings.database_url)
     try:

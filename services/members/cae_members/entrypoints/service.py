@@ -1,7 +1,8 @@
 """The members nameko service: a thin shell over the use cases, the schemas and the kit.
 
 Each route parses and authorizes, calls a use case and renders its result; a refusal of
-the domain (``caekit.rules``) becomes its problem in ``caekit.http``.
+the domain (``caekit.rules``) becomes its problem in ``caekit.http``. Query strings are
+loaded by the kit with each route's query schema (``query=``); listings come in pages.
 """
 
 from __future__ import annotations
@@ -11,46 +12,52 @@ from datetime import date
 from nameko.timer import timer
 
 from cae_members.adapters.schemas import (
+    ActivitiesQuery,
     ActivityIn,
     ActivityList,
     ActivityOut,
     ContractIn,
+    ContractList,
     ContractOut,
+    ContractsQuery,
     CooperativeIn,
     CooperativeList,
     CooperativeOut,
+    CooperativesQuery,
     CorrectionIn,
     DatedIn,
     DeadlineList,
+    DeadlinesQuery,
     ExitIn,
     FollowUpList,
+    FollowUpQuery,
     HistoryOut,
     InterviewIn,
+    InterviewOut,
     MemberIn,
     MemberList,
     MemberOut,
+    MembersQuery,
+    NoQuery,
     RenewalIn,
     ScanIn,
+    ScanOut,
     SettingsIn,
     StepIn,
     StepOut,
     VersionList,
     VersionOut,
+    VersionsQuery,
+    listing,
 )
 from cae_members.usecases import activities, cooperatives, membership
 from caekit import context
 from caekit.http import api
-from caekit.problems import BadRequest, Forbidden
+from caekit.problems import Forbidden
 from caekit.service import ServiceBase
 
 STAFF = {"staff", "admin"}
 ANY_MEMBER = {"staff", "admin", "entrepreneur"}
-
-
-def _plausible(day: date) -> date:
-    if not date(1900, 1, 1) <= day <= date(2200, 12, 31):
-        raise ValueError("a date between 1900-01-01 and 2200-12-31")
-    return day
 
 
 class MembersService(ServiceBase):
@@ -64,13 +71,16 @@ class MembersService(ServiceBase):
         self.db.commit()
         return 201, CooperativeOut().dump(cooperative)
 
-    @api("GET", "/cooperatives", roles={"network_operator"}, allow_network_operator=True)
-    def list_cooperatives(self, request):
-        return CooperativeList().dump({"items": cooperatives.list_cooperatives(self.db)})
+    @api("GET", "/cooperatives", roles={"network_operator"}, query=CooperativesQuery,
+         allow_network_operator=True)
+    def list_cooperatives(self, request, query):
+        """The network's cooperatives, by name, a page at a time."""
+        return CooperativeList().dump(listing(cooperatives.cooperatives_page(
+            self.db, query["limit"], query["after"])))
 
     @api("GET", "/cooperatives/<cooperative_id>", roles=ANY_MEMBER | {"network_operator"},
-         allow_network_operator=True)
-    def get_cooperative(self, request, cooperative_id):
+         query=NoQuery, allow_network_operator=True)
+    def get_cooperative(self, request, cooperative_id, query):
         """The cooperative with the settings in force today."""
         return CooperativeOut().dump(cooperatives.as_of(self.db, cooperative_id, date.today()))
 
@@ -84,10 +94,11 @@ class MembersService(ServiceBase):
         return 201, VersionOut().dump(version)
 
     @api("GET", "/cooperatives/<cooperative_id>/settings", roles=ANY_MEMBER | {"network_operator"},
-         allow_network_operator=True)
-    def settings_history(self, request, cooperative_id):
-        return VersionList().dump(
-            {"items": cooperatives.settings_history(self.db, cooperative_id)})
+         query=VersionsQuery, allow_network_operator=True)
+    def settings_history(self, request, cooperative_id, query):
+        """Every version of the settings, oldest first, a page at a time."""
+        return VersionList().dump(listing(cooperatives.settings_history(
+            self.db, cooperative_id, query["limit"], query["after"])))
 
     # -- members ----------------------------------------------------------------
     @api("POST", "/cooperatives/<cooperative_id>/members", roles=STAFF, schema=MemberIn)
@@ -96,12 +107,15 @@ class MembersService(ServiceBase):
         self.db.commit()
         return 201, MemberOut().dump(member)
 
-    @api("GET", "/cooperatives/<cooperative_id>/members", roles=STAFF)
-    def list_members(self, request, cooperative_id):
-        return MemberList().dump({"items": membership.list_members(self.db, cooperative_id)})
+    @api("GET", "/cooperatives/<cooperative_id>/members", roles=STAFF, query=MembersQuery)
+    def list_members(self, request, cooperative_id, query):
+        """The members, by last then first name, a page at a time."""
+        return MemberList().dump(listing(membership.members_page(
+            self.db, cooperative_id, query["limit"], query["after"])))
 
-    @api("GET", "/cooperatives/<cooperative_id>/members/<member_id>", roles=ANY_MEMBER)
-    def get_member(self, request, cooperative_id, member_id):
+    @api("GET", "/cooperatives/<cooperative_id>/members/<member_id>", roles=ANY_MEMBER,
+         query=NoQuery)
+    def get_member(self, request, cooperative_id, member_id, query):
         self._own_record(member_id)
         return MemberOut().dump(membership.find_member(self.db, member_id))
 
@@ -124,14 +138,15 @@ class MembersService(ServiceBase):
         self.db.commit()
         return 201, StepOut().dump(row)
 
-    @api("GET", "/cooperatives/<cooperative_id>/members/<member_id>/history", roles=ANY_MEMBER)
-    def member_history(self, request, cooperative_id, member_id):
+    @api("GET", "/cooperatives/<cooperative_id>/members/<member_id>/history", roles=ANY_MEMBER,
+         query=NoQuery)
+    def member_history(self, request, cooperative_id, member_id, query):
         self._own_record(member_id)
         found = membership.member_history(self.db, member_id)
         return HistoryOut().dump({
             "stage": str(found.stage) if found.stage is not None else None,
             "steps": found.steps,
-            "effective": [{"stage": str(e.stage), "on": e.on.isoformat(), "reason": e.reason}
+            "effective": [{"stage": str(e.stage), "on": e.on, "reason": e.reason}
                           for e in found.effective]})
 
     # -- contracts and the three-year rule -----------------------------------------------
@@ -144,11 +159,13 @@ class MembersService(ServiceBase):
         self.db.commit()
         return 201, ContractOut().dump(contract)
 
-    @api("GET", "/cooperatives/<cooperative_id>/members/<member_id>/contracts", roles=ANY_MEMBER)
-    def list_contracts(self, request, cooperative_id, member_id):
+    @api("GET", "/cooperatives/<cooperative_id>/members/<member_id>/contracts", roles=ANY_MEMBER,
+         query=ContractsQuery)
+    def list_contracts(self, request, cooperative_id, member_id, query):
+        """The member's contracts, by signature, a page at a time."""
         self._own_record(member_id)
-        return {"items": ContractOut(many=True).dump(membership.member_contracts(self.db,
-                                                                                 member_id))}
+        return ContractList().dump(listing(membership.member_contracts(
+            self.db, member_id, query["limit"], query["after"])))
 
     @api("POST", "/cooperatives/<cooperative_id>/members/<member_id>/contracts/<contract_id>/renewals",
          roles=STAFF, schema=RenewalIn)
@@ -177,19 +194,13 @@ class MembersService(ServiceBase):
         self.db.commit()
         return MemberOut().dump(person)
 
-    @api("GET", "/cooperatives/<cooperative_id>/associate-deadlines", roles=STAFF)
-    def associate_deadlines(self, request, cooperative_id):
-        """Upcoming (and missed) associate deadlines, soonest first; ?within_days=365."""
-        try:
-            within = int(request.args.get("within_days", "365"))
-            today = _plausible(date.fromisoformat(request.args.get("today",
-                                                                   date.today().isoformat())))
-        except ValueError as exc:
-            raise BadRequest(f"within_days is a number of days and today a date: {exc}") from exc
-        if not 0 <= within <= 3650:
-            raise BadRequest("within_days is between 0 and 3650")
-        rows = membership.upcoming_deadlines(self.db, today, within)
-        return DeadlineList().dump({"items": rows})
+    @api("GET", "/cooperatives/<cooperative_id>/associate-deadlines", roles=STAFF,
+         query=DeadlinesQuery)
+    def associate_deadlines(self, request, cooperative_id, query):
+        """Upcoming (and missed) associate deadlines, soonest first, a page at a time."""
+        return DeadlineList().dump(listing(membership.deadlines_page(
+            self.db, cooperative_id, query["today"], query["within_days"], query["limit"],
+            query["after"])))
 
     @api("POST", "/deadline-scans", roles={"network_operator"}, schema=ScanIn,
          allow_network_operator=True)
@@ -197,7 +208,7 @@ class MembersService(ServiceBase):
         """Run the associate-deadline scan for a day (the daily timer runs it for today)."""
         published = membership.scan_deadlines(self.db, body["today"], not_after=date.today())
         self.db.commit()
-        return {"today": body["today"].isoformat(), "published": published}
+        return ScanOut().dump({"today": body["today"], "published": published})
 
     @timer(interval=3600)
     def daily_deadline_scan(self):
@@ -213,10 +224,14 @@ class MembersService(ServiceBase):
         self.db.commit()
         return 201, ActivityOut().dump(self._activity_view(activity))
 
-    @api("GET", "/cooperatives/<cooperative_id>/activities", roles=STAFF)
-    def list_activities(self, request, cooperative_id):
-        return ActivityList().dump({"items": [self._activity_view(a)
-                                              for a in activities.list_activities(self.db)]})
+    @api("GET", "/cooperatives/<cooperative_id>/activities", roles=STAFF, query=ActivitiesQuery)
+    def list_activities(self, request, cooperative_id, query):
+        """The activities, by code, a page at a time."""
+        page = activities.activities_page(self.db, cooperative_id, query["limit"],
+                                          query["after"])
+        members = activities.members_of_each(self.db, page.items)
+        return ActivityList().dump(listing(page, [self._activity_view(a, members[a.id])
+                                                  for a in page.items]))
 
     @api("POST", "/cooperatives/<cooperative_id>/activities/<code>/close", roles=STAFF,
          schema=DatedIn)
@@ -230,27 +245,24 @@ class MembersService(ServiceBase):
     def record_interview(self, request, cooperative_id, member_id, body):
         """Record a follow-up interview (décret 2015-1363)."""
         person = membership.find_member(self.db, member_id)
-        activities.record_interview(self.db, person, body["held_on"], body["notes"])
+        interview = activities.record_interview(self.db, person, body["held_on"], body["notes"])
         self.db.commit()
-        return 201, {"member_id": member_id, "held_on": body["held_on"].isoformat()}
+        return 201, InterviewOut().dump(interview)
 
-    @api("GET", "/cooperatives/<cooperative_id>/follow-up-due", roles=STAFF)
-    def follow_up_due(self, request, cooperative_id):
-        """Entrepreneurs with fewer than two interviews in the last 12 months; ?today=."""
-        try:
-            today = _plausible(date.fromisoformat(request.args.get("today",
-                                                                   date.today().isoformat())))
-        except ValueError as exc:
-            raise BadRequest(f"today is a date (YYYY-MM-DD): {exc}") from exc
-        due = activities.follow_up_due(self.db, today)
-        return FollowUpList().dump({"items": [
+    @api("GET", "/cooperatives/<cooperative_id>/follow-up-due", roles=STAFF, query=FollowUpQuery)
+    def follow_up_due(self, request, cooperative_id, query):
+        """Entrepreneurs with fewer than two interviews in the 12 months up to `today`."""
+        page = activities.follow_up_page(self.db, cooperative_id, query["today"],
+                                         query["limit"], query["after"])
+        return FollowUpList().dump(listing(page, [
             {"member_id": p.id, "first_name": p.first_name, "last_name": p.last_name,
-             "interviews_in_12_months": n} for p, n in due]})
+             "interviews_in_12_months": n} for p, n in page.items]))
 
-    def _activity_view(self, activity) -> dict:
+    def _activity_view(self, activity, member_ids: list[str] | None = None) -> dict:
         return {**{c: getattr(activity, c) for c in (
             "id", "code", "name", "opened_on", "closed_on", "contribution_rate")},
-            "member_ids": activities.members_of(self.db, activity)}
+            "member_ids": (activities.members_of(self.db, activity) if member_ids is None
+                           else member_ids)}
 
     def _own_record(self, member_id) -> None:
         who = context.caller.get()
@@ -258,45 +270,74 @@ class MembersService(ServiceBase):
             raise Forbidden("an entrepreneur reads only their own record")
 
 
-# the success response of each endpoint, for the OpenAPI document (caekit.openapi)
+# -- the responses of each endpoint, for the OpenAPI document (caekit.openapi) -------------
+# Beside the kit's own problems (401, 403, 404 on a path with ids, 400/413/415/422 on a body,
+# 422 on a query string, 409 of a reused Idempotency-Key, 411, 500, 503), each operation
+# declares every other status it can return: (status, schema, description, problems).
+UNKNOWN_COOPERATIVE = "No such cooperative (`errors.rule` is `cooperative.unknown`)."
+UNKNOWN_MEMBER = ("No such member in this cooperative, or no such cooperative "
+                  "(`errors.rule`: `member.unknown`, `cooperative.unknown`).")
+RULE = "A rule refuses it: `errors.rule` names the rule, and `errors` each field concerned."
+OWN_RECORD = "An entrepreneur reads only their own record."
+
+
 RESPONSES = {
-    "register_cooperative": (
-        201,
-        CooperativeOut,
-        "The registered cooperative.",
-        {409: "A cooperative with this SIREN is already registered."},
-    ),
-    "list_cooperatives": (200, CooperativeList, "The cooperatives of the network, by name."),
-    "get_cooperative": (200, CooperativeOut, "The cooperative."),
-    "register_member": (
-        201,
-        MemberOut,
-        "The registered member.",
-        {409: "The activity code is already used in this cooperative (`errors.activity_code`)."},
-    ),
-    "list_members": (200, MemberList, "The cooperative's members, by last then first name."),
-    "get_member": (
-        200,
-        MemberOut,
-        "The member.",
-        {403: "An entrepreneur reads only their own record."},
-    ),
-    "change_settings": (201, VersionOut, "The new version of the settings."),
-    "settings_history": (200, VersionList, "Every version of the settings, oldest first."),
-    "record_step": (201, StepOut, "The recorded step (422 `errors.rule` when a rule refuses it)."),
-    "correct_step": (201, StepOut, "The correction; the corrected step stays in the history."),
-    "member_history": (200, HistoryOut, "The recorded steps and the history they amount to."),
-    "sign_contract": (201, ContractOut, "The signed contract (422 `errors.rule` on a rule)."),
-    "list_contracts": (200, None, "The member's contracts."),
-    "renew_cape": (200, ContractOut, "The renewed CAPE."),
-    "admit_associate": (200, MemberOut, "The member, now an associate."),
-    "record_exit": (200, MemberOut, "The member, with the exit date and reason."),
-    "associate_deadlines": (200, DeadlineList, "Deadlines to become an associate, soonest first."),
-    "scan_deadlines": (200, None, "How many alerts the scan published."),
-    "open_activity": (201, ActivityOut, "The opened activity.",
-                      {409: "The code is already used in this cooperative."}),
-    "list_activities": (200, ActivityList, "The cooperative's activities, by code."),
-    "close_activity": (200, ActivityOut, "The closed activity."),
-    "record_interview": (201, None, "The interview was recorded."),
-    "follow_up_due": (200, FollowUpList, "Entrepreneurs with fewer than two interviews in 12 months."),
+    "register_cooperative": (201, CooperativeOut, "The registered cooperative.", {
+        409: "A cooperative with this SIREN is already registered "
+                      "(`cooperative.siren_registered`)."}),
+    "list_cooperatives": (200, CooperativeList, "A page of the network's cooperatives, "
+                                                      "by name.", {}),
+    "get_cooperative": (200, CooperativeOut, "The cooperative.",
+                              {404: UNKNOWN_COOPERATIVE}),
+    "change_settings": (201, VersionOut, "The new version of the settings.", {
+        404: UNKNOWN_COOPERATIVE,
+        422: RULE + " `dates.out_of_order`: before the cooperative's registration."}),
+    "settings_history": (200, VersionList, "A page of the versions of the settings, "
+                                                 "oldest first.",
+                               {404: UNKNOWN_COOPERATIVE}),
+    "register_member": (201, MemberOut, "The registered member.", {
+        404: UNKNOWN_COOPERATIVE,
+        409: "The activity code is already used in this cooperative (`errors.activity_code`)."}),
+    "list_members": (200, MemberList, "A page of the cooperative's members, by last then "
+                                            "first name.", {404: UNKNOWN_COOPERATIVE}),
+    "get_member": (200, MemberOut, "The member.",
+                         {403: OWN_RECORD, 404: UNKNOWN_MEMBER}),
+    "record_step": (201, StepOut, "The recorded step.",
+                          {404: UNKNOWN_MEMBER, 422: RULE}),
+    "correct_step": (201, StepOut, "The correction; the corrected step stays in the "
+                                         "history.",
+                           {404: UNKNOWN_MEMBER, 422: RULE}),
+    "member_history": (200, HistoryOut, "The recorded steps and the history they amount "
+                                              "to.",
+                             {403: OWN_RECORD, 404: UNKNOWN_MEMBER}),
+    "sign_contract": (201, ContractOut, "The signed contract.",
+                            {404: UNKNOWN_MEMBER, 422: RULE}),
+    "list_contracts": (200, ContractList, "A page of the member's contracts, by "
+                                                "signature.",
+                             {403: OWN_RECORD, 404: UNKNOWN_MEMBER}),
+    "renew_cape": (200, ContractOut, "The renewed CAPE.", {
+        404: UNKNOWN_MEMBER + " Or no such CAPE of this member (`contract.unknown`).",
+        422: RULE}),
+    "admit_associate": (200, MemberOut, "The member, now an associate.",
+                              {404: UNKNOWN_MEMBER, 422: RULE}),
+    "record_exit": (200, MemberOut, "The member, with the exit date and reason.",
+                          {404: UNKNOWN_MEMBER, 422: RULE}),
+    "associate_deadlines": (200, DeadlineList, "A page of the deadlines to become an "
+                                                     "associate, soonest first.",
+                                  {404: UNKNOWN_COOPERATIVE}),
+    "scan_deadlines": (200, ScanOut, "How many alerts the scan published.", {
+        422: RULE + " `scan.future`: a day still to come."}),
+    "open_activity": (201, ActivityOut, "The opened activity.", {
+        404: "No such member in this cooperative (`member.unknown`), or no such "
+                      "cooperative.",
+        409: "The code is already used in this cooperative (`activity.code_used`).", 422: RULE}),
+    "list_activities": (200, ActivityList, "A page of the cooperative's activities, by "
+                                                 "code.", {404: UNKNOWN_COOPERATIVE}),
+    "close_activity": (200, ActivityOut, "The closed activity.", {
+        404: "No such activity in this cooperative (`activity.unknown`).", 422: RULE}),
+    "record_interview": (201, InterviewOut, "The recorded interview.",
+                               {404: UNKNOWN_MEMBER, 422: RULE}),
+    "follow_up_due": (200, FollowUpList, "A page of the entrepreneurs with fewer than two "
+                                               "interviews in 12 months, by name.",
+                            {404: UNKNOWN_COOPERATIVE}),
 }

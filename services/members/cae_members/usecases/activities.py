@@ -5,21 +5,27 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, date, datetime
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from cae_members.adapters.store import Activity, ActivityMember, Contract, FollowUpInterview, Member
 from cae_members.domain import lifecycle
-from cae_members.domain.activities import check_closing, check_opening
-from cae_members.usecases import events
+from cae_members.domain.activities import check_closing, check_opening, is_code
+from cae_members.usecases import cooperatives, events, paging
+from cae_members.usecases.paging import Page
 from caekit import context, outbox
 from caekit.rules import ConflictingState, UnknownRecord
 
+ACTIVITY_ORDER = (Activity.code,)
+FOLLOW_UP_ORDER = (Member.last_name, Member.first_name, Member.id)
+
 
 def find_activity(session: Session, code: str) -> Activity:
-    found = session.scalar(select(Activity).where(Activity.code == code))
+    found = (session.scalar(select(Activity).where(Activity.code == code))
+             if is_code(code) else None)
     if found is None:
-        raise UnknownRecord("activity.unknown", f"no activity {code} in this cooperative")
+        raise UnknownRecord("activity.unknown", f"no activity {code} in this cooperative",
+                            fields={"code": "no such activity in this cooperative"})
     return found
 
 
@@ -29,9 +35,31 @@ def members_of(session: Session, activity: Activity) -> list[str]:
                                 .order_by(ActivityMember.member_id)))
 
 
-def list_activities(session: Session) -> list[Activity]:
-    """The cooperative's activities, by code."""
-    return list(session.scalars(select(Activity).order_by(Activity.code)))
+def members_of_each(session: Session, found: list[Activity]) -> dict[str, list[str]]:
+    """activity id -> the ids of its entrepreneurs, sorted, for many activities at once."""
+    out: dict[str, list[str]] = {a.id: [] for a in found}
+    if found:
+        for activity_id, member_id in session.execute(
+                select(ActivityMember.activity_id, ActivityMember.member_id)
+                .where(ActivityMember.activity_id.in_(list(out)))
+                .order_by(ActivityMember.activity_id, ActivityMember.member_id)):
+            out[activity_id].append(member_id)
+    return out
+
+
+def list_activities(session: Session, *, limit: int | None = None,
+                    after: tuple | None = None) -> list[Activity]:
+    """The cooperative's activities, by code (``limit`` of them after position ``after``)."""
+    return list(session.scalars(paging.keyset(select(Activity), ACTIVITY_ORDER, after)
+                                .limit(limit)))
+
+
+def activities_page(session: Session, cooperative_id: str, limit: int,
+                    after: tuple | None = None) -> Page:
+    """A page of a known cooperative's activities, by code."""
+    cooperatives.find_cooperative(session, cooperative_id)
+    return paging.page(list_activities(session, limit=limit + 1, after=after), limit,
+                       lambda a: (a.code,))
 
 
 def code_is_used(session: Session, code: str) -> bool:
@@ -83,21 +111,35 @@ def record_interview(session: Session, person: Member, held_on: date, notes: str
     return interview
 
 
-def follow_up_due(session: Session, today: date) -> list[tuple[Member, int]]:
+def follow_up_due(session: Session, today: date, *, limit: int | None = None,
+                  after: tuple | None = None) -> list[tuple[Member, int]]:
     """Entrepreneurs (a running CAPE or CESA) with fewer than two interviews in the 12 months
-    up to ``today`` (décret 2015-1363), with how many they had."""
+    up to ``today`` (décret 2015-1363), with how many they had, by last then first name
+    (``limit`` of them after position ``after``).
+
+    The window and the minimum are the domain's (``lifecycle.follow_up_window_start``,
+    ``FOLLOW_UP_MIN_INTERVIEWS``); the database counts, so that a page reads its rows only.
+    """
     running = select(Contract.member_id).where(
         Contract.signed_on <= today,
         or_(Contract.ended_on > today,
             and_(Contract.ended_on.is_(None),
                  or_(Contract.ends_on.is_(None), Contract.ends_on > today))))
-    people = session.scalars(select(Member).where(Member.id.in_(running))
-                             .order_by(Member.last_name, Member.first_name, Member.id)).all()
     since = lifecycle.follow_up_window_start(today)
-    held: dict[str, list[date]] = {}
-    for member_id, held_on in session.execute(
-            select(FollowUpInterview.member_id, FollowUpInterview.held_on)
-            .where(FollowUpInterview.held_on > since, FollowUpInterview.held_on <= today)):
-        held.setdefault(member_id, []).append(held_on)
-    return [(p, len(held.get(p.id, []))) for p in people
-            if lifecycle.needs_follow_up(held.get(p.id, []), today)]
+    held = (select(FollowUpInterview.member_id, func.count().label("n"))
+            .where(FollowUpInterview.held_on > since, FollowUpInterview.held_on <= today)
+            .group_by(FollowUpInterview.member_id).subquery())
+    count = func.coalesce(held.c.n, 0)
+    statement = (select(Member, count)
+                 .outerjoin(held, held.c.member_id == Member.id)
+                 .where(Member.id.in_(running), count < lifecycle.FOLLOW_UP_MIN_INTERVIEWS))
+    return [(person, n) for person, n in session.execute(
+        paging.keyset(statement, FOLLOW_UP_ORDER, after).limit(limit))]
+
+
+def follow_up_page(session: Session, cooperative_id: str, today: date, limit: int,
+                   after: tuple | None = None) -> Page:
+    """A page of a known cooperative's entrepreneurs due a follow-up interview."""
+    cooperatives.find_cooperative(session, cooperative_id)
+    return paging.page(follow_up_due(session, today, limit=limit + 1, after=after), limit,
+                       lambda row: (row[0].last_name, row[0].first_name, row[0].id))

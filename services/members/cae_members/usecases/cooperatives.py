@@ -17,7 +17,8 @@ from cae_members.domain.cooperatives import (
     default_statute_profile,
     settings_in_force,
 )
-from cae_members.usecases import events
+from cae_members.usecases import events, paging
+from cae_members.usecases.paging import Page
 from caekit import context, outbox
 from caekit.rules import ConflictingState, UnknownRecord
 
@@ -47,14 +48,30 @@ def register_cooperative(session: Session, **fields) -> Cooperative:
     return cooperative
 
 
-def list_cooperatives(session: Session) -> list[Cooperative]:
-    return list(session.scalars(select(Cooperative).order_by(Cooperative.name)))
+COOPERATIVE_ORDER = (Cooperative.name, Cooperative.id)
+VERSION_ORDER = (CooperativeVersion.effective_on, CooperativeVersion.recorded_at,
+                 CooperativeVersion.id)
+
+
+def list_cooperatives(session: Session, *, limit: int | None = None,
+                      after: tuple | None = None) -> list[Cooperative]:
+    """The network's cooperatives by name (``limit`` of them after position ``after``)."""
+    return list(session.scalars(paging.keyset(select(Cooperative), COOPERATIVE_ORDER, after)
+                                .limit(limit)))
+
+
+def cooperatives_page(session: Session, limit: int, after: tuple | None = None) -> Page:
+    """A page of the network's cooperatives, by name."""
+    return paging.page(list_cooperatives(session, limit=limit + 1, after=after), limit,
+                       lambda c: (c.name, c.id))
 
 
 def find_cooperative(session: Session, cooperative_id: str) -> Cooperative:
-    found = session.get(Cooperative, str(cooperative_id))
+    key = paging.record_id(cooperative_id)
+    found = session.get(Cooperative, key) if key else None
     if found is None:
-        raise UnknownRecord("cooperative.unknown", f"unknown cooperative {cooperative_id}")
+        raise UnknownRecord("cooperative.unknown", f"unknown cooperative {cooperative_id}",
+                            fields={"cooperative_id": "no such cooperative"})
     return found
 
 
@@ -64,10 +81,15 @@ def versions(session: Session, cooperative_id: str) -> list[CooperativeVersion]:
         .order_by(CooperativeVersion.effective_on, CooperativeVersion.recorded_at)))
 
 
-def settings_history(session: Session, cooperative_id: str) -> list[CooperativeVersion]:
-    """Every version of a known cooperative's settings, oldest first."""
+def settings_history(session: Session, cooperative_id: str, limit: int,
+                     after: tuple | None = None) -> Page:
+    """A page of the versions of a known cooperative's settings, oldest first (by the day
+    they take effect, then by when they were recorded)."""
     find_cooperative(session, cooperative_id)
-    return versions(session, str(cooperative_id))
+    rows = session.scalars(paging.keyset(
+        select(CooperativeVersion).where(CooperativeVersion.cooperative_id == cooperative_id),
+        VERSION_ORDER, after).limit(limit + 1)).all()
+    return paging.page(rows, limit, lambda v: (v.effective_on, v.recorded_at, v.id))
 
 
 def in_force(session: Session, cooperative: Cooperative, on: date) -> dict:

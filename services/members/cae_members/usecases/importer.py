@@ -2,17 +2,9 @@
 
     cae members import people.csv --cooperative <id> [--dry-run]
 
-One row per person; ``,`` or ``;`` separated, UTF-8 (with or without BOM):
-
-| column | required | meaning |
-|---|---|---|
-| person_ref | yes | the person's identifier in the previous tool (makes re-imports idempotent) |
-| first_name, last_name, email, joined_on | yes | as in the API; dates YYYY-MM-DD |
-| cape_signed_on, cape_ends_on | no | a CAPE |
-| cesa_signed_on, trial_ends_on | no | the CESA (sets the associate deadline) |
-| associate_on | no | became an associate |
-| left_on, left_reason | no | the exit |
-| activity_code, activity_name | no | the activity the person starts with |
+The file's format and its columns are described once, by ``ImportRow`` (the columns,
+their validators and metadata) and ``FILE_FORMAT`` here: ``help_text()`` writes them for
+``cae members import --help``.
 
 Every row goes through the same rules as the API. A dry run reports every error
 by line and column and writes nothing; a real import writes everything or, at
@@ -26,17 +18,56 @@ import csv
 import io
 from dataclasses import dataclass, field
 
-from marshmallow import ValidationError
+from marshmallow import ValidationError, fields, validate
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from cae_members.adapters.schemas import ImportRow
-from cae_members.adapters.store import Cooperative, Member
-from cae_members.usecases import membership
-from caekit.rules import RuleViolation
+from cae_members.adapters.schemas import ACTIVITY_CODE, ONE_LINE, ImportRow
+from cae_members.adapters.store import Member
+from cae_members.domain.activities import CODE_TEXT
+from cae_members.usecases import cooperatives, membership
+from caekit.bounds import FIRST_DAY, LAST_DAY
+from caekit.rules import RuleViolation, UnknownRecord
 
-REQUIRED = ("person_ref", "first_name", "last_name", "email", "joined_on")
+COLUMNS = ImportRow().fields
+REQUIRED = tuple(name for name, column in COLUMNS.items() if column.required)
 MAX_ROWS = 200_000
+
+FILE_FORMAT = f"""\
+The file: CSV, fields separated by "," or ";", UTF-8 with or without a BOM, a first
+line naming the columns (in any order; unknown columns are ignored), then one line
+per person, at most {MAX_ROWS:,} lines. A blank cell is an absent value. Every line
+goes through the same rules as the API; a dry run prints every error as
+"line N, column: message" and writes nothing; an import writes every line or, if one
+fails, nothing; a person already imported (same person_ref) is skipped, so importing
+a file twice changes nothing."""
+
+
+def column_format(column: fields.Field) -> str:
+    """How a column is written, from its field and validators."""
+    if isinstance(column, fields.Email):
+        return "an e-mail address"
+    if isinstance(column, fields.Date):
+        return f"a date YYYY-MM-DD, {FIRST_DAY.isoformat()} to {LAST_DAY.isoformat()}"
+    if ACTIVITY_CODE in column.validators:
+        return CODE_TEXT.removeprefix("an activity code is ")
+    kind = "one line of text" if ONE_LINE in column.validators else "text"
+    lengths = [v for v in column.validators if isinstance(v, validate.Length)]
+    return kind + (f", at most {lengths[0].max} characters" if lengths else "")
+
+
+def help_text() -> str:
+    """The format of the file and of each column: name, required or not, format, example."""
+    rows = [(name, "required" if column.required else "optional", column_format(column),
+             column.metadata.get("example", ""), column.metadata.get("description", ""))
+            for name, column in COLUMNS.items()]
+    width = max(len(name) for name, *_ in rows)
+    lines = [FILE_FORMAT, "", "Columns:"]
+    for name, required, written, example, meaning in rows:
+        lines.append(f"  {name:<{width}}  {required:<8}  {written}; e.g. {example}")
+        if meaning:
+            lines.append(f"  {'':<{width}}  {meaning}")
+    return "\n".join(lines)
 
 
 @dataclass
@@ -120,8 +151,10 @@ def import_rows(session: Session, cooperative_id: str, header: list[str],
 
 def run(session: Session, cooperative_id: str, text: str, *, dry_run: bool,
         progress=None) -> Report:
-    if session.get(Cooperative, cooperative_id) is None:
-        return Report(errors=[(0, "cooperative", f"unknown cooperative {cooperative_id}")])
+    try:
+        cooperatives.find_cooperative(session, cooperative_id)
+    except UnknownRecord as exc:
+        return Report(errors=[(0, "cooperative", exc.message)])
     session.info["tenant_id"] = cooperative_id
     try:
         header, rows = read(text)

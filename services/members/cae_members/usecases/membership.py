@@ -16,7 +16,8 @@ from sqlalchemy.orm import Session
 
 from cae_members.adapters.store import Contract, DeadlineAlert, Member, MemberStep
 from cae_members.domain import lifecycle
-from cae_members.usecases import activities, cooperatives, events
+from cae_members.usecases import activities, cooperatives, events, paging
+from cae_members.usecases.paging import Page
 from caekit import context, outbox
 from caekit.rules import ConflictingState, UnknownRecord
 
@@ -51,16 +52,32 @@ def register_member(session: Session, cooperative_id: str, *, first_name: str, l
     return person
 
 
-def list_members(session: Session, cooperative_id: str) -> list[Member]:
-    """The members of a known cooperative, by last then first name."""
+MEMBER_ORDER = (Member.last_name, Member.first_name, Member.id)
+DEADLINE_ORDER = (Member.associate_deadline, Member.last_name, Member.id)
+CONTRACT_ORDER = (Contract.signed_on, Contract.created_at, Contract.id)
+
+
+def list_members(session: Session, cooperative_id: str, *, limit: int | None = None,
+                 after: tuple | None = None) -> list[Member]:
+    """The members of a known cooperative, by last then first name (``limit`` of them after
+    position ``after``)."""
     cooperatives.find_cooperative(session, cooperative_id)
-    return list(session.scalars(select(Member).order_by(Member.last_name, Member.first_name)))
+    return list(session.scalars(paging.keyset(select(Member), MEMBER_ORDER, after).limit(limit)))
+
+
+def members_page(session: Session, cooperative_id: str, limit: int,
+                 after: tuple | None = None) -> Page:
+    """A page of the members of a known cooperative, by last then first name."""
+    return paging.page(list_members(session, cooperative_id, limit=limit + 1, after=after),
+                       limit, lambda m: (m.last_name, m.first_name, m.id))
 
 
 def find_member(session: Session, member_id: str) -> Member:
-    found = session.scalar(select(Member).where(Member.id == str(member_id)))
+    key = paging.record_id(member_id)
+    found = session.scalar(select(Member).where(Member.id == key)) if key else None
     if found is None:
-        raise UnknownRecord("member.unknown", f"no member {member_id} in this cooperative")
+        raise UnknownRecord("member.unknown", f"no member {member_id} in this cooperative",
+                            fields={"member_id": "no such member in this cooperative"})
     return found
 
 
@@ -122,16 +139,20 @@ def correct_step(session: Session, person: Member, seq: int, *, reason: str,
         stage=lifecycle.Stage(stage) if stage else None, on=on))
 
 
-def contracts_of(session: Session, member_id: str) -> list[Contract]:
-    return list(session.scalars(
-        select(Contract).where(Contract.member_id == str(member_id))
-        .order_by(Contract.signed_on, Contract.created_at)))
+def contracts_of(session: Session, member_id: str, *, limit: int | None = None,
+                 after: tuple | None = None) -> list[Contract]:
+    """A member's contracts, by signature (``limit`` of them after position ``after``)."""
+    return list(session.scalars(paging.keyset(
+        select(Contract).where(Contract.member_id == str(member_id)), CONTRACT_ORDER, after)
+        .limit(limit)))
 
 
-def member_contracts(session: Session, member_id: str) -> list[Contract]:
-    """A known member's contracts, by signature."""
+def member_contracts(session: Session, member_id: str, limit: int,
+                     after: tuple | None = None) -> Page:
+    """A page of a known member's contracts, by signature."""
     find_member(session, member_id)
-    return contracts_of(session, member_id)
+    return paging.page(contracts_of(session, member_id, limit=limit + 1, after=after), limit,
+                       lambda c: (c.signed_on, c.created_at, c.id))
 
 
 def _signed(session: Session, contract: Contract, deadline: date | None = None) -> None:
@@ -229,14 +250,25 @@ def record_exit(session: Session, person: Member, on: date, reason: str) -> Memb
     return person
 
 
-def upcoming_deadlines(session: Session, today: date, within_days: int) -> list[Member]:
-    """Entrepreneurs still to become associates, soonest deadline first (missed ones included)."""
-    return list(session.scalars(
+def upcoming_deadlines(session: Session, today: date, within_days: int, *,
+                       limit: int | None = None, after: tuple | None = None) -> list[Member]:
+    """Entrepreneurs still to become associates, soonest deadline first (missed ones
+    included), up to ``within_days`` after ``today`` (``limit`` of them after ``after``)."""
+    return list(session.scalars(paging.keyset(
         select(Member)
         .where(Member.associate_deadline.is_not(None), Member.associate_on.is_(None),
                Member.left_on.is_(None),
-               Member.associate_deadline <= today + timedelta(days=within_days))
-        .order_by(Member.associate_deadline, Member.last_name, Member.id)))
+               Member.associate_deadline <= today + timedelta(days=within_days)),
+        DEADLINE_ORDER, after).limit(limit)))
+
+
+def deadlines_page(session: Session, cooperative_id: str, today: date, within_days: int,
+                   limit: int, after: tuple | None = None) -> Page:
+    """A page of a known cooperative's associate deadlines, soonest first."""
+    cooperatives.find_cooperative(session, cooperative_id)
+    return paging.page(upcoming_deadlines(session, today, within_days, limit=limit + 1,
+                                          after=after), limit,
+                       lambda m: (m.associate_deadline, m.last_name, m.id))
 
 
 def scan_deadlines(session: Session, today: date, *, not_after: date | None = None) -> int:

@@ -97,3 +97,59 @@ def test_a_file_without_the_required_columns_is_refused(members, coop, tmp_path)
     result = cae_import(members, coop, tmp_path, "name,email\nLéa,l@example.org\n", "--dry-run")
     assert result.returncode == 1
     assert "line 1, person_ref, first_name, last_name, joined_on: missing column" in result.stdout
+
+
+def test_the_help_of_the_command_documents_every_column(tmp_path):
+    from cae_members.adapters.schemas import ImportRow
+
+    result = subprocess.run([sys.executable, "-m", "caekit.cli", "members", "import", "--help"],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    for name, column in ImportRow().fields.items():
+        line = next(line for line in result.stdout.splitlines()
+                    if line.strip().startswith(name + " "))
+        assert ("required" if column.required else "optional") in line
+        assert f"e.g. {column.metadata['example']}" in line
+    assert "YYYY-MM-DD" in result.stdout and "UTF-8" in result.stdout
+
+
+HOSTILE = HEADER + (
+    "P-1;Lé\x00a;Martin;lea@example.org;2025-01-01;;;;;;;;\n"          # line 2: a NUL
+    'P-2;Karim;Benali;karim@example.org;2023-02-01;;;;;;;"A\nB";\n'     # lines 3-4: a break
+    "P-3;Inès;Moreau;ines@example.org;0001-01-01;;;;;;;;\n"            # line 5: out of range
+    "P-4;Jo;Petit;jo@example.org;2024-03-01;;;;;;;;\x1b[31mred\n"       # line 6: an escape
+    "P-5;Al;Blanc;al@example.org;2024-03-01;;;;;;;;" + "x" * 201 + "\n"  # line 7: too long
+)
+
+
+def test_a_hostile_file_names_each_bad_line_and_writes_nothing(members, coop, tmp_path):
+    """Regression: a NUL in a cell failed the import with a traceback on PostgreSQL."""
+    before = state(members)
+    for extra in (("--dry-run",), ()):
+        result = cae_import(members, coop, tmp_path, HOSTILE, *extra)
+        assert result.returncode == 1, result.stdout + result.stderr
+        assert "Traceback" not in result.stderr, result.stderr
+        out = result.stdout
+        assert "line 2, first_name: one line of text" in out
+        assert "activity_code:" in out
+        assert "joined_on: a date between 1900-01-01 and 2200-12-31" in out
+        assert "line 6, activity_name:" in out
+        assert "line 7, activity_name:" in out
+        assert state(members) == before
+
+
+@pytest.mark.parametrize("cooperative", ["not-a-uuid", "\x01", "00000000-0000-4000-8000-"
+                                                               "000000000000"])
+def test_an_unknown_cooperative_is_one_clean_error(members, coop, tmp_path, cooperative):
+    result = cae_import(members, cooperative, tmp_path, GOOD, "--dry-run")
+    assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
+    assert "line 0, cooperative: unknown cooperative" in result.stdout
+
+
+def test_a_missing_file_is_one_clean_error(members, coop, tmp_path):
+    env = {**os.environ, "CAE_DATABASE_URL": members.settings.database_url}
+    result = subprocess.run([sys.executable, "-m", "caekit.cli", "members", "import",
+                             str(tmp_path / "nowhere.csv"), "--cooperative", coop],
+                            capture_output=True, text=True, env=env, timeout=120)
+    assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
+    assert "line 0, -: cannot read" in result.stdout

@@ -161,7 +161,7 @@ def test_implausible_dates_are_422_not_500(http, members, coop, staff):
     assert typo.status_code == 422 and "signed_on" in typo.json()["errors"]
     far = http.get(f"{members.url}/cooperatives/{coop}/associate-deadlines?today=9999-12-31",
                    headers=staff)
-    assert far.status_code == 400
+    assert far.status_code == 422 and "2200-12-31" in far.json()["errors"]["today"][0]
 
 
 def test_upcoming_deadlines_soonest_first_and_only_for_staff_of_the_cooperative(
@@ -179,7 +179,7 @@ def test_upcoming_deadlines_soonest_first_and_only_for_staff_of_the_cooperative(
     assert http.get(url, headers=bearer(token(sooner, "entrepreneur", coop))).status_code == 403
     bad = http.get(f"{members.url}/cooperatives/{coop}/associate-deadlines?within_days=x",
                    headers=staff)
-    assert bad.status_code == 400
+    assert bad.status_code == 422 and set(bad.json()["errors"]) == {"within_days"}
 
 
 def test_another_cooperatives_token_or_ids_change_nothing(http, members, coop, staff, token):

@@ -2,7 +2,7 @@ from datetime import date
 
 import pytest
 
-from cae_members.domain.activities import check_closing, check_opening
+from cae_members.domain.activities import check_closing, check_opening, is_code
 from cae_members.domain.cooperatives import (
     changed_settings,
     check_effective_on,
@@ -20,6 +20,24 @@ def test_valid_sirens(siren):
 @pytest.mark.parametrize("siren", ["732829321", "123456789", "12345678", "1234567890", "73282932A", ""])
 def test_invalid_sirens(siren):
     assert not siren_is_valid(siren)
+
+
+@pytest.mark.parametrize("siren", [
+    "552100554\n",  # `$` matched before the line break, then int("\n") raised: a 500
+    "\u0665\u0665\u0662\u0661\u0660\u0660\u0665\u0665\u0664",  # Arabic-Indic digits passed \d
+    " 552100554", None, 552100554,
+])
+def test_a_siren_is_nine_ascii_digits_and_nothing_else(siren):
+    assert not siren_is_valid(siren)
+
+
+@pytest.mark.parametrize("code, ok", [
+    ("LEA", True), ("A", True), ("A" * 20, True), ("BOU-LANGE_2", True),
+    ("LEA\n", False), ("lea", False), ("-LEA", False), ("A" * 21, False), ("", False),
+    ("L\x00", False), ("\uff2c\uff25\uff21", False), (None, False),
+])
+def test_an_activity_code_is_matched_whole(code, ok):
+    assert is_code(code) is ok
 
 
 def test_the_settings_in_force_are_the_latest_version_effective_that_day():
