@@ -4,12 +4,15 @@ Entries and their lines are never updated or deleted: the migrations add
 triggers that refuse it in the database itself. Balances are kept current in
 ``account_balances`` (per account, analytic code and month) and
 ``activity_balances`` (one row per activity), so that no query sums lines.
+
+Every timestamp is stored and read back in UTC, with its offset (:class:`UtcDateTime`):
+SQLite keeps no offset, and PostgreSQL answers in the session's time zone.
 """
 
 from __future__ import annotations
 
 import json
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from sqlalchemy import (
@@ -22,6 +25,7 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    TypeDecorator,
     UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -31,6 +35,24 @@ from caekit.db import TenantScoped
 
 # a 64-bit key that SQLite still treats as its ROWID (autoincrement)
 BigKey = BigInteger().with_variant(Integer, "sqlite")
+
+
+class UtcDateTime(TypeDecorator):
+    """A timestamp in UTC: stored converted to UTC (a naive value is taken as UTC), read
+    back aware, in UTC, on PostgreSQL and on SQLite alike."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 class Base(DeclarativeBase):
@@ -49,7 +71,7 @@ class LedgerAccount(TenantScoped, Base):
     type: Mapped[str] = mapped_column(String(20))
     general_account: Mapped[str] = mapped_column(String(8))
     activity_code: Mapped[str | None] = mapped_column(String(20), nullable=True)
-    opened_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    opened_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
 class Activity(TenantScoped, Base):
@@ -62,7 +84,7 @@ class Activity(TenantScoped, Base):
     code: Mapped[str] = mapped_column(String(20))
     name: Mapped[str | None] = mapped_column(String(200), nullable=True)
     member_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
-    opened_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    opened_at: Mapped[datetime] = mapped_column(UtcDateTime)
     opened_by_event: Mapped[str] = mapped_column(String(36))
 
 
@@ -83,6 +105,7 @@ class Entry(TenantScoped, Base):
         UniqueConstraint("cooperative_id", "reverses", name="uq_entries_reversed_once"),
         Index("ix_entries_year_seq", "cooperative_id", "fiscal_year", "seq"),
         Index("ix_entries_piece", "cooperative_id", "activity_code", "piece_ref"),
+        Index("ix_entries_payroll_run", "cooperative_id", "payroll_run_id"),
     )
 
     seq: Mapped[int] = mapped_column(BigKey, primary_key=True, autoincrement=True)
@@ -105,9 +128,12 @@ class Entry(TenantScoped, Base):
     reverses: Mapped[str | None] = mapped_column(String(36), nullable=True)
     # the entry this one derives from (a contribution: the payment it was charged on)
     origin_entry: Mapped[str | None] = mapped_column(String(36), nullable=True, index=True)
-    posted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    posted_at: Mapped[datetime] = mapped_column(UtcDateTime)
     posted_by: Mapped[str] = mapped_column(String(100))
     caused_by_event: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    # a salary (and its reversal): the payroll run of its payslip, to reverse the run's
+    # salaries when it is cancelled
+    payroll_run_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
 
     lines: Mapped[list[EntryLine]] = relationship(order_by="EntryLine.id", lazy="selectin")
 
@@ -152,7 +178,7 @@ class ActivityBalance(TenantScoped, Base):
     contribution_cents: Mapped[int] = mapped_column(BigInteger)
     expenses_cents: Mapped[int] = mapped_column(BigInteger)
     salary_costs_cents: Mapped[int] = mapped_column(BigInteger)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
 class ActivityYear(TenantScoped, Base):
@@ -181,7 +207,7 @@ class ContributionSchedule(TenantScoped, Base):
     effective_on: Mapped[date] = mapped_column(Date)
     bands: Mapped[str] = mapped_column(Text)  # JSON [[threshold_cents, "rate"], ...]
     monthly_minimum_cents: Mapped[int] = mapped_column(BigInteger, default=0)
-    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    recorded_at: Mapped[datetime] = mapped_column(UtcDateTime)
     recorded_by: Mapped[str] = mapped_column(String(100))
 
     @property
@@ -202,5 +228,24 @@ class ClosedPeriod(TenantScoped, Base):
 
     cooperative_id: Mapped[str] = mapped_column(String(36), primary_key=True)
     period: Mapped[int] = mapped_column(Integer, primary_key=True)
-    closed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    closed_at: Mapped[datetime] = mapped_column(UtcDateTime)
     closed_by: Mapped[str] = mapped_column(String(100))
+
+
+class PayrollRun(TenantScoped, Base):
+    """A payroll run the ledger heard of: by its first payslip, or by its cancellation.
+
+    Its row is what a payslip of the run and the run's cancellation serialize on: a payslip
+    reads it with a shared lock (payslips of a run are posted side by side), a cancellation
+    writes it (and so waits for the payslips being posted, then reverses them; a payslip
+    arriving after it reads ``cancelled_on`` and posts nothing)."""
+
+    __tablename__ = "payroll_runs"
+
+    cooperative_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    run_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    period: Mapped[int] = mapped_column(Integer)  # yyyymm
+    cancelled_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    cancelled_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    cancel_reason: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)

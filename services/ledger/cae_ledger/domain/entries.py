@@ -11,8 +11,14 @@ Conventions written down once:
 * An entry is balanced (debits = credits > 0) and immutable. A correction is a
   reversing entry: the same lines with debit and credit swapped, naming the
   original; an entry is reversed at most once.
+* Amounts and dates stay within the platform's ranges (:mod:`caekit.bounds`): every
+  amount and every line from 0 to ``MAX_CENTS`` (10**12 cents), every date from
+  1900-01-01 to 2200-12-31 (``amount.out_of_range``, ``date.out_of_range``), whether it
+  comes from a request or an event.
 * Periods are calendar months (:class:`caekit.period.Period`, an ``int`` ``YYYYMM``);
-  a fiscal year is a calendar year. A closed period takes no entry.
+  a fiscal year is a calendar year. Months are closed one after the other, each once
+  it is over; the books are then closed up to the latest closed month: no entry is
+  dated in it or before it (:func:`check_open`, :func:`check_closable`).
 * An activity's **available budget** (L7332-3: revenue after the charges directly
   linked to the activity and after the contribution) is
   ``cash received HT - contribution - expenses - salary costs``, where, on the
@@ -23,6 +29,7 @@ Conventions written down once:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, replace
 from datetime import date
@@ -30,6 +37,7 @@ from decimal import Decimal
 
 from cae_ledger.domain.contribution import Schedule, monthly_top_up
 from cae_ledger.domain.money import UnbalancedEntry, check_balanced, round_half_up
+from caekit.bounds import MAX_CENTS, check_cents, check_day
 from caekit.period import Period
 from caekit.rules import RuleViolation
 
@@ -78,6 +86,13 @@ KINDS = ("manual", "invoice", "payment", "expense", "supplier_payment", "salary"
 CONTRIBUTION_ACCOUNT = "658"  # charged to the activity's analytic
 CONTRIBUTION_INCOME_ACCOUNT = "758"  # received on the cooperative's shared analytic
 SALARY_ACCOUNTS = ("641", "645")
+
+# an activity's code (analytic code, auxiliary accounts' suffix): 1-20 of A-Z 0-9 _ -
+ACTIVITY_CODE = re.compile(r"[A-Z0-9][A-Z0-9_-]{0,19}")
+
+
+def is_activity_code(code: object) -> bool:
+    return isinstance(code, str) and ACTIVITY_CODE.fullmatch(code) is not None
 
 
 def auxiliary_account(general_account: str, activity_code: str) -> str:
@@ -143,15 +158,39 @@ def check_entry(draft: EntryDraft, closed: Collection[int] = ()) -> int:
                             f"journals are {', '.join(JOURNALS)}")
     if draft.kind not in KINDS:
         raise RuleViolation("entry.unknown_kind", f"unknown kind {draft.kind!r}")
+    check_day(draft.entry_date, "date")
+    for i, line in enumerate(draft.lines):
+        check_cents(line.debit_cents, f"lines.{i}.debit_cents", minimum=0)
+        check_cents(line.credit_cents, f"lines.{i}.credit_cents", minimum=0)
     try:
         total = check_balanced([(line.debit_cents, line.credit_cents) for line in draft.lines])
     except UnbalancedEntry as exc:
         raise RuleViolation("entry.unbalanced", f"the entry is refused: {exc}") from exc
-    period = Period.of(draft.entry_date)
+    check_open(draft.entry_date, closed)
+    return total
+
+
+def check_open(day: date, closed: Collection[int], field: str = "date") -> None:
+    """Refuse ``day`` when the books are closed on it (``period.closed``): its month is
+    closed, or comes before the latest closed month (months close in order, so every
+    month up to the latest closed one is closed)."""
+    period = Period.of(day)
     if period in closed:
         raise RuleViolation("period.closed", f"the period {period.text} is closed: no entry can "
-                            f"be dated {draft.entry_date.isoformat()}")
-    return total
+                            f"be dated {day.isoformat()}", (field,))
+    last = max(closed, default=None)
+    if last is not None and period < last:
+        raise RuleViolation("period.closed", f"the books are closed up to {Period(last).text}: "
+                            f"no entry can be dated {day.isoformat()}", (field,))
+
+
+def first_open_day(day: date, closed: Collection[int]) -> date:
+    """``day`` itself when the books are open on it, else the first day of the month after
+    the latest closed month."""
+    last = max(closed, default=None)
+    if last is not None and Period.of(day) <= last:
+        return Period(last).next().first_day
+    return day
 
 
 def check_reversal(original: EntryDraft, original_id: str, on: date, *,
@@ -187,6 +226,7 @@ def invoice(activity: str, on: date, piece_ref: str, label: str, net_cents: int,
         raise RuleViolation("invoice.revenue_account", "an invoice credits 706 (services) or 707 (goods)")
     _positive(net_cents, "net_cents")
     _not_negative(vat_cents, "vat_cents")
+    _total_in_range(net_cents + vat_cents, "net_cents", "vat_cents")
     lines = [Line(auxiliary_account("411", activity), debit_cents=net_cents + vat_cents, activity_code=activity),
              Line(revenue_account, credit_cents=net_cents, activity_code=activity)]
     if vat_cents:
@@ -222,6 +262,7 @@ def expense(activity: str, on: date, piece_ref: str, label: str, account: str, n
         raise RuleViolation("expense.account", f"an expense is charged to a class-6 expense account, not {account}")
     _positive(net_cents, "net_cents")
     _not_negative(vat_cents, "vat_cents")
+    _total_in_range(net_cents + vat_cents, "net_cents", "vat_cents")
     payable = auxiliary_account("425" if expense_report else "401", activity)
     lines = [Line(account, debit_cents=net_cents, activity_code=activity)]
     if vat_cents:
@@ -289,12 +330,44 @@ def contribution(activity: str, on: date, piece_ref: str, label: str, amount_cen
     ), kind="contribution", activity_code=activity)
 
 
-def check_closable(period: Period, today: date, closed: Collection[int]) -> None:
-    """A month is closed once over, and once."""
+def check_closable(period: Period, today: date, closed: Collection[int],
+                   first_with_entries: int | None = None) -> None:
+    """A month is closed once it is over, once, and in order.
+
+    * ``period.not_over``: a month can be closed from the first day of the next one
+      (``today`` after its last day);
+    * ``period.already_closed``: it is closed, or before the latest closed month (the
+      books are closed up to that one);
+    * ``period.earlier_open``: months are closed one after the other: the month after the
+      latest closed one first, or, while none is closed, the first month with entries
+      (``first_with_entries``) first, so that no month with entries, and no month's
+      minimum contributions, is skipped.
+    """
     if period.last_day >= today:
-        raise RuleViolation("period.not_over", f"{period.text} is not over yet")
+        raise RuleViolation("period.not_over", f"{period.text} is not over yet: it can be closed "
+                            f"from {period.next().first_day.isoformat()}", ("period",))
+    last = max(closed, default=None)
     if period in closed:
-        raise RuleViolation("period.already_closed", f"{period.text} is already closed")
+        raise RuleViolation("period.already_closed", f"{period.text} is already closed",
+                            ("period",))
+    if last is not None and period < last:
+        raise RuleViolation("period.already_closed", f"{period.text} is closed: the books are "
+                            f"closed up to {Period(last).text}", ("period",))
+    first = Period(last).next() if last is not None else (
+        Period(first_with_entries) if first_with_entries is not None else None)
+    if first is not None and first < period:
+        why = "the month after the latest closed one" if last is not None else \
+            "the first month with entries"
+        raise RuleViolation("period.earlier_open", f"{first.text} is still open: months are "
+                            f"closed in order, {first.text} ({why}) first", ("period",))
+
+
+def cancellation_day(cancelled_on: date, entry_date: date, closed: Collection[int]) -> date:
+    """The date of the reversal of a salary whose payroll run was cancelled: the day the
+    run was cancelled, or the salary's own date when that is later (a reversal is never
+    dated before its entry); and when the books are closed on that day, the first day of
+    the month after the latest closed month (:func:`first_open_day`)."""
+    return first_open_day(max(check_day(cancelled_on, "cancelled_on"), entry_date), closed)
 
 
 def minimum_contribution(activity: str, period: Period, schedule: Schedule,
@@ -355,11 +428,20 @@ def _positive(value: int, name: str) -> None:
     if isinstance(value, bool) or not isinstance(value, int):
         raise TypeError(f"{name} must be int cents")
     if value <= 0:
-        raise RuleViolation("amount.not_positive", f"{name} must be positive")
+        raise RuleViolation("amount.not_positive", f"{name} must be positive", (name,))
+    check_cents(value, name, minimum=1)
 
 
 def _not_negative(value: int, name: str) -> None:
     if isinstance(value, bool) or not isinstance(value, int):
         raise TypeError(f"{name} must be int cents")
     if value < 0:
-        raise RuleViolation("amount.negative", f"{name} must not be negative")
+        raise RuleViolation("amount.negative", f"{name} must not be negative", (name,))
+    check_cents(value, name, minimum=0)
+
+
+def _total_in_range(total: int, *parts: str) -> None:
+    """An amount made of ``parts`` (net + VAT) is within the range of one amount too."""
+    if total > MAX_CENTS:
+        raise RuleViolation("amount.out_of_range", f"{' + '.join(parts)} must not exceed "
+                            f"{MAX_CENTS} cents", parts)

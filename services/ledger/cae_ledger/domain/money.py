@@ -21,6 +21,7 @@ __all__ = [
     "apply_rate",
     "cents_to_str",
     "check_balanced",
+    "exact_cents",
     "round_half_up",
     "to_cents",
 ]
@@ -77,6 +78,17 @@ def cents_to_str(cents: int) -> str:
     sign = "-" if cents < 0 else ""
     euros, rest = divmod(abs(cents), 100)
     return f"{sign}{euros}.{rest:02d}"
+
+
+def exact_cents(value: object) -> int:
+    """An amount read back from a store as ``int`` cents: an ``int``, or an integral
+    ``Decimal`` (PostgreSQL's SUM of a bigint is a numeric). A float (what SQLite makes of
+    an integer overflow) has lost cents: refused (``ValueError``), never rounded."""
+    if isinstance(value, bool) or not isinstance(value, int | Decimal):
+        raise ValueError(f"an amount read back is not an exact integer: {value!r}")
+    if isinstance(value, Decimal) and (not value.is_finite() or value != value.to_integral_value()):
+        raise ValueError(f"an amount read back is not an exact integer: {value!r}")
+    return int(value)
 
 
 def apply_rate(cents: int, rate: Decimal) -> int:

@@ -18,20 +18,43 @@ from cae_ledger.domain.contribution import (
     ScheduleHistory,
     effective_schedule,
 )
+from caekit.bounds import check_cents, check_day
 from caekit.rules import RuleViolation
 
 # the schedule a cooperative has until it records its own (domain.md: Coopaname 10 %)
 DEFAULT_SCHEDULE = Schedule.flat(date(2000, 1, 1), Decimal("0.10"))
 
 
+# a rate has at most 4 decimals (0.0825 is 8.25 %), as the governance event carries it
+RATE_PLACES = 4
+
+
 def build_schedule(effective_on: date, bands: Iterable[Mapping], monthly_minimum_cents: int) -> Schedule:
     """A schedule from its public form (bands ``{"from_cents", "rate"}``); a bad one is refused
-    (``schedule.invalid``) naming the problem."""
+    (``schedule.invalid``, naming ``bands``), and so are a date or an amount outside the
+    platform's ranges (``date.out_of_range``, ``amount.out_of_range``)."""
+    check_day(effective_on, "effective_on")
+    check_cents(monthly_minimum_cents, "monthly_minimum_cents", minimum=0)
     try:
-        return Schedule(effective_on, tuple(Band(b["from_cents"], Decimal(str(b["rate"])))
-                                            for b in bands), monthly_minimum_cents)
-    except (TypeError, ValueError, ArithmeticError) as exc:
-        raise RuleViolation("schedule.invalid", f"invalid schedule: {exc}") from exc
+        parsed = []
+        for band in bands:
+            check_cents(band["from_cents"], "bands", minimum=0)
+            parsed.append(Band(band["from_cents"], _rate(band["rate"])))
+        return Schedule(effective_on, tuple(parsed), monthly_minimum_cents)
+    except (TypeError, ValueError, ArithmeticError, KeyError) as exc:
+        raise RuleViolation("schedule.invalid", f"invalid schedule: {exc}", ("bands",)) from exc
+
+
+def _rate(value) -> Decimal:
+    """A band's rate, with at most :data:`RATE_PLACES` decimals (trailing zeros dropped
+    beyond them: ``0.100000`` is ``0.1000``)."""
+    rate = Decimal(str(value))
+    if rate.is_finite() and rate.as_tuple().exponent < -RATE_PLACES:
+        places = rate.quantize(Decimal(1).scaleb(-RATE_PLACES))
+        if places != rate:
+            raise ValueError(f"a rate has at most {RATE_PLACES} decimals, not {value}")
+        rate = places
+    return rate
 
 
 def public_bands(schedule: Schedule) -> list[dict]:

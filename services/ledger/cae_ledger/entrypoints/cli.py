@@ -6,13 +6,23 @@ import argparse
 import os
 import sys
 
+from caekit.period import FIRST_YEAR, LAST_YEAR
+
+
+def _year(text: str) -> int:
+    """A fiscal year from 1900 to 2200 (the platform's range)."""
+    if not text.isascii() or not text.isdigit() or not FIRST_YEAR <= int(text) <= LAST_YEAR:
+        raise argparse.ArgumentTypeError(f"a year from {FIRST_YEAR} to {LAST_YEAR}, not {text!r}")
+    return int(text)
+
 
 def main(argv) -> int:
     parser = argparse.ArgumentParser(prog="cae ledger")
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("fec", help="export a fiscal year's FEC (LPF A47 A-1)")
     p.add_argument("--cooperative", required=True, help="the cooperative's id")
-    p.add_argument("--year", type=int, required=True, help="the fiscal (calendar) year")
+    p.add_argument("--year", type=_year, required=True,
+                   help=f"the fiscal (calendar) year, {FIRST_YEAR} to {LAST_YEAR}")
     p.add_argument("--separator", choices=("pipe", "tab"), default="pipe")
     p.add_argument("--output", help="file or directory (default: <SIREN>FEC<date>.txt here)")
     args = parser.parse_args(argv)

@@ -11,11 +11,14 @@ from cae_ledger.adapters.schemas import (
     ActivityList,
     ActivityOut,
     BudgetOut,
+    EntriesQuery,
     EntryIn,
     EntryList,
     EntryOut,
     ExpenseIn,
+    FecQuery,
     IncomeStatementOut,
+    IncomeStatementQuery,
     InvoiceIn,
     PaymentIn,
     PeriodIn,
@@ -30,7 +33,9 @@ from cae_ledger.adapters.schemas import (
     SettingsOut,
     SupplierPaymentIn,
     TreasuryStatementOut,
+    TreasuryStatementQuery,
     TrialBalanceOut,
+    TrialBalanceQuery,
 )
 from cae_ledger.adapters.store import Activity
 from cae_ledger.domain import entries as domain
@@ -40,8 +45,9 @@ from cae_ledger.usecases.books import Books
 from caekit import context
 from caekit.handlers import reliable_handler
 from caekit.http import api
+from caekit.openapi import Reply
 from caekit.period import Period
-from caekit.problems import BadRequest, Forbidden
+from caekit.problems import Forbidden
 from caekit.rules import RuleViolation
 from caekit.service import ServiceBase
 
@@ -93,10 +99,21 @@ class LedgerService(ServiceBase):
 
     @reliable_handler("cae.payroll.payslip_issued.v1")
     def on_payslip_issued(self, event: Event):
+        """Post the salary; nothing when the payslip's run was cancelled before it arrived."""
         data = event.data
         slip = domain.Payslip(**{name: data[name] for name in domain.Payslip.__dataclass_fields__})
         Books(self.db, str(data["cooperative_id"])).post_salary(
-            data["activity_code"], data["paid_on"], data["period"], slip)
+            data["activity_code"], data["paid_on"], data["period"], slip, str(data["run_id"]))
+
+    # a cancellation refused by a rule (a date out of range...) is parked at once
+    @reliable_handler("cae.payroll.run_cancelled.v1", refusals=(RuleViolation,))
+    def on_run_cancelled(self, event: Event):
+        """Reverse the salaries of the run, and remember it so that a payslip of it arriving
+        later posts nothing."""
+        data = event.data
+        Books(self.db, str(data["cooperative_id"])).cancel_payroll_run(
+            str(data["run_id"]), data["period"], data["cancelled_on"], data["reason"],
+            data["cancelled_by"])
 
     # -- HTTP: operations ----------------------------------------------------------------------
     @api("POST", "/cooperatives/<cooperative_id>/invoices", schema=InvoiceIn, **WRITE)
@@ -140,17 +157,15 @@ class LedgerService(ServiceBase):
         return 201, PostedOut().dump({"entry": entry, "contribution": contribution})
 
     # -- HTTP: reading entries -----------------------------------------------------------------
-    @api("GET", "/cooperatives/<cooperative_id>/entries", roles=READERS)
-    def list_entries(self, request, cooperative_id):
+    @api("GET", "/cooperatives/<cooperative_id>/entries", roles=READERS, query=EntriesQuery)
+    def list_entries(self, request, cooperative_id, query):
         """Entries in posting order, a page at a time; an entrepreneur names their activity."""
-        activity = request.args.get("activity")
+        activity = query.get("activity")
         if activity is not None:
             self._readable_activity(activity)
         elif not context.caller.get().has_any(STAFF):
             raise Forbidden("an entrepreneur lists the entries of their own activity (?activity=)")
-        after = self._int_arg(request, "after", 0)
-        limit = min(self._int_arg(request, "limit", 100), 1000)
-        rows, next_after = reading.entries_page(self.db, activity, after, limit)
+        rows, next_after = reading.entries_page(self.db, activity, query["after"], query["limit"])
         return EntryList().dump({"items": rows, "next_after": next_after})
 
     @api("GET", "/cooperatives/<cooperative_id>/entries/<entry_id>", roles=READERS)
@@ -173,30 +188,29 @@ class LedgerService(ServiceBase):
     def _budget_out(code, budget) -> dict:
         return {"activity_code": code, "available_cents": budget.available_cents, **vars(budget)}
 
-    @api("GET", "/cooperatives/<cooperative_id>/trial-balance", roles=STAFF)
-    def trial_balance(self, request, cooperative_id):
+    @api("GET", "/cooperatives/<cooperative_id>/trial-balance", roles=STAFF, query=TrialBalanceQuery)
+    def trial_balance(self, request, cooperative_id, query):
         """Every account's debit and credit over ?from=YYYY-MM&to=YYYY-MM (default: this year)."""
-        year = date.today().year
-        start = Period.parse(request.args.get("from", f"{year}-01"))
-        trial = reading.account_balances(self.db, start,
-                                         Period.parse(request.args.get("to", f"{year}-12")))
+        trial = reading.account_balances(self.db, query["start"], query["end"])
         return TrialBalanceOut().dump({
             "from_period": trial.start.text, "to_period": trial.end.text, "items": trial.items,
             "debit_cents": trial.debit_cents, "credit_cents": trial.credit_cents})
 
-    @api("GET", "/cooperatives/<cooperative_id>/activities/<code>/income-statement", roles=READERS)
-    def income_statement(self, request, cooperative_id, code):
+    @api("GET", "/cooperatives/<cooperative_id>/activities/<code>/income-statement", roles=READERS,
+         query=IncomeStatementQuery)
+    def income_statement(self, request, cooperative_id, code, query):
         """Revenue (class 7) and charges (class 6) of the activity's analytic in ?year=."""
         self._readable_activity(code)
-        year = self._int_arg(request, "year", date.today().year)
+        year = query.get("year", date.today().year)
         return IncomeStatementOut().dump(reading.activity_income_statement(self.db, code, year))
 
-    @api("GET", "/cooperatives/<cooperative_id>/activities/<code>/treasury-statement", roles=READERS)
-    def treasury_statement(self, request, cooperative_id, code):
+    @api("GET", "/cooperatives/<cooperative_id>/activities/<code>/treasury-statement", roles=READERS,
+         query=TreasuryStatementQuery)
+    def treasury_statement(self, request, cooperative_id, code, query):
         """The entrepreneur's statement (décret 2015-1363): the budget, and the treasury
         groups of the activity's accounts at the end of ?to=YYYY-MM (default: now)."""
         self._readable_activity(code)
-        end = Period.parse(request.args.get("to", Period.of(date.today()).text))
+        end = Period.parse(query["to"]) if "to" in query else Period.of(date.today())
         budget, groups = reading.treasury_statement(self.db, cooperative_id, code, end)
         return TreasuryStatementOut().dump({"activity_code": code, "to_period": end.text,
                                             "budget": self._budget_out(code, budget),
@@ -250,13 +264,11 @@ class LedgerService(ServiceBase):
                                       "closed_by": closed.closed_by,
                                       "minimum_contributions": top_ups})
 
-    @api("GET", "/cooperatives/<cooperative_id>/fec", roles=STAFF)
-    def fec(self, request, cooperative_id):
+    @api("GET", "/cooperatives/<cooperative_id>/fec", roles=STAFF, query=FecQuery)
+    def fec(self, request, cooperative_id, query):
         """The FEC (LPF A47 A-1) of ?year=, `|`-separated (or ?separator=tab)."""
-        year = self._int_arg(request, "year", date.today().year - 1)
-        separator = {"pipe": "|", "tab": "\t"}.get(request.args.get("separator", "pipe"))
-        if separator is None:
-            raise BadRequest("separator is pipe or tab")
+        year = query.get("year", date.today().year - 1)
+        separator = {"pipe": "|", "tab": "\t"}[query["separator"]]
         out = io.StringIO()
         export.write_year(self.db, year, out, separator)
         name = export.file_name(self.db, cooperative_id, year)
@@ -291,46 +303,67 @@ class LedgerService(ServiceBase):
         return {"code": activity.code, "name": activity.name, "member_id": activity.member_id,
                 "opened_at": activity.opened_at, "accounts": accounts}
 
-    @staticmethod
-    def _int_arg(request, name: str, default: int) -> int:
-        value = request.args.get(name)
-        if value is None:
-            return default
-        if not value.isdigit() or len(value) > 12:
-            raise BadRequest(f"{name} must be a non-negative integer")
-        return int(value)
 
-
-# the success response of each endpoint, for the OpenAPI document (caekit.openapi)
-_POSTED = (201, PostedOut, "The entry posted (and the contribution charged on it, if any).",
-           {404: "Unknown cooperative.", 422: "A rule refused it (errors.rule names it): "
-            "unbalanced, closed period, unknown account or activity..."})
+# the responses of each endpoint, for the OpenAPI document (caekit.openapi): its success, and
+# the problems it can return beyond the kit's own (401, 403, 404, 400/413/415/422 of a body,
+# 422 of a query, 409/428 of an Idempotency-Key, 500, 503)
+RANGES = ("an amount or a date outside the platform's ranges (`amount.out_of_range`: 0 to "
+          "10**12 cents; `date.out_of_range`: 1900-01-01 to 2200-12-31)")
+POSTING = (f"A rule refused it (`errors.rule` names it): unbalanced (`entry.unbalanced`), the "
+           f"books closed on its date (`period.closed`), an unknown account or activity "
+           f"(`entry.unknown_account`, `activity.unknown`), {RANGES}...")
+_POSTED = (Reply(201, PostedOut, "The entry posted (and the contribution charged on it, if any)."),
+           {422: POSTING})
+_READABLE = {403: "An entrepreneur reads only their own activity.",
+             404: "No such activity (`activity.unknown`)."}
 RESPONSES = {
     "post_invoice": _POSTED,
     "post_payment": _POSTED,
     "post_expense": _POSTED,
     "post_supplier_payment": _POSTED,
     "post_entry": _POSTED,
-    "reverse_entry": _POSTED,
-    "list_entries": (200, EntryList, "Entries in posting order."),
-    "get_entry": (200, EntryOut, "The entry and its lines."),
-    "activity_balance": (200, BudgetOut, "The activity's available budget and its parts."),
-    "trial_balance": (200, TrialBalanceOut, "Every account's totals over the periods."),
-    "income_statement": (200, IncomeStatementOut, "The activity's income statement."),
-    "treasury_statement": (200, TreasuryStatementOut, "The entrepreneur's statement."),
-    "list_schedules": (200, ScheduleList, "Every version of every schedule."),
-    "add_schedule": (201, ScheduleOut, "The version recorded."),
-    "get_settings": (200, SettingsOut, "The cooperative's ledger settings."),
-    "change_settings": (200, SettingsOut, "The settings now."),
-    "list_closed_periods": (200, PeriodList, "The closed months."),
-    "close_period": (201, PeriodOut, "The month closed, with its minimum contributions."),
-    "fec": (200, None, "The FEC file (text/plain)."),
-    "list_accounts": (200, AccountList, "The cooperative's accounts, by number."),
-    "list_activities": (200, ActivityList, "The cooperative's activities, by code."),
-    "get_activity": (
-        200,
-        ActivityOut,
-        "The activity and its auxiliary accounts.",
-        {403: "An entrepreneur reads only their own activity."},
-    ),
+    "reverse_entry": (
+        Reply(201, PostedOut, "The reversing entry (and the reversal of the contribution "
+                              "charged on the entry, as `contribution`)."),
+        {404: "No such entry (`entry.unknown`).",
+         409: "The entry was reversed by a concurrent request.",
+         422: "A rule refused it: a reversal or a contribution is not reversed "
+              "(`entry.is_a_reversal`, `entry.derived`), an entry is reversed once "
+              "(`entry.already_reversed`), not before its date (`entry.reversal_date`), the "
+              f"books closed on the date (`period.closed`), {RANGES}."}),
+    "list_entries": (Reply(200, EntryList, "Entries in posting order."), {
+        403: "An entrepreneur lists only their own activity's entries (`activity` required).",
+        404: "No such activity (`activity.unknown`)."}),
+    "get_entry": (Reply(200, EntryOut, "The entry and its lines."), {
+        403: "An entrepreneur reads only the entries of their own activity.",
+        404: "No such entry (`entry.unknown`)."}),
+    "activity_balance": (Reply(200, BudgetOut, "The activity's available budget and its parts."),
+                         _READABLE),
+    "trial_balance": (Reply(200, TrialBalanceOut, "Every account's totals over the periods.")),
+    "income_statement": (Reply(200, IncomeStatementOut, "The activity's income statement."),
+                         _READABLE),
+    "treasury_statement": (Reply(200, TreasuryStatementOut, "The entrepreneur's statement."),
+                           _READABLE),
+    "list_schedules": (Reply(200, ScheduleList, "Every version of every schedule.")),
+    "add_schedule": (Reply(201, ScheduleOut, "The version recorded."), {
+        409: "A version on the same date was recorded by a concurrent request.",
+        422: "A rule refused it: a version already takes effect on that date "
+             "(`schedule.exists`), bands that do not start at 0 or do not rise "
+             f"(`schedule.invalid`), an unknown activity (`activity.unknown`), {RANGES}.",}),
+    "get_settings": (Reply(200, SettingsOut, "The cooperative's ledger settings.")),
+    "change_settings": (Reply(200, SettingsOut, "The settings now.")),
+    "list_closed_periods": (Reply(200, PeriodList, "The closed months.")),
+    "close_period": (Reply(201, PeriodOut, "The month closed, with its minimum contributions."), {
+        409: "The month was closed by a concurrent request.",
+        422: "A rule refused it: the month is not over (`period.not_over`: it can be closed "
+             "from the first day of the next month), it is closed, or before the latest closed "
+             "month (`period.already_closed`), or an earlier month is still open "
+             "(`period.earlier_open`: months close one after the other, from the first month "
+             "with entries)."}),
+    "fec": (Reply(200, None, "The FEC file, `<SIREN>FEC<year>1231.txt` (Content-Disposition), "
+                             "UTF-8 text, one line per entry line.", "text/plain")),
+    "list_accounts": (Reply(200, AccountList, "The cooperative's accounts, by number.")),
+    "list_activities": (Reply(200, ActivityList, "The cooperative's activities, by code.")),
+    "get_activity": (Reply(200, ActivityOut, "The activity and its auxiliary accounts."),
+                     _READABLE),
 }

@@ -12,10 +12,13 @@ deadlock between two batches in flight). The activity rows whose budget moved
 get one ``ledger.activity_balance_changed`` event per transaction, carrying the
 committed values.
 
-Locks and ordering: the only row locked before commit is an activity's year row
+Locks and ordering: the rows locked before commit are an activity's year row
 (``activity_years``, the base of the contribution's revenue bands), taken by the
-upsert that adds a payment's revenue; the kit applies a batch's events sorted by
-cooperative then subject (the activity), so those locks are also ordered.
+upsert that adds a payment's revenue (the kit applies a batch's events sorted by
+cooperative then subject, the activity, so those locks are also ordered), and a payroll
+run's row (``payroll_runs``): shared by the payslips of the run being posted, exclusive
+for the run's cancellation, which so waits for them and then reverses them, or makes
+them post nothing when it commits first.
 """
 
 from __future__ import annotations
@@ -26,8 +29,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, aliased
 
 from cae_ledger.adapters.store import (
     AccountBalance,
@@ -40,12 +43,15 @@ from cae_ledger.adapters.store import (
     Entry,
     EntryLine,
     LedgerAccount,
+    PayrollRun,
 )
 from cae_ledger.domain import entries as domain
 from cae_ledger.domain.contribution import Schedule, contribution_for
 from cae_ledger.domain.entries import Budget, EntryDraft, Line, Payslip
+from cae_ledger.domain.money import exact_cents
 from cae_ledger.domain.schedules import build_schedule, schedule_in_force
 from caekit import context, outbox
+from caekit.bounds import check_day
 from caekit.db import dialect_insert, get_or_insert
 from caekit.period import Period
 from caekit.rules import ConflictingState, RuleViolation, UnknownRecord
@@ -66,6 +72,7 @@ class _Pending:
     settings: dict = field(default_factory=dict)  # cooperative -> its Cooperative row
     schedules: dict = field(default_factory=dict)  # cooperative -> its schedule rows
     closed: dict = field(default_factory=dict)  # cooperative -> set of closed periods
+    runs: dict = field(default_factory=dict)  # (cooperative, run) -> cancelled (row locked)
 
 
 def _pending(session: Session) -> _Pending:
@@ -113,8 +120,8 @@ def _upsert(session, model, increments, now=None):
 
 
 def _budget_of(row) -> Budget:
-    return Budget(row.cash_received_cents, row.contribution_cents, row.expenses_cents,
-                  row.salary_costs_cents)
+    return Budget(exact_cents(row.cash_received_cents), exact_cents(row.contribution_cents),
+                  exact_cents(row.expenses_cents), exact_cents(row.salary_costs_cents))
 
 
 def draft_of(entry: Entry) -> EntryDraft:
@@ -135,7 +142,7 @@ class Books:
 
     # -- posting ----------------------------------------------------------------------------
     def post(self, draft: EntryDraft, *, origin: str | None = None,
-             contribution_base: int | None = None) -> Entry:
+             contribution_base: int | None = None, payroll_run: str | None = None) -> Entry:
         """Post a balanced entry: refused in a closed period or on an unknown account."""
         total = domain.check_entry(draft, self._closed_periods())
         if draft.activity_code is not None:
@@ -154,7 +161,7 @@ class Books:
             revenue_cents=draft.revenue_cents, contribution_base_cents=contribution_base,
             total_cents=total, reverses=draft.reverses,
             origin_entry=origin, posted_at=datetime.now(UTC), posted_by=who.subject[:100],
-            caused_by_event=context.causation_id.get(),
+            caused_by_event=context.causation_id.get(), payroll_run_id=payroll_run,
             lines=[EntryLine(cooperative_id=self.cooperative_id, account=line.account,
                              general_account=line.general_account, activity_code=line.activity_code,
                              debit_cents=line.debit_cents, credit_cents=line.credit_cents)
@@ -210,10 +217,78 @@ class Books:
                                                  invoice.total_cents - invoice.revenue_cents)
         return domain.payment(activity, on, piece_ref, label, amount_cents, vat_cents)
 
-    def post_salary(self, activity: str, paid_on: date, period: str, slip: Payslip) -> Entry:
-        """Post the salary of a payslip of ``period`` (``YYYY-MM``)."""
-        return self.post(domain.salary(activity, paid_on, f"PAIE-{period}-{activity}"[:60],
-                                       f"Salaire {period}", slip))
+    def post_salary(self, activity: str, paid_on: date, period: str, slip: Payslip,
+                    run_id: str | None = None) -> Entry | None:
+        """Post the salary of a payslip of ``period`` (``YYYY-MM``) of the payroll run
+        ``run_id``; nothing (None) when that run was cancelled (its cancellation arrived
+        first: events of different queues are not ordered)."""
+        period = Period.parse(period)
+        draft = domain.salary(activity, paid_on, f"PAIE-{period.text}-{activity}"[:60],
+                              f"Salaire {period.text}", slip)
+        if run_id is not None and self._run_cancelled(str(run_id), period):
+            return None
+        return self.post(draft, payroll_run=None if run_id is None else str(run_id))
+
+    def _run_cancelled(self, run_id: str, period: Period) -> bool:
+        """Whether the run is cancelled; its row is created if missing and read with a shared
+        lock kept until commit, so that a cancellation waits for this transaction."""
+        runs = _pending(self.db).runs
+        key = (self.cooperative_id, run_id)
+        if key not in runs:
+            with self.db.no_autoflush:
+                self.db.execute(dialect_insert(self.db)(PayrollRun).values(
+                    cooperative_id=self.cooperative_id, run_id=run_id, period=int(period))
+                    .on_conflict_do_nothing())
+                runs[key] = self.db.execute(
+                    select(PayrollRun.cancelled_on).where(
+                        PayrollRun.cooperative_id == self.cooperative_id,
+                        PayrollRun.run_id == run_id)
+                    .with_for_update(read=True)).scalar_one() is not None
+        return runs[key]
+
+    def cancel_payroll_run(self, run_id: str, period: str, cancelled_on: date, reason: str,
+                           cancelled_by: str) -> list[Entry]:
+        """Reverse every salary posted for the payroll run ``run_id`` and remember the run as
+        cancelled, so that a payslip of it arriving later posts nothing.
+
+        Each reversal is dated by :func:`cae_ledger.domain.entries.cancellation_day`: the
+        day the run was cancelled (the first cancellation's, if it is announced again), not
+        before the salary, and on the first open day when the books are closed on it. A
+        salary already reversed (by hand) is left as it is; the same cancellation again
+        reverses nothing more. Returns the reversals posted."""
+        period = Period.parse(period)
+        check_day(cancelled_on, "cancelled_on")
+        run_id = str(run_id)
+        table = PayrollRun.__table__
+        statement = dialect_insert(self.db)(table).values(
+            cooperative_id=self.cooperative_id, run_id=run_id, period=int(period),
+            cancelled_on=cancelled_on, cancelled_by=cancelled_by[:100], cancel_reason=reason[:500],
+            cancelled_at=datetime.now(UTC))
+        keep_first = {column: func.coalesce(table.c[column], statement.excluded[column])
+                      for column in ("cancelled_on", "cancelled_by", "cancel_reason",
+                                     "cancelled_at")}
+        with self.db.no_autoflush:  # the exclusive lock: waits for the payslips being posted
+            cancelled_on = self.db.execute(statement.on_conflict_do_update(
+                index_elements=["cooperative_id", "run_id"], set_=keep_first)
+                .returning(table.c.cancelled_on)).scalar_one()
+        _pending(self.db).runs[(self.cooperative_id, run_id)] = True
+        salary, reversal = aliased(Entry), aliased(Entry)
+        found = self.db.execute(
+            select(salary, reversal.id).outerjoin(reversal, reversal.reverses == salary.id)
+            .where(salary.cooperative_id == self.cooperative_id, salary.payroll_run_id == run_id,
+                   salary.kind == "salary", salary.reverses.is_(None)).order_by(salary.seq)).all()
+        posted = []
+        for entry, reversed_by in found:
+            if reversed_by is not None:
+                continue
+            draft = draft_of(entry)
+            on = domain.cancellation_day(cancelled_on, entry.entry_date, self._closed_periods())
+            domain.check_reversal(draft, entry.id, on, derived_from=entry.origin_entry,
+                                  already_reversed=False)
+            posted.append(self.post(domain.reversal_of(
+                draft, entry.id, on, f"Annulation de la paie {period.text}: {entry.label}"[:200]),
+                payroll_run=run_id))
+        return posted
 
     def _charge(self, origin: Entry, activity: str, base_cents: int, on: date) -> Entry | None:
         schedule = self.schedule(activity, on)
@@ -271,7 +346,9 @@ class Books:
     def close_period(self, period: int, today: date) -> tuple[ClosedPeriod, list[Entry]]:
         """Charge the monthly minimum contributions of ``period``, then close it."""
         period = Period(period)
-        domain.check_closable(period, today, self._closed_periods())
+        closed = self._closed_periods()
+        domain.check_closable(period, today, closed,
+                              None if closed else self._first_period_with_entries())
         end = period.last_day
         top_ups = []
         for activity in self.db.scalars(select(Activity).order_by(Activity.code)):
@@ -311,6 +388,14 @@ class Books:
             (self.cooperative_id, account, activity, int(period)), (0, 0))
         return (row[0] - row[1] if row else 0) + pending[0] - pending[1]
 
+    def _first_period_with_entries(self) -> int | None:
+        """The earliest month holding entries (its balance rows), pending ones included."""
+        committed = self.db.scalar(select(func.min(AccountBalance.period)).where(
+            AccountBalance.cooperative_id == self.cooperative_id))
+        pending = [period for (cooperative, _, _, period) in _pending(self.db).balances
+                   if cooperative == self.cooperative_id]
+        return min((p for p in (committed, *pending) if p is not None), default=None)
+
     def _closed_periods(self) -> set:
         closed = _pending(self.db).closed
         if self.cooperative_id not in closed:
@@ -332,6 +417,7 @@ class Books:
                              contribution_rate: Decimal | None) -> None:
         """What the ledger keeps of a registered cooperative: its chart, its name and SIREN (the
         FEC's file name) and its contribution rate, from the start of its first year."""
+        check_day(registered_at.date(), "registered_at")
         self.ensure_chart()
         settings = self.settings()
         settings.name, settings.siren = name, siren
@@ -348,6 +434,7 @@ class Books:
         redelivered event, so another event opening a code already open is a fault upstream,
         refused (``activity.exists``) for an operator to look at, and changes nothing.
         """
+        check_day(opened_on, "opened_on")
         existing = self.db.scalar(select(Activity).where(Activity.code == code))
         if existing is not None:
             raise ConflictingState("activity.exists", f"activity {code} is already open in this "
@@ -388,6 +475,9 @@ class Books:
         known = _pending(self.db).activities
         found = known.get((self.cooperative_id, code))
         if found is None:
+            if not domain.is_activity_code(code):
+                raise RuleViolation("activity.unknown", f"no activity {code[:40]!r} in this "
+                                    "cooperative (an activity code is 1-20 of A-Z 0-9 _ -)")
             with self.db.no_autoflush:  # activities opened in this transaction are in `known`
                 found = self.db.scalar(select(Activity).where(Activity.code == code))
             if found is None:

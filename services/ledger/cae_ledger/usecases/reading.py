@@ -15,7 +15,8 @@ from cae_ledger.adapters.store import (
     Entry,
     LedgerAccount,
 )
-from cae_ledger.domain.entries import Budget
+from cae_ledger.domain.entries import Budget, is_activity_code
+from cae_ledger.domain.money import exact_cents
 from cae_ledger.domain.statements import (
     IncomeStatement,
     TreasuryGroup,
@@ -37,14 +38,15 @@ def entries_page(session: Session, activity: str | None, after: int,
     if activity is not None:
         query = query.where(Entry.activity_code == activity)
     rows = session.scalars(query).all()
-    return rows, rows[-1].seq if len(rows) == limit else None
+    return rows, rows[-1].seq if rows and len(rows) == limit else None
 
 
 def activity(session: Session, code: str) -> Activity:
     """The activity ``code``; unknown (``activity.unknown``) if the cooperative has none."""
-    found = session.scalar(select(Activity).where(Activity.code == code))
+    found = session.scalar(select(Activity).where(Activity.code == code)) \
+        if is_activity_code(code) else None
     if found is None:
-        raise UnknownRecord("activity.unknown", f"no activity {code} in this cooperative")
+        raise UnknownRecord("activity.unknown", f"no activity {code[:40]} in this cooperative")
     return found
 
 
@@ -90,7 +92,7 @@ def account_totals(session: Session, *conditions) -> list[tuple[str, int, int]]:
         select(AccountBalance.account, func.sum(AccountBalance.debit_cents),
                func.sum(AccountBalance.credit_cents))
         .where(*conditions).group_by(AccountBalance.account).order_by(AccountBalance.account)).all()
-    return [(account, int(debit), int(credit)) for account, debit, credit in rows]
+    return [(account, exact_cents(debit), exact_cents(credit)) for account, debit, credit in rows]
 
 
 def account_balances(session: Session, start: Period, end: Period) -> TrialBalance:

@@ -45,6 +45,7 @@ def demo_year(ledger) -> int:
     eventually(lambda: count_rows(ledger.db, "entries", "WHERE kind = 'salary'") == 12)
     wrong = ledger.invoice("RENOV", "2026-06-10", "F-ERR", 99_900)["entry"]
     ledger.post(f"entries/{wrong['id']}/reversal", {"date": "2026-06-11"})
+    ledger.post("closed-periods", {"period": "2025-12"})  # months close in order
     ledger.post("closed-periods", {"period": "2026-01"})
     # per month: invoice, payment, contribution, expense, supplier payment, salary
     return 12 * 6 + 2

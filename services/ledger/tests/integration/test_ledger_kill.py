@@ -19,7 +19,14 @@ from sqlalchemy import text
 
 from cae_contracts import build_event
 from caekit.db import make_engine, make_session_factory
-from caekit.testing import count_rows, eventually, free_port, is_ready, spawn_service
+from caekit.testing import (
+    count_rows,
+    eventually,
+    free_port,
+    is_ready,
+    message_count,
+    spawn_service,
+)
 from services.ledger.tests.integration.test_ledger_properties import check_invariants
 
 PAYMENTS = 10_000
@@ -39,6 +46,14 @@ def publish_all(amqp_uri, bodies) -> None:
         channel.close()
 
 
+def queue_exists(amqp_uri, queue) -> bool:
+    try:
+        message_count(amqp_uri, queue)
+        return True
+    except Exception:  # noqa: BLE001 - amqp NotFound: not declared yet
+        return False
+
+
 def test_kill_9_while_consuming_10000_payments(amqp_uri, database_url):
     url = database_url("ledger")
     coop = str(uuid.uuid4())
@@ -46,6 +61,12 @@ def test_kill_9_while_consuming_10000_payments(amqp_uri, database_url):
     ledger = spawn_service("ledger", amqp_uri, url, port, CAE_RELAY_POLL_SECONDS="0.2")
     try:
         eventually(lambda: is_ready(port), timeout=60)
+        # ready is the HTTP side: the handlers declare their queues on their own threads, and
+        # an event published before its queue is bound is dropped by the broker (the parking
+        # queue is declared last, after the binding)
+        for queue in ("ledger--cae.members.activity_opened.v1--dead",
+                      "ledger--cae.bank.payment_received.v1--dead"):
+            eventually(lambda q=queue: queue_exists(amqp_uri, q), timeout=60)
         publish_all(amqp_uri, [build_event("cae.members.activity_opened.v1", {
             "activity_id": str(uuid.uuid4()), "cooperative_id": coop, "code": code, "name": code,
             "opened_on": "2025-01-01", "member_ids": [str(uuid.uuid4())]}, tenant_id=coop)

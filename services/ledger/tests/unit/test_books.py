@@ -5,13 +5,22 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
+from decimal import Decimal
 
 import pytest
 from sqlalchemy import create_engine, func, select
 from sqlalchemy.pool import StaticPool
 
-from cae_ledger.adapters.store import Activity, Base, ClosedPeriod, Entry, LedgerAccount
+from cae_ledger.adapters.store import (
+    Activity,
+    Base,
+    ClosedPeriod,
+    Entry,
+    LedgerAccount,
+    PayrollRun,
+)
 from cae_ledger.domain import entries as domain
+from cae_ledger.domain.money import exact_cents
 from cae_ledger.usecases import reading
 from cae_ledger.usecases.books import Books
 from caekit.db import acting_session, make_session_factory
@@ -86,3 +95,58 @@ def test_a_month_posted_closed_and_read_back(books):
     assert {g.name: g.balance_cents for g in groups}["salaries_to_pay"] == -3_900
     assert [row.period for row in reading.closed_periods(books.db)] == [202603]
     assert count(books.db, ClosedPeriod) == 1
+
+
+def salaries_of(books, **where) -> list[Entry]:
+    return books.db.scalars(select(Entry).filter_by(kind="salary", **where).order_by(Entry.seq)).all()
+
+
+def test_a_cancelled_run_is_reversed_once_and_its_late_payslips_post_nothing(books):
+    books.open_activity("LEA", "Léa", str(uuid.uuid4()), str(uuid.uuid4()), date(2025, 12, 1))
+    slip = domain.Payslip(5_000, 1_000, 1_000, 3_900, 100, 1_500, 500)
+    run, other = str(uuid.uuid4()), str(uuid.uuid4())
+    posted = books.post_salary("LEA", date(2026, 1, 31), "2026-01", slip, run)
+    assert posted.payroll_run_id == run
+    books.post_salary("LEA", date(2026, 1, 31), "2026-01", slip, other)
+    books.db.commit()
+    books.close_period(Period(202601), date(2026, 3, 1))
+    books.db.commit()
+    reversals = books.cancel_payroll_run(run, "2026-01", date(2026, 1, 25), "erreur", "paie")
+    books.db.commit()
+    # dated the later of the cancellation and the salary; January closed: 1 February
+    assert [(r.reverses, r.entry_date, r.payroll_run_id) for r in reversals] == [
+        (posted.id, date(2026, 2, 1), run)]
+    # cancelled again (another event): the first cancellation is kept, nothing more reversed
+    assert books.cancel_payroll_run(run, "2026-01", date(2026, 2, 20), "encore", "x") == []
+    # a payslip of the run arriving late posts nothing; another run's is posted
+    assert books.post_salary("LEA", date(2026, 1, 31), "2026-01", slip, run) is None
+    assert books.post_salary("LEA", date(2026, 2, 28), "2026-02", slip, other) is not None
+    books.db.commit()
+    assert len(salaries_of(books, payroll_run_id=run)) == 2  # the salary and its reversal
+    assert books.budget("LEA").salary_costs_cents == 2 * 6_000
+    run_row = books.db.get(PayrollRun, (books.cooperative_id, run))
+    assert (run_row.cancelled_on, run_row.cancel_reason, run_row.period) == (
+        date(2026, 1, 25), "erreur", 202601)
+
+
+def test_a_run_cancelled_first_posts_nothing_and_a_salary_reversed_by_hand_is_left(books):
+    books.open_activity("LEA", "Léa", str(uuid.uuid4()), str(uuid.uuid4()), date(2025, 12, 1))
+    slip = domain.Payslip(5_000, 1_000, 1_000, 3_900, 100, 1_500, 500)
+    first, second = str(uuid.uuid4()), str(uuid.uuid4())
+    assert books.cancel_payroll_run(first, "2026-01", date(2026, 2, 2), "doublon", "paie") == []
+    assert books.post_salary("LEA", date(2026, 1, 31), "2026-01", slip, first) is None
+    posted = books.post_salary("LEA", date(2026, 1, 31), "2026-01", slip, second)
+    books.reverse(posted.id, date(2026, 2, 1))  # by hand, before the cancellation
+    books.db.commit()
+    assert books.cancel_payroll_run(second, "2026-01", date(2026, 2, 2), "x", "paie") == []
+    books.db.commit()
+    assert books.budget("LEA").salary_costs_cents == 0
+    assert len(salaries_of(books)) == 2
+
+
+def test_balances_read_back_are_exact_integers():
+    assert exact_cents(10**12) == 10**12
+    assert exact_cents(Decimal("9223372036854775808")) == 2**63
+    for wrong in (9.223372036854776e18, 1.5, Decimal("1.5"), Decimal("NaN"), None, True):
+        with pytest.raises(ValueError):
+            exact_cents(wrong)

@@ -133,3 +133,94 @@ def test_statements_from_account_totals():
     groups = {group.name: group.balance_cents for group in treasury_groups(totals)}
     assert groups == {"cash": 60_000, "taxes_and_contributions": -20_000, "suppliers": -14_500,
                       "salaries_to_pay": -500, "customers": 60_000, "expense_reports": 0}
+
+
+# -- issue "bounds everywhere" and payroll run cancellation --------------------------------------
+
+def test_amounts_and_dates_outside_the_platform_ranges_are_refused_naming_the_field():
+    big = 10**12
+    assert domain.payment("LEA", date(2026, 3, 2), "P1", "x", big, 0).lines[0].debit_cents == big
+    for call, rule, field in (
+            (lambda: domain.payment("LEA", date(2026, 3, 2), "P1", "x", big + 1, 0),
+             "amount.out_of_range", "amount_cents"),
+            (lambda: domain.payment("LEA", date(2026, 3, 2), "P1", "x", 10**30, 0),
+             "amount.out_of_range", "amount_cents"),
+            (lambda: domain.invoice("LEA", date(2026, 3, 2), "F1", "x", big, 1),
+             "amount.out_of_range", "vat_cents"),
+            (lambda: domain.expense("LEA", date(2026, 3, 2), "A1", "x", "606", 1, big),
+             "amount.out_of_range", "net_cents"),
+            (lambda: domain.supplier_payment("LEA", date(2026, 3, 2), "R1", "x", 2**63 - 1),
+             "amount.out_of_range", "amount_cents"),
+            (lambda: domain.salary("LEA", date(2026, 3, 31), "PAIE", "x", domain.Payslip(
+                big + 1, 0, 0, big + 1, 0, 0, 0)), "amount.out_of_range", "gross_cents"),
+            (lambda: domain.check_entry(domain.payment("LEA", date(1, 1, 1), "P1", "x", 100, 0)),
+             "date.out_of_range", "date"),
+            (lambda: domain.check_entry(domain.payment("LEA", date(9999, 12, 31), "P1", "x", 100,
+                                                       0)), "date.out_of_range", "date"),
+            (lambda: domain.check_entry(domain.EntryDraft("OD", date(2026, 3, 2), "OD", "x", (
+                domain.Line("512", big + 1, 0), domain.Line("706", 0, big + 1)))),
+             "amount.out_of_range", "lines.0.debit_cents"),
+            (lambda: build_schedule(date(1899, 12, 31), [{"from_cents": 0, "rate": "0.1"}], 0),
+             "date.out_of_range", "effective_on"),
+            (lambda: build_schedule(date(2026, 1, 1), [{"from_cents": 0, "rate": "0.1"}], big + 1),
+             "amount.out_of_range", "monthly_minimum_cents"),
+            (lambda: build_schedule(date(2026, 1, 1), [{"from_cents": 0, "rate": "0.1"},
+                                                       {"from_cents": 10**30, "rate": "0.1"}], 0),
+             "amount.out_of_range", "bands"),
+            (lambda: build_schedule(date(2026, 1, 1), [{"from_cents": 0, "rate": "0.00001"}], 0),
+             "schedule.invalid", "bands"),
+            (lambda: domain.cancellation_day(date(1, 1, 1), date(2026, 1, 31), set()),
+             "date.out_of_range", "cancelled_on")):
+        refusal = refused(call)
+        assert (refusal.rule, field in refusal.fields) == (rule, True), (refusal.rule, refusal.fields)
+
+
+def test_the_books_are_closed_up_to_the_latest_closed_month():
+    closed = {202601, 202602}
+    for day in (date(2026, 2, 28), date(2026, 1, 5), date(2025, 6, 1)):
+        refusal = refused(lambda d=day: domain.check_open(d, closed))
+        assert refusal.rule == "period.closed" and "date" in refusal.fields
+    assert refused(lambda: domain.check_open(date(2025, 6, 1), closed)).message == (
+        "the books are closed up to 2026-02: no entry can be dated 2025-06-01")
+    domain.check_open(date(2026, 3, 1), closed)
+    assert domain.first_open_day(date(2026, 2, 10), closed) == date(2026, 3, 1)
+    assert domain.first_open_day(date(2025, 2, 10), closed) == date(2026, 3, 1)
+    assert domain.first_open_day(date(2026, 3, 10), closed) == date(2026, 3, 10)
+    assert domain.first_open_day(date(2026, 2, 10), set()) == date(2026, 2, 10)
+
+
+def test_months_are_closed_in_order_once_over():
+    today = date(2026, 6, 15)
+    rule = lambda period, closed, first=None: refused(  # noqa: E731
+        lambda: domain.check_closable(Period(period), today, closed, first)).rule
+    # over from the first day of the next month
+    assert rule(202606, set()) == "period.not_over"
+    assert refused(lambda: domain.check_closable(Period(202606), today, set())).message == (
+        "2026-06 is not over yet: it can be closed from 2026-07-01")
+    domain.check_closable(Period(202605), today, set())
+    # nothing closed yet: from the first month with entries (or any earlier month)
+    assert rule(202603, set(), 202601) == "period.earlier_open"
+    assert "2026-01" in refused(lambda: domain.check_closable(
+        Period(202603), today, set(), 202601)).message
+    domain.check_closable(Period(202601), today, set(), 202601)
+    domain.check_closable(Period(202512), today, set(), 202601)
+    # then one month after the other, an empty month included (its minimums are charged)
+    assert rule(202603, {202601}, 202601) == "period.earlier_open"
+    domain.check_closable(Period(202602), today, {202601}, 202601)
+    # closed, or before the latest closed month: already closed
+    assert rule(202601, {202601, 202602}) == "period.already_closed"
+    assert rule(202512, {202601, 202602}) == "period.already_closed"
+    assert refused(lambda: domain.check_closable(Period(202512), today, {202601})).message == (
+        "2025-12 is closed: the books are closed up to 2026-01")
+
+
+def test_the_reversal_of_a_cancelled_runs_salary_is_dated_on_an_open_day():
+    paid = date(2026, 1, 31)
+    # the day the run was cancelled
+    assert domain.cancellation_day(date(2026, 2, 10), paid, set()) == date(2026, 2, 10)
+    # never before the salary itself
+    assert domain.cancellation_day(date(2026, 1, 20), paid, set()) == paid
+    # the books closed on that day: the first day after the latest closed month
+    assert domain.cancellation_day(date(2026, 2, 10), paid, {202601, 202602}) == date(2026, 3, 1)
+    assert domain.cancellation_day(date(2026, 1, 20), paid, {202601}) == date(2026, 2, 1)
+    assert domain.cancellation_day(date(2026, 4, 2), paid, {202601, 202602}) == date(2026, 4, 2)

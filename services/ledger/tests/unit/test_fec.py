@@ -379,3 +379,13 @@ def test_fec_filename():
     assert fec_filename("552100554", date(2026, 12, 31)) == "552100554FEC20261231.txt"
     with pytest.raises(ValueError):
         fec_filename("55210055", date(2026, 12, 31))
+
+
+@pytest.mark.parametrize("year", ["0", "1899", "2201", "10000", "２０２６", "-1"])
+def test_the_fec_command_refuses_a_year_out_of_range_before_touching_a_store(year, capsys):
+    from cae_ledger.entrypoints import cli
+
+    with pytest.raises(SystemExit) as exited:  # was a traceback (date(0, 12, 31))
+        cli.main(["fec", "--cooperative", "x", "--year", year])
+    assert exited.value.code == 2
+    assert "a year from 1900 to 2200" in capsys.readouterr().err

@@ -285,7 +285,7 @@ def test_importing_the_modules_loads_no_framework():
 
 
 DOMAIN_MODULES = sorted(path.name for path in MODULES.glob("*.py") if path.name != "__init__.py")
-KIT_RULES = ("caekit.rules", "caekit.period")
+KIT_RULES = ("caekit.rules", "caekit.period", "caekit.bounds")
 
 
 @pytest.mark.parametrize("name", DOMAIN_MODULES)
