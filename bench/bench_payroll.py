@@ -1,6 +1,6 @@
 """make bench-payroll: the payslip engine against OpenFisca, and a network-wide run.
 
-(1) The engine on 10,000 payslips (random gross from 1,500 EUR to 10 PMSS, cadre or
+(1) The engine on 10,000 payslips (random gross from 1,900 EUR to 10 PMSS, cadre or
     not, staff 5/20/50/250, March 2026) against openfisca-france's vectorised
     computation of the same 10,000 payslips (every line variable, building the
     simulation included, the tax-benefit system loaded beforehand), in the same run.
@@ -53,8 +53,10 @@ STAFF = (5, 20, 50, 250)
 
 
 def cases(n: int, seed: int = 1) -> list[tuple[int, bool, int]]:
+    """Full-time grosses from 1,900 EUR (above the SMIC of 151.67 h, 1,823.07 EUR in March
+    2026, below which a run leaves a salary out) to 10 PMSS."""
     rng = random.Random(seed)
-    return [(rng.randint(150_000, 4_005_000), rng.random() < 0.3, rng.choice(STAFF))
+    return [(rng.randint(190_000, 4_005_000), rng.random() < 0.3, rng.choice(STAFF))
             for _ in range(n)]
 
 

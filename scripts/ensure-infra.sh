@@ -20,6 +20,8 @@ wait_for() {  # wait_for SECONDS DESCRIPTION COMMAND...
 
 # -- RabbitMQ ----------------------------------------------------------------------
 command -v rabbitmq-server >/dev/null || apt_install rabbitmq-server
+# pdftotext and pdftoppm: the payslip PDF's text is read back by the tests
+command -v pdftotext >/dev/null || apt_install poppler-utils
 if ! rabbitmqctl -q status >/dev/null 2>&1; then
   rabbitmq-plugins enable --offline rabbitmq_management >/dev/null
   service rabbitmq-server start >/dev/null 2>&1 || rabbitmq-server -detached

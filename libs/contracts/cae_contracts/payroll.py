@@ -112,3 +112,22 @@ class PayslipRequestedV1(_Strict):
     cooperative_id = fields.UUID(required=True)
     member_ids = fields.List(fields.UUID(), required=True, validate=validate.Length(min=1, max=500))
     period = fields.String(required=True, **PERIOD)
+
+
+@register(
+    "cae.payroll.run_cancelled.v1",
+    summary="A payroll run was cancelled before its payment date: the run and its payslips are "
+            "kept, marked cancelled, and the month can be run again. Subscribers undo what "
+            "the run's payslip_issued events did (the ledger reverses the salary entries of "
+            "this run_id); a payslip_issued of this run may reach another queue after this "
+            "event, and is undone the same way.",
+    subject="run_id",
+)
+class RunCancelledV1(_Strict):
+    run_id = fields.UUID(required=True)
+    cooperative_id = fields.UUID(required=True)
+    period = fields.String(required=True, **PERIOD)
+    cancelled_on = fields.Date(required=True, metadata={
+        "description": "the day it was cancelled, before the run's payment date"})
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=500))
+    cancelled_by = fields.String(required=True, validate=validate.Length(min=1, max=100))

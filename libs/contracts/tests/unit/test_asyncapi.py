@@ -40,6 +40,11 @@ SAMPLES: dict[str, dict[str, Any]] = {
         "run_id": uuid.UUID("1f6c4a5e-6d7b-4abd-9d64-5f7c9a8b0cb3"), "cooperative_id": COOP,
         "period": "2026-03", "payslips": 42,
     },
+    "cae.payroll.run_cancelled.v1": {
+        "run_id": uuid.UUID("1f6c4a5e-6d7b-4abd-9d64-5f7c9a8b0cb3"), "cooperative_id": COOP,
+        "period": "2026-03", "cancelled_on": dt.date(2026, 3, 20),
+        "reason": "salaire de Léa à corriger", "cancelled_by": "alice",
+    },
     "cae.payroll.budget_exceeded.v1": {
         "cooperative_id": COOP, "member_id": MEMBER, "activity_code": "GRAPH-01",
         "period": "2026-03", "gross_cents": 250000, "employer_cost_cents": 313665,

@@ -18,10 +18,14 @@ Rounding, written down once:
   reduction due on the year's pay so far, rounded to the cent, less what earlier
   months already took (which can make a month's reduction negative).
 * Totals are sums of rounded lines: net = gross - the employee lines exactly.
-* The monthly SMIC is the hourly SMIC x 151.67 h, unrounded (CSS D241-7).
+* The monthly SMIC is the hourly SMIC x the hours paid, unrounded (CSS D241-7):
+  151.67 h for a full-time employee, the contract's monthly hours for a part-time
+  one (``Employee.hours``); the general reduction and the reduced rates' thresholds
+  are computed on it.
 
-Known simplifications (docs/payroll-oracle.md): full-time employees only (no
-proration of the ceiling or the SMIC), no Alsace-Moselle regime, no benefits in
+Known simplifications (docs/payroll-oracle.md): no overtime, the ceiling (PMSS) is
+not prorated for a part-time employee (CSS R242-7: it matters only above the
+prorated ceiling, about 26 EUR an hour), no Alsace-Moselle regime, no benefits in
 kind; the whole general reduction is imputed on URSSAF contributions.
 """
 
@@ -140,6 +144,7 @@ class Employee:
     staff: int = 1  # the cooperative's headcount (effectif)
     at_rate: Decimal = Decimal("0.007")  # the cooperative's accident rate
     withholding_rate: Decimal = Decimal(0)  # prélèvement à la source, from the tax office
+    hours: Decimal | None = None  # the contract's monthly hours (None: full time, 151.67 h)
 
 
 @dataclass(frozen=True)
@@ -194,7 +199,7 @@ def payslip(month: date, gross_cents: int, employee: Employee,
     table = table_for(month)
     g = gross_cents
     pmss, (allowance_n, allowance_d, allowance_2d), steps, reduction_label = _plan(
-        table, employee.cadre, employee.staff, employee.at_rate)
+        table, employee.cadre, employee.staff, employee.at_rate, employee.hours)
     # The month's bases, computed once, indexed by _GROSS, _T1, ...: "up to 4 PMSS" is
     # its first slice (tranche 1) here, its second slice (PMSS to 4 PMSS) is `second`.
     if g > pmss:
@@ -333,16 +338,19 @@ class _Plan(NamedTuple):
 
 
 @cache
-def _plan(table: RateTable, cadre: bool, staff: int, at_rate: Decimal) -> _Plan:
-    """The lines that apply to this kind of employee, with rates as exact fractions."""
+def _plan(table: RateTable, cadre: bool, staff: int, at_rate: Decimal,
+          hours: Decimal | None = None) -> _Plan:
+    """The lines that apply to this kind of employee, with rates as exact fractions (a
+    reduced rate's threshold, in SMIC, on the hours paid)."""
     steps = []
+    monthly_hours = table.monthly_hours if hours is None else hours
     for line in table.lines:
         if not line.applies(cadre, staff):
             continue
         reduced = None
         if line.reduced:
             limit = (Decimal(line.reduced["up_to_smic"]) * Decimal(line.reduced["smic_hourly"])
-                     * table.monthly_hours * 100)
+                     * monthly_hours * 100)
             # gross (whole cents) <= limit  <=>  gross < floor(limit) + 1; < limit <=> < ceil(limit)
             bound = int(limit) + 1 if line.reduced["inclusive"] else int(
                 limit.to_integral_value(rounding=ROUND_CEILING))
@@ -371,6 +379,7 @@ class _Reduction(NamedTuple):
 
     rgdu: bool
     smic_monthly: Decimal  # the reduction's hourly SMIC x the monthly hours, unrounded
+    smic_hourly: Decimal  # the reduction's hourly SMIC (a part-time month: x its hours)
     ceiling: Decimal
     t: Decimal  # T delta (RGDU) or T (Fillon), for the staff size
     power: Decimal | None  # RGDU only, as t_min and t_max
@@ -387,15 +396,16 @@ def _reduction_params(table: RateTable, under_50: bool) -> _Reduction:
     params = table.reduction
     rgdu = params["kind"] == "rgdu"
     ceiling = _decimal(params["smic_ceiling"])
-    smic_monthly = _decimal(params["smic_hourly"]["value"]) * table.monthly_hours
+    smic_hourly = _decimal(params["smic_hourly"]["value"])
+    smic_monthly = smic_hourly * table.monthly_hours
     if rgdu:
         t = _decimal(params["t_delta_under_50" if under_50 else "t_delta_50_and_more"])
         t_min = _decimal(params["t_min"])
-        return _Reduction(True, smic_monthly, ceiling, t, _decimal(params["power"]), t_min,
-                          t_min + t, float(ceiling), float(t), float(params["power"]), {})
+        return _Reduction(True, smic_monthly, smic_hourly, ceiling, t, _decimal(params["power"]),
+                          t_min, t_min + t, float(ceiling), float(t), float(params["power"]), {})
     t = _decimal(params["t_under_50" if under_50 else "t_50_and_more"])
-    return _Reduction(False, smic_monthly, ceiling, t, None, None, None, float(ceiling),
-                      float(t), None, {})
+    return _Reduction(False, smic_monthly, smic_hourly, ceiling, t, None, None, None,
+                      float(ceiling), float(t), None, {})
 
 
 def reduction_coefficient(table: RateTable, staff: int, gross: Decimal, smic: Decimal) -> Decimal:
@@ -409,7 +419,7 @@ def reduction_coefficient(table: RateTable, staff: int, gross: Decimal, smic: De
 
 def _coefficient(params: _Reduction, gross: Decimal, gross_float: float, smic: Decimal) -> Decimal:
     """reduction_coefficient, ``gross_float`` being ``float(gross)``."""
-    (rgdu, _, ceiling, t, power, t_min, t_max, ceiling_float, t_float, power_float,
+    (rgdu, _, _, ceiling, t, power, t_min, t_max, ceiling_float, t_float, power_float,
      coefficients) = params
     if gross <= 0:
         return Decimal(0)
@@ -450,10 +460,31 @@ def _decimal(text: str) -> Decimal:
 def _reduction(table: RateTable, employee: Employee, ytd: YearToDate,
                gross_cents: int) -> tuple[Decimal, int, YearToDate]:
     params = _reduction_params(table, employee.staff < 50)
-    smic = ytd.smic + params.smic_monthly
+    smic = ytd.smic + (params.smic_monthly if employee.hours is None
+                       else params.smic_hourly * employee.hours)
     gross = ytd.gross_cents + gross_cents
     # gross / 100 as a float is float(Decimal(gross) / 100): both round the same exact value
     coefficient = _coefficient(params, Decimal(gross) / 100, gross / 100, smic)
     due = _times_rate(gross, coefficient)
     return coefficient, due - ytd.reduction_cents, _frozen(
         YearToDate, {"gross_cents": gross, "smic": smic, "reduction_cents": due})
+
+
+FULL_TIME_HOURS = Decimal("151.67")  # C. trav. L3121-27: 35 h a week, 151.67 h a month
+
+
+def reduction_smic(month: date, hours: Decimal | None = None) -> Decimal:
+    """The SMIC a month adds to the general reduction's year to date (euros, unrounded):
+    the reduction's hourly SMIC x the hours paid (None: full time)."""
+    table = table_for(month)
+    params = _reduction_params(table, True)  # the SMIC is the same whatever the staff
+    return params.smic_monthly if hours is None else params.smic_hourly * hours
+
+
+def minimum_gross_cents(month: date, hours: Decimal | None = None) -> int:
+    """The least gross a month's hours may pay: the hourly SMIC in force x the hours paid
+    (None: full time, 151.67 h), rounded half-up to the cent (C. trav. L3231-2; 12.02 x
+    151.67 = 1,823.0734 -> 1,823.07 EUR)."""
+    table = table_for(month)
+    return round_cents(table.smic_hourly * (table.monthly_hours if hours is None else hours)
+                       * 100)

@@ -54,8 +54,12 @@ def main(argv) -> int:
                     print(f"cae payroll: no run {args.run} in this cooperative", file=sys.stderr)
                     return 1
                 if args.command == "resume":
-                    print(f"run {run.id}: {runs.resume_run(session, run)} payslips asked again",
-                          file=sys.stderr)
+                    try:
+                        again = runs.resume_run(session, run)
+                    except RuleViolation as exc:
+                        print(f"cae payroll: {exc.message}", file=sys.stderr)
+                        return 1
+                    print(f"run {run.id}: {again} payslips asked again", file=sys.stderr)
                     session.commit()
             run_id = run.id
         if args.no_wait:
@@ -73,6 +77,11 @@ def main(argv) -> int:
                 sys.stderr.write("\n")
                 print(run_id)
                 return 0
+            if run.status == "cancelled":
+                sys.stderr.write("\n")
+                print(f"cae payroll: the run was cancelled ({run.cancel_reason})",
+                      file=sys.stderr)
+                return 1
             time.sleep(0.5)
     finally:
         engine.dispose()

@@ -1,30 +1,41 @@
 """The cooperatives and entrepreneurs the payroll pays, and the budgets it pays them from.
 
-Read models fed by members' events (a cooperative registered, a person joined, an
-activity opened, a CESA signed or ended) and the ledger's (an activity's available budget), and the
-payroll terms staff set (the cooperative's headcount, accident rate and run day; an
-entrepreneur's status and withholding rate).
+Read models fed by members' events (a cooperative registered or renamed, a person
+joined, an activity opened, a CESA signed or ended) and the ledger's (an activity's
+available budget), and the payroll terms staff set (the cooperative's headcount,
+accident rate, run day, payment day and establishment; an entrepreneur's status,
+withholding rate, job, classification, address and monthly hours).
 """
 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from cae_payroll.adapters.store import Budget, Employee, PayrollSettings, YearToDate
+from cae_payroll.adapters.store import Budget, Employee, EmployerName, PayrollSettings, YearToDate
 from cae_payroll.domain import engine
 from cae_payroll.domain.employees import (
     DEFAULT_TERMS,
     activity_paid_from,
+    check_contract_day,
+    check_convention,
+    check_siret,
+    parse_hours,
     parse_rate,
     refuse_unpaid,
     staff_with_bracket,
 )
 from cae_payroll.domain.runs import year_to_date as engine_year_to_date
+from caekit.bounds import FIRST_DAY
 from caekit.db import get_or_insert
 from caekit.period import Period
 from caekit.rules import UnknownRecord
+
+ESTABLISHMENT = ("payment_day", "siret", "ape_code", "urssaf_body", "urssaf_number", "address",
+                 "convention_idcc", "convention_title")
+PAYSLIP_TERMS = ("job_title", "classification", "address")  # what the payslip says of them
 
 # -- the cooperative ----------------------------------------------------------------------------
 
@@ -36,18 +47,44 @@ def settings(session: Session, cooperative_id: str) -> PayrollSettings:
 
 def register_cooperative(session: Session, cooperative_id: str, name: str, siren: str,
                          staff_size_bracket: str | None) -> None:
-    """Members registered the cooperative: its name and SIREN (for the payslips), its
-    headcount at least its bracket's."""
+    """Members registered the cooperative: its name (the payslips' employer, from the
+    beginning) and SIREN, its headcount at least its bracket's."""
     terms = settings(session, cooperative_id)
     terms.name, terms.siren = name, siren
     terms.staff = staff_with_bracket(terms.staff, staff_size_bracket)
+    rename(session, cooperative_id, FIRST_DAY, name)
+
+
+def rename(session: Session, cooperative_id: str, effective_on: date, name: str) -> None:
+    """The cooperative's name from ``effective_on`` (members' cooperative_updated): the
+    payslips of the months from then on show it."""
+    check_contract_day(effective_on, "effective_on")
+    row = get_or_insert(session, EmployerName, (cooperative_id, effective_on),
+                        cooperative_id=cooperative_id, effective_on=effective_on, name=name)
+    row.name = name
+
+
+def employer_name(session: Session, cooperative_id: str, day: date) -> str | None:
+    """The cooperative's name in force on ``day`` (None: members has not announced it)."""
+    found = session.scalar(select(EmployerName.name).where(
+        EmployerName.cooperative_id == cooperative_id, EmployerName.effective_on <= day)
+                           .order_by(EmployerName.effective_on.desc()).limit(1))
+    return found if found is not None else settings(session, cooperative_id).name
 
 
 def change_settings(session: Session, cooperative_id: str, staff: int, at_rate: str,
-                    run_day: int | None) -> PayrollSettings:
+                    run_day: int | None, **establishment) -> PayrollSettings:
+    """The cooperative's payroll settings, replaced: headcount, accident rate, run day,
+    and the establishment its payslips name (an absent one: none)."""
     terms = settings(session, cooperative_id)
+    values = {name: establishment.get(name) for name in ESTABLISHMENT}
+    values["siret"] = check_siret(values["siret"], terms.siren)
+    values["convention_idcc"], values["convention_title"] = check_convention(
+        values["convention_idcc"], values["convention_title"])
     terms.staff, terms.run_day = staff, run_day
     terms.at_rate = parse_rate(at_rate, "at_rate")
+    for name, value in values.items():
+        setattr(terms, name, value)
     return terms
 
 
@@ -90,6 +127,7 @@ def sign_contract(session: Session, cooperative_id: str, member_id: str, kind: s
                   contract_id: str, signed_on: date) -> None:
     """A CESA signed: the member is paid from that day (another contract pays nothing)."""
     if kind == "CESA":
+        check_contract_day(signed_on, "signed_on")
         row = employee_row(session, cooperative_id, member_id)
         row.contract_id = str(contract_id)
         row.cesa_from, row.cesa_until = signed_on, None
@@ -99,15 +137,22 @@ def end_contract(session: Session, cooperative_id: str, member_id: str, kind: st
                  ended_on: date) -> None:
     """A CESA ended: the member is paid until that day."""
     if kind == "CESA":
+        check_contract_day(ended_on, "ended_on")
         employee_row(session, cooperative_id, member_id).cesa_until = ended_on
 
 
 def change_terms(session: Session, cooperative_id: str, member_id: str, cadre: bool,
-                 withholding_rate: str) -> Employee:
-    """Cadre or not, and the withholding rate the tax office notified."""
+                 withholding_rate: str, monthly_hours: str | None = None,
+                 **payslip_terms) -> Employee:
+    """Cadre or not, the withholding rate the tax office notified, the contract's monthly
+    hours (None: full time), and what the payslip says of them (job title,
+    classification, address; an absent one: none)."""
     row = employee(session, cooperative_id, member_id)
     row.cadre = cadre
     row.withholding_rate = parse_rate(withholding_rate, "withholding_rate")
+    row.monthly_hours_x100 = parse_hours(monthly_hours)
+    for name in PAYSLIP_TERMS:
+        setattr(row, name, payslip_terms.get(name))
     return row
 
 

@@ -6,11 +6,19 @@ issued once. What a transaction issues is written at commit, a statement per tab
 for all its payslips, without the ORM's unit of work (``_write_issued``); a run's
 issued count is added once per transaction, and the transaction that reaches the
 expected count completes the run.
+
+A run cancelled while its work items are in flight issues nothing more: a worker
+loading the run finds it cancelled and leaves its items; one that loaded it before
+the cancellation locks the run's row first when it writes, finds it cancelled then,
+and rolls back (its items are retried, and left).
 """
 
 from __future__ import annotations
 
 import functools
+import logging
+import secrets
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import NamedTuple
@@ -22,8 +30,16 @@ from sqlalchemy.orm import Session
 
 from cae_contracts.ids import new_id
 from cae_payroll.adapters.lines import lines_json, lines_of
-from cae_payroll.adapters.store import PayrollSettings, Payslip, Run, RunMember, YearToDate
-from cae_payroll.domain import engine
+from cae_payroll.adapters.store import (
+    DocumentKey,
+    Employee,
+    PayrollSettings,
+    Payslip,
+    Run,
+    RunMember,
+    YearToDate,
+)
+from cae_payroll.domain import documents, engine
 from cae_payroll.domain.runs import (
     engine_terms,
     fixed_terms,
@@ -33,13 +49,14 @@ from cae_payroll.domain.runs import (
     year_to_date,
     year_twice,
 )
-from cae_payroll.usecases.employees import settings
+from cae_payroll.usecases.employees import employer_name, settings
 from cae_payroll.usecases.runs import run_completed
 from caekit import outbox
-from caekit.db import insert_rows
+from caekit.db import get_or_insert, insert_rows
 from caekit.period import Period
 from caekit.rules import UnknownRecord
 
+logger = logging.getLogger("cae_payroll")
 _ISSUED = "payroll_issued"
 _WORK = "payroll_run_work"
 
@@ -59,6 +76,9 @@ def issue_payslips(session: Session, cooperative_id: str, run_id: str, member_id
     """A work item: its members' payslips (what they need loaded in one query)."""
     period = int(period)  # a plain int on the way to the rows, the events and their caches
     work = _run_work(session, cooperative_id, run_id, period, member_ids)
+    if work.cancelled:
+        logger.info("run %s is cancelled: %d payslips not issued", run_id, len(member_ids))
+        return
     for member_id in member_ids:
         _issue(session, work, cooperative_id, run_id, member_id, period)
 
@@ -67,8 +87,10 @@ def issue_payslip(session: Session, cooperative_id: str, run_id: str, member_id:
                   period: int) -> dict | None:
     """A worker's share of a run: one payslip, its year to date, its event."""
     period = int(period)
-    return _issue(session, _run_work(session, cooperative_id, run_id, period, [member_id]),
-                  cooperative_id, run_id, member_id, period)
+    work = _run_work(session, cooperative_id, run_id, period, [member_id])
+    if work.cancelled:
+        return None
+    return _issue(session, work, cooperative_id, run_id, member_id, period)
 
 
 def _issue(session: Session, work: _RunWork, cooperative_id: str, run_id: str, member_id: str,
@@ -82,9 +104,10 @@ def _issue(session: Session, work: _RunWork, cooperative_id: str, run_id: str, m
         return None  # issued already (by this run, redelivered, or an earlier run of the month)
     if paid_in is not None:  # two months of a year: one at a time
         raise year_twice(member_id, period // 100)
-    terms = work.terms.get((member.cadre, member.withholding_rate))
+    kind = (member.cadre, member.withholding_rate, member.monthly_hours_x100)
+    terms = work.terms.get(kind)
     if terms is None:
-        terms = work.terms[member.cadre, member.withholding_rate] = engine_terms(work, member)
+        terms = work.terms[kind] = engine_terms(work, member)
     slip = engine.payslip(work.month, member.gross_cents, terms,
                           year_to_date(member.year_to_date, period))
     row = dict(
@@ -98,7 +121,8 @@ def _issue(session: Session, work: _RunWork, cooperative_id: str, run_id: str, m
         employer_cost_cents=slip.employer_cost_cents, urssaf_cents=slip.urssaf_cents,
         other_bodies_cents=slip.other_bodies_cents,
         reduction_coefficient=str(slip.reduction_coefficient), lines=lines_json(slip),
-        year_gross_cents=slip.year_to_date.gross_cents, issued_at=datetime.now(UTC))
+        year_gross_cents=slip.year_to_date.gross_cents, issued_at=datetime.now(UTC),
+        monthly_hours_x100=member.monthly_hours_x100)
     after = slip.year_to_date  # the year to date after this month
     pending.periods[member_id, period // 100] = period
     pending.payslips.append(row)
@@ -113,21 +137,24 @@ def _issue(session: Session, work: _RunWork, cooperative_id: str, run_id: str, m
     else:
         pending.new_year_to_date.append(ytd)
     pending.runs[run_id] = pending.runs.get(run_id, 0) + 1
-    outbox.publish(session, "cae.payroll.payslip_issued.v1", payslip_issued(row),
+    outbox.publish(session, "cae.payroll.payslip_issued.v1", payslip_issued(row, work.paid_on),
                    tenant_id=cooperative_id)
     return row
 
 
 @functools.lru_cache(maxsize=64)
 def _month_texts(period: int) -> tuple[str, str]:
-    """A period as an event carries it, and its last day (when its salary is paid)."""
+    """A period as an event carries it, and its last day (when its salary is paid unless
+    the run fixed another payment date)."""
     month = Period(period)
     return month.text, month.last_day.isoformat()
 
 
-def payslip_issued(row: dict) -> dict:
-    """The ``cae.payroll.payslip_issued.v1`` data of a payslip row."""
-    period, paid_on = _month_texts(row["period"])
+def payslip_issued(row: dict, paid_on: str | None = None) -> dict:
+    """The ``cae.payroll.payslip_issued.v1`` data of a payslip row, paid on ``paid_on``
+    (ISO; by default the month's last day)."""
+    period, last_day = _month_texts(row["period"])
+    paid_on = paid_on or last_day
     return {
         "payslip_id": row["id"], "run_id": row["run_id"], "cooperative_id": row["cooperative_id"],
         "member_id": row["member_id"], "activity_code": row["activity_code"],
@@ -157,6 +184,8 @@ class _RunWork:
     at_rate: str
     month: date  # the run's month, as the engine takes it (its first day)
     members: dict  # member id -> _Member, of those asked for that the run pays
+    paid_on: str | None = None  # ISO, the payment date the run fixed (None: the month's last day)
+    cancelled: bool = False  # the run was cancelled: nothing more is issued
     asked: set = field(default_factory=set)  # member ids loaded (or known not to be paid)
     terms: dict = field(default_factory=dict)  # (cadre, withholding rate) -> engine.Employee
 
@@ -175,6 +204,7 @@ class _Member(NamedTuple):
     gross_cents: int | None  # the salary in force
     year_to_date: _YearToDateRow | None
     issued: bool  # a payslip of the month exists (the year to date's last month is it)
+    monthly_hours_x100: int | None  # the contract's hours the run fixed (None: full time)
 
 
 def _run_work(session: Session, cooperative_id: str, run_id: str, period: int,
@@ -193,18 +223,21 @@ def _run_work(session: Session, cooperative_id: str, run_id: str, period: int,
     if not rows:
         raise unknown_run(run_id, period)
     if work is None:
-        staff, at_rate = fixed_terms(*rows[0][:2])
-        work = runs[run_id] = _RunWork(staff, at_rate, Period(period).first_day, {})
+        staff, at_rate, status, paid_on = rows[0][:4]
+        staff, at_rate = fixed_terms(staff, at_rate)
+        work = runs[run_id] = _RunWork(staff, at_rate, Period(period).first_day, {},
+                                       paid_on=None if paid_on is None else paid_on.isoformat(),
+                                       cancelled=status == "cancelled")
     work.asked.update(missing)
-    for (_staff, _at_rate, member_id, activity, cadre, withholding, gross, last_period, year_gross,
-         smic, reduction) in rows:  # unpacked: a Row's attributes cost ~1 us each
-        if member_id is not None:
+    for (_staff, _at_rate, _status, _paid_on, member_id, activity, cadre, withholding, gross,
+         hours, last_period, year_gross, smic, reduction) in rows:  # unpacked: a Row's
+        if member_id is not None:                                  # attributes cost ~1 us each
             work.members[member_id] = _Member(
                 activity, bool(cadre), withholding or "0", gross,
                 None if last_period is None else _YearToDateRow(
                     last_period, year_gross, smic, reduction),
                 # the year to date is written with each payslip, in its transaction
-                last_period == period)
+                last_period == period, hours)
     return work
 
 
@@ -225,13 +258,15 @@ def _run_work_query(postgresql: bool):
         ytd = select(ytd).where(of_member).offset(0).lateral()
         of_member = true()
     return (
-        select(Run.staff, Run.at_rate, member, RunMember.activity_code, RunMember.cadre,
-               RunMember.withholding_rate, RunMember.gross_cents,
+        select(Run.staff, Run.at_rate, Run.status, Run.paid_on, member, RunMember.activity_code,
+               RunMember.cadre, RunMember.withholding_rate, RunMember.gross_cents,
+               RunMember.monthly_hours_x100,
                ytd.c.last_period, ytd.c.gross_cents.label("year_gross_cents"),
                ytd.c.smic, ytd.c.reduction_cents)
         .select_from(Run)
         .outerjoin(RunMember, and_(RunMember.cooperative_id == cooperative,
                                    RunMember.run_id == Run.id,
+                                   RunMember.left_out.is_(None),  # a member left out is not paid
                                    # on PostgreSQL one array parameter, not one a member
                                    member == any_(bindparam("members", type_=ARRAY(String)))
                                    if postgresql else
@@ -245,27 +280,41 @@ def _run_work_query(postgresql: bool):
 _RUN_WORK = {True: _run_work_query(True), False: _run_work_query(False)}
 
 
+class RunCancelledMeanwhile(RuntimeError):
+    """The run was cancelled after this transaction loaded it: rolled back and retried
+    (the retry finds it cancelled and issues nothing)."""
+
+
 def _write_issued(session: Session, issued: _Issued) -> None:
-    """The transaction's payslips, year to date and run counters, written at commit."""
+    """The transaction's payslips, year to date and run counters, written at commit.
+
+    The runs' rows first: their lock orders this transaction with a cancellation
+    (``usecases.runs.cancel_run`` locks the run first too), and a run cancelled
+    meanwhile rolls it back."""
+    session.flush()
+    connection = session.connection()  # Core: the ORM's execution path only costs
+    completed = []
+    for run_id, n in sorted(issued.runs.items()):
+        counted = connection.execute(_ADD_ISSUED, {"run": run_id, "n": n}).first()
+        if counted is None:
+            raise RunCancelledMeanwhile(f"run {run_id} was cancelled: its payslips are not issued")
+        done, expected, cooperative, period = counted
+        if done >= expected:
+            completed.append((run_id, cooperative, period, done))
     insert_rows(session, Payslip, issued.payslips)  # COPY on PostgreSQL
     insert_rows(session, YearToDate, issued.new_year_to_date)
     _update_year_to_date(session, issued.year_to_date)
-    connection = session.connection()  # Core: the ORM's execution path only costs
-    for run_id, n in sorted(issued.runs.items()):
-        done, expected, cooperative, period = connection.execute(
-            _ADD_ISSUED, {"run": run_id, "n": n}).one()
-        if done >= expected:
-            completed = connection.execute(_COMPLETE, {"run": run_id, "at": datetime.now(UTC)})
-            if completed.first() is not None:  # not completed by an earlier transaction
-                run_completed(session, run_id, cooperative, period, done)
+    for run_id, cooperative, period, done in completed:
+        if connection.execute(_COMPLETE, {"run": run_id, "at": datetime.now(UTC)}).first():
+            run_completed(session, run_id, cooperative, period, done)  # not by an earlier one
 
 
 # Core statements, built once: the ORM's bulk update path costs ~0.5 ms a statement
 _runs = Run.__table__
-_ADD_ISSUED = (update(_runs).where(_runs.c.id == bindparam("run"))
+_ADD_ISSUED = (update(_runs).where(_runs.c.id == bindparam("run"), _runs.c.status != "cancelled")
                .values(issued=_runs.c.issued + bindparam("n"))
                .returning(_runs.c.issued, _runs.c.expected, _runs.c.cooperative_id, _runs.c.period))
-_COMPLETE = (update(_runs).where(_runs.c.id == bindparam("run"), _runs.c.status != "completed")
+_COMPLETE = (update(_runs).where(_runs.c.id == bindparam("run"), _runs.c.status == "running")
              .values(status="completed", completed_at=bindparam("at")).returning(_runs.c.id))
 
 # the rows as one JSON parameter: dumped far faster than 7 arrays by psycopg, and an
@@ -308,15 +357,19 @@ _UPDATE_YTD = (update(_ytd).where(  # bound as new_<key> of the rows: a column's
 # -- reading ------------------------------------------------------------------------------------
 
 def payslips(session: Session, member_id: str | None = None, period: int | None = None,
-             limit: int = 1000) -> list[Payslip]:
-    """The cooperative's payslips by period and member, of ``member_id`` and ``period``
-    if given."""
-    query = select(Payslip).order_by(Payslip.period, Payslip.member_id).limit(limit)
+             limit: int = 100, status: str | None = None) -> list[Payslip]:
+    """The cooperative's payslips by period and member, of ``member_id``, ``period`` and
+    ``status`` (issued, cancelled) if given."""
+    query = select(Payslip).order_by(Payslip.period, Payslip.member_id, Payslip.issued_at)
     if member_id is not None:
         query = query.where(Payslip.member_id == member_id)
     if period is not None:
         query = query.where(Payslip.period == int(period))
-    return list(session.scalars(query))
+    if status == "issued":
+        query = query.where(Payslip.cancel_key == "")
+    elif status == "cancelled":
+        query = query.where(Payslip.cancel_key != "")
+    return list(session.scalars(query.limit(limit)))
 
 
 def get_payslip(session: Session, payslip_id: str) -> Payslip:
@@ -327,7 +380,53 @@ def get_payslip(session: Session, payslip_id: str) -> Payslip:
     return row
 
 
-def bulletin(session: Session, cooperative_id: str,
-             row: Payslip) -> tuple[Payslip, list[dict], PayrollSettings]:
-    """What a bulletin de paie shows: the payslip, its lines and its employer."""
-    return row, lines_of(row), settings(session, cooperative_id)
+@dataclass(frozen=True)
+class Bulletin:
+    """What a bulletin de paie shows (``adapters.document``)."""
+
+    payslip: Payslip
+    lines: list  # its lines, with their labels (adapters.lines)
+    employer: PayrollSettings  # the establishment
+    employer_name: str | None  # the cooperative's name in force in the month
+    employee: Employee | None  # name, job, classification, address, CESA's start
+    paid_on: date  # the payment date its run fixed
+
+
+def bulletin(session: Session, cooperative_id: str, row: Payslip) -> Bulletin:
+    """What a bulletin de paie shows: the payslip, its lines, its employer and employee."""
+    month = Period(row.period)
+    run = session.get(Run, row.run_id)
+    paid_on = run.paid_on if run is not None and run.paid_on is not None else month.last_day
+    return Bulletin(row, lines_of(row), settings(session, cooperative_id),
+                    employer_name(session, cooperative_id, month.last_day),
+                    session.get(Employee, (cooperative_id, row.member_id)), paid_on)
+
+
+# -- signed links to a payslip's document ---------------------------------------------------------
+
+def document_link(session: Session, cooperative_id: str, payslip_id: str,
+                  now: float | None = None) -> tuple[int, str]:
+    """(expiry, signature) of a link opening ``payslip_id``'s document for
+    ``documents.LINK_SECONDS`` (the cooperative's key made on its first link)."""
+    expires = int(time.time() if now is None else now) + documents.LINK_SECONDS
+    return expires, documents.signature(_key(session, cooperative_id), cooperative_id,
+                                        str(payslip_id), expires)
+
+
+def linked_payslip(session: Session, cooperative_id: str, payslip_id: str, expires: int,
+                   signed: str, now: float | None = None) -> Payslip:
+    """The payslip a signed link opens (``documents.LinkRefused`` for a forged, altered or
+    expired one)."""
+    key = session.get(DocumentKey, cooperative_id)
+    if key is None:  # no link was ever made for the cooperative: none is ours
+        raise documents.LinkRefused("link.invalid", documents.INVALID)
+    documents.check_link(bytes.fromhex(key.secret), cooperative_id, str(payslip_id), expires,
+                         signed, int(time.time() if now is None else now))
+    return get_payslip(session, payslip_id)
+
+
+def _key(session: Session, cooperative_id: str) -> bytes:
+    """The cooperative's link key, made (32 random bytes) on its first link."""
+    row = get_or_insert(session, DocumentKey, cooperative_id, cooperative_id=cooperative_id,
+                        secret=secrets.token_hex(32), created_at=datetime.now(UTC))
+    return bytes.fromhex(row.secret)

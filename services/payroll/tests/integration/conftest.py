@@ -53,6 +53,13 @@ class Payroll(CooperativeClient):
         assert response.status_code == expect, response.text
         return response
 
+    def put(self, path: str, body: dict, headers=None, expect: int = 200) -> dict:
+        """PUT ``body`` under the cooperative's URL, with a fresh Idempotency-Key."""
+        response = self.http.put(f"{self.url}/{path}", json=body, headers={
+            **(headers or self.staff()), "Idempotency-Key": uuid.uuid4().hex})
+        assert response.status_code == expect, response.text
+        return response.json()
+
 
 @pytest.fixture
 def payroll(start_service, amqp_uri, http, token):

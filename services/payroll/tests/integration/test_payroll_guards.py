@@ -9,7 +9,7 @@ directly (``seed``), without the work items ``start_run`` would publish.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -22,11 +22,11 @@ from cae_payroll.adapters.store import Employee, Payslip, Run, RunMember, Salary
 from cae_payroll.domain import engine
 from cae_payroll.entrypoints.service import PayrollService
 from cae_payroll.usecases import employees, payslips
-from cae_payroll.usecases.runs import start_network_runs, start_run
+from cae_payroll.usecases.runs import cancel_run, start_network_runs, start_run
 from caekit import dlq, topology
 from caekit.db import acting_session, make_engine, make_session_factory
 from caekit.rules import RuleViolation
-from caekit.testing import count_rows, eventually, message_count, publish_raw
+from caekit.testing import backend, count_rows, eventually, message_count, publish_raw
 
 JAN, FEB, MAR = 202601, 202602, 202603
 SALARY = {JAN: 200_000, MAR: 250_000}  # gross chosen from January, changed in March
@@ -295,3 +295,96 @@ def test_a_run_started_before_runs_fixed_their_terms_is_paid_after_the_migration
         session.commit()
     engine.dispose()
     assert (row["gross_cents"], row["cadre"], row["withholding_rate"]) == (SALARY[JAN], True, "0.05")
+
+
+def _runs_paid_later(sessions, coop: str, members: dict[str, int | None], periods) -> dict:
+    """``members`` (id -> monthly hours x 100, None: full time) paid by runs of ``periods``
+    whose payment date is still to come (a month ahead): cancellable."""
+    runs = seed(sessions, coop, list(members), periods)
+    with acting_session(sessions, coop, "staff") as session:
+        for run in runs.values():
+            session.get(Run, run).paid_on = date.today() + timedelta(days=30)
+        for member, hours in members.items():
+            session.get(Employee, (coop, member)).monthly_hours_x100 = hours
+            for row in session.scalars(select(RunMember).where(RunMember.member_id == member)):
+                row.monthly_hours_x100 = hours
+        session.commit()
+    return runs
+
+
+def _year_to_date(sessions, coop: str, member: str):
+    with acting_session(sessions, coop, "reader") as session:
+        row = session.get(YearToDate, (coop, member, 2026))
+        return row and (row.last_period, row.gross_cents, Decimal(row.smic), row.reduction_cents)
+
+
+def test_a_cancelled_run_gives_back_each_member_s_year_to_date_exactly(sessions):
+    coop, full, part = new_id(), new_id(), new_id()
+    runs = _runs_paid_later(sessions, coop, {full: None, part: 10_400}, (FEB, MAR))
+    for member in (full, part):
+        issue(sessions, coop, runs, member, FEB)
+    after_february = {m: _year_to_date(sessions, coop, m) for m in (full, part)}
+    for member in (full, part):
+        issue(sessions, coop, runs, member, MAR)
+    assert _year_to_date(sessions, coop, part)[2] == 2 * Decimal("12.02") * 104
+    with acting_session(sessions, coop, "staff") as session:
+        with pytest.raises(RuleViolation) as refused:  # March continues February's year
+            cancel_run(session, session.get(Run, runs[FEB]), "erreur")
+        assert refused.value.rule == "run.not_latest"
+        session.rollback()
+        cancel_run(session, session.get(Run, runs[MAR]), "erreur de salaire")
+        session.commit()
+    # each year to date is February's again, to the cent and the SMIC's last decimal
+    assert {m: _year_to_date(sessions, coop, m) for m in (full, part)} == after_february
+    with acting_session(sessions, coop, "reader") as session:
+        march = session.scalars(select(Payslip).where(Payslip.period == MAR)).all()
+        assert [(p.cancel_key, p.cancelled_at is not None) for p in march] == [(runs[MAR], True)] * 2
+        assert session.get(Run, runs[MAR]).status == "cancelled"
+        amounts = {p.member_id: (p.gross_cents, p.employer_cost_cents) for p in march}
+    # March run again: the same payslips as before, computed from February's year to date
+    with acting_session(sessions, coop, "staff") as session:
+        again = start_run(session, coop, MAR)
+        session.commit()
+        again_id = again.id
+    for member in (full, part):
+        issue(sessions, coop, {MAR: again_id}, member, MAR)
+    with acting_session(sessions, coop, "reader") as session:
+        redone = session.scalars(select(Payslip).where(Payslip.run_id == again_id)).all()
+        assert {p.member_id: (p.gross_cents, p.employer_cost_cents) for p in redone} == amounts
+    # February alone cancelled: the year's first month, nothing left before it
+    with acting_session(sessions, coop, "staff") as session:
+        redone_run = session.get(Run, again_id)
+        assert redone_run.paid_on == date(2026, 3, 31)  # the month's last day: paid already
+        redone_run.paid_on = date.today() + timedelta(days=30)  # as if paid later
+        session.flush()
+        cancel_run(session, redone_run, "encore")
+        cancel_run(session, session.get(Run, runs[FEB]), "tout reprendre")
+        session.commit()
+    assert [_year_to_date(sessions, coop, m) for m in (full, part)] == [None, None]
+
+
+def test_a_worker_that_loaded_a_run_before_its_cancellation_issues_nothing(sessions):
+    """The cancellation commits between a worker's load and its commit: the worker's
+    commit, which locks the run's row first, finds it cancelled and rolls back; asked
+    again, the work item issues nothing."""
+    coop, member = new_id(), new_id()
+    runs = _runs_paid_later(sessions, coop, {member: None}, (MAR,))
+    with acting_session(sessions, coop, "worker") as worker:
+        assert payslips.issue_payslip(worker, coop, runs[MAR], member, MAR) is not None
+        with acting_session(sessions, coop, "staff") as staff:
+            cancel_run(staff, staff.get(Run, runs[MAR]), "erreur")
+            staff.commit()
+        # PostgreSQL: the run's row, locked first, is found cancelled; SQLite may refuse the
+        # stale writer before (database is locked): either way, nothing is written
+        with pytest.raises((payslips.RunCancelledMeanwhile, sa_exc.OperationalError)) as failed:
+            worker.commit()
+        if backend() == "postgresql":
+            assert isinstance(failed.value, payslips.RunCancelledMeanwhile)
+        worker.rollback()
+    with acting_session(sessions, coop, "worker") as worker:  # the item retried
+        assert payslips.issue_payslip(worker, coop, runs[MAR], member, MAR) is None
+        payslips.issue_payslips(worker, coop, runs[MAR], [member], MAR)
+        worker.commit()
+    assert state(sessions, coop, member) == ([], None)
+    with acting_session(sessions, coop, "reader") as session:
+        assert session.get(Run, runs[MAR]).issued == 0

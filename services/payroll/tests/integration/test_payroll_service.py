@@ -102,7 +102,7 @@ def test_a_run_issues_one_payslip_per_salaried_entrepreneur(payroll):
     accepted = payroll.get(f"payslips/{own[0]['id']}/document",
                            headers={**ana, "Accept": "application/pdf"})
     assert accepted.content.startswith(b"%PDF-")
-    payroll.get(f"payslips/{own[0]['id']}/document", headers=ana, expect=400, format="docx")
+    payroll.get(f"payslips/{own[0]['id']}/document", headers=ana, expect=422, format="docx")
     payroll.get(f"payslips/{ben['id']}/document", headers=ana, expect=403, format="pdf")
     payroll.get(f"payslips/{ben['id']}", headers=ana, expect=403)
     payroll.get("payslips", headers=ana, expect=403, member=paid["BEN"])
