@@ -1,10 +1,13 @@
-"""Seeds the demo network over the public HTTP APIs and prints where to look."""
+"""Seeds the demo network over the public HTTP APIs and prints where to look: the URLs,
+tokens and `curl` lines, then the `cae` commands to try in another shell, with real ids."""
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
+from urllib.parse import unquote, urlsplit
 
 import requests
 
@@ -27,6 +30,17 @@ NETWORK = [
 ]
 
 
+# a file for `cae members import` to try: CAPE contracts only (a CESA would put the people in
+# the next payroll run without a salary chosen)
+PEOPLE_CSV = """person_ref,first_name,last_name,email,joined_on,cape_signed_on,cape_ends_on,activity_code,activity_name
+IMP-001,Hugo,Lefèvre,hugo.lefevre@example.org,2026-02-02,2026-02-02,2026-07-31,CERAM,Céramique Hugo
+IMP-002,Amina,Diallo,amina.diallo@example.org,2026-02-16,,,CONSEIL,Conseil Amina Diallo
+IMP-003,Théo,Garnier,theo.garnier@example.org,2026-03-02,2026-03-02,2026-08-31,VELO,Ateliers vélo Théo
+"""
+# the parking queue of the first hop of the demo's scenario (the ledger opening activities)
+DLQ_EXAMPLE = "ledger--cae.members.activity_opened.v1"
+
+
 def wait_ready(url: str, timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -44,10 +58,16 @@ def main() -> int:
     parser.add_argument("--members", required=True)
     parser.add_argument("--ledger", required=True)
     parser.add_argument("--payroll", required=True)
-    parser.add_argument("--logs", default="var/demo")
+    parser.add_argument("--dir", default="var/demo", help="the demo's directory (stores, logs)")
+    parser.add_argument("--root", default=".", help="the checkout (where .venv/bin/cae is)")
     parser.add_argument("--smoke", action="store_true")
     args = parser.parse_args()
     settings = Settings.from_env("demo")
+    root = os.path.abspath(args.root)
+
+    def shown(path: str) -> str:  # a path as typed in `root`
+        relative = os.path.relpath(os.path.abspath(path), root)
+        return path if relative.startswith("..") else relative
 
     def token(sub, roles, coop=None):
         return mint(sub, roles=roles, cooperative_id=coop, settings=settings)
@@ -113,8 +133,8 @@ def main() -> int:
                     response.raise_for_status()
 
     # payroll: each entrepreneur signs a CESA (members -> payroll), the ledger's budgets
-    # reach payroll; each chooses a third of what the budget pays, from March; staff run
-    # March; every payslip becomes a salary entry in the ledger
+    # reach payroll; each chooses a third of what the budget pays (at least the SMIC), from
+    # March; staff run March; every payslip becomes a salary entry in the ledger
     for _, coop, staff, ids in seeded:
         for member_id, _ in ids:
             response = requests.post(f"{args.members}/cooperatives/{coop}/members/{member_id}/contracts",
@@ -122,6 +142,7 @@ def main() -> int:
                                      json={"kind": "CESA", "signed_on": "2026-01-05"})
             response.raise_for_status()
     deadline = time.monotonic() + 60
+    march_runs = {}
     for _, coop, staff, ids in seeded:
         for member_id, code in ids:
             while True:
@@ -133,14 +154,20 @@ def main() -> int:
                 if time.monotonic() > deadline:
                     sys.exit(f"demo: payroll has no CESA or budget for {code}: {simulated.text}")
                 time.sleep(0.3)
-            gross = simulated.json()["budget_pays_gross_cents"] // 3
-            requests.post(f"{args.payroll}/cooperatives/{coop}/employees/{member_id}/salary",
-                          headers={**auth(staff), "Idempotency-Key": f"demo-salary-{member_id}"},
-                          json={"period": "2026-03", "gross_cents": gross},
-                          timeout=10).raise_for_status()
-        requests.post(f"{args.payroll}/cooperatives/{coop}/payroll-runs",
-                      headers={**auth(staff), "Idempotency-Key": f"demo-run-{coop}"},
-                      json={"period": "2026-03"}, timeout=10).raise_for_status()
+            budget = simulated.json()
+            gross = max(budget["budget_pays_gross_cents"] // 3,
+                        budget.get("minimum_gross_cents", 0))
+            response = requests.post(
+                f"{args.payroll}/cooperatives/{coop}/employees/{member_id}/salary",
+                headers={**auth(staff), "Idempotency-Key": f"demo-salary-{member_id}"},
+                json={"period": "2026-03", "gross_cents": gross}, timeout=10)
+            if not response.ok:
+                sys.exit(f"demo: payroll refused {code}'s salary: {response.text}")
+        response = requests.post(f"{args.payroll}/cooperatives/{coop}/payroll-runs",
+                                 headers={**auth(staff), "Idempotency-Key": f"demo-run-{coop}"},
+                                 json={"period": "2026-03"}, timeout=10)
+        response.raise_for_status()
+        march_runs[coop] = response.json()["id"]
     expected_salaries = sum(len(ids) for *_, ids in seeded)
     while True:
         salaries = sum(len([e for e in requests.get(
@@ -156,6 +183,16 @@ def main() -> int:
     name, coop, staff, ids = seeded[0]
     member_id, code = ids[0]
     entrepreneur = token(member_id, ["entrepreneur"], coop)
+    slips = requests.get(f"{args.payroll}/cooperatives/{coop}/payslips", timeout=10,
+                         headers=auth(entrepreneur)).json()["items"]
+    people = os.path.join(args.dir, "people.csv")
+    with open(people, "w", encoding="utf-8") as out:
+        out.write(PEOPLE_CSV)
+    vhost = unquote(urlsplit(settings.amqp_uri).path[1:]) or "/"
+    env_file = os.path.join(args.dir, "demo.env")
+    found_by_cae = os.path.abspath(env_file) == os.path.join(root, "var", "demo", "demo.env")
+    cooperatives = "\n".join(f"  {n:<16} {c}   March run {march_runs[c]}"
+                              for n, c, _, _ in seeded)
     print(f"""
 CAE platform demo: {len(seeded)} cooperatives, {expected} entrepreneurs, {expected} activities
 opened in the ledger from activity_opened events, each with a quarter of invoices, payments
@@ -165,8 +202,12 @@ whose payslips the ledger posted as salaries.
   members  {args.members}   (health: /health/ready, metrics: /metrics)
   ledger   {args.ledger}
   payroll  {args.payroll}
-  logs     {args.logs}/members.log, ledger.log, payroll.log
-  broker   http://127.0.0.1:15672 (guest/guest), vhost cae_demo
+  logs     {shown(args.dir)}/members.log, ledger.log, payroll.log
+  broker   http://127.0.0.1:15672 (guest/guest), vhost {vhost}
+  settings {shown(env_file)}: the CAE_* settings of the demo, read by `cae` by itself
+
+Cooperatives:
+{cooperatives}
 
 Tokens (HS256 development secret; `cae token --help` mints others):
   export OPS={operator}
@@ -181,15 +222,26 @@ Try:
   curl -s {args.ledger}/cooperatives/{coop}/activities/{code}/treasury-statement -H "Authorization: Bearer $LEA"
   curl -s "{args.ledger}/cooperatives/{coop}/trial-balance?from=2026-01&to=2026-03" -H "Authorization: Bearer $STAFF"
   curl -s "{args.ledger}/cooperatives/{coop}/fec?year=2026" -H "Authorization: Bearer $STAFF"
-  curl -s "{args.payroll}/cooperatives/{coop}/employees/{member_id}/simulation?period=2026-04" -H "Authorization: Bearer $LEA"
+  curl -s "{args.payroll}/cooperatives/{coop}/employees/{member_id}/simulation?period=2026-05" -H "Authorization: Bearer $LEA"
   curl -s {args.payroll}/cooperatives/{coop}/payslips -H "Authorization: Bearer $LEA"
-  # then open /cooperatives/{coop}/payslips/<id>/document with the token: the bulletin de paie
+  curl -s "{args.payroll}/cooperatives/{coop}/payslips/{slips[0]["id"]}/document?format=pdf" -H "Authorization: Bearer $LEA" -o {shown(args.dir)}/bulletin-de-paie.pdf
   curl -s -X POST {args.members}/cooperatives/{coop}/members -H "Authorization: Bearer $STAFF" \\
        -H 'Content-Type: application/json' \\
        -d '{{"first_name":"Nora","last_name":"Blanc","email":"nora@example.org","joined_on":"2026-02-01","activity_code":"NORA"}}'
   curl -s {args.ledger}/cooperatives/{coop}/activities/NORA -H "Authorization: Bearer $STAFF"
   curl -s {args.members}/cooperatives/{coop}/members -H "Authorization: Bearer $LEA"   # 403: staff only
-  .venv/bin/cae dlq queues   # parked events, if any (CAE_AMQP_URI=amqp://guest:guest@127.0.0.1:5672/cae_demo)
+
+The command line, in another shell in {root}{"" if found_by_cae else f" (export CAE_ENV_FILE={os.path.abspath(env_file)} first: cae looks for var/demo/demo.env)"}:
+  .venv/bin/cae --help
+  .venv/bin/cae token --sub alice --roles staff --coop {coop}
+  .venv/bin/cae members import {shown(people)} --cooperative {coop} --dry-run
+  .venv/bin/cae members import {shown(people)} --cooperative {coop}
+  .venv/bin/cae ledger fec --cooperative {coop} --year 2026 --output {shown(args.dir)}
+  .venv/bin/cae payroll run --cooperative {coop} --period 2026-04
+  .venv/bin/cae payroll resume --cooperative {coop} --run {march_runs[coop]}
+  .venv/bin/cae prune ledger --days 30
+  .venv/bin/cae dlq queues
+  .venv/bin/cae dlq list {DLQ_EXAMPLE}
 """, flush=True)
     if args.smoke:
         own = requests.get(f"{args.ledger}/cooperatives/{coop}/activities/{code}",

@@ -1,20 +1,52 @@
-"""`make demo` from this checkout: seeds the demo network and checks its scenario (--smoke)."""
+"""`make demo` from this checkout: seeds the demo network and checks its scenario (--smoke),
+writes its settings for the command line and prints the commands to try with real ids.
+(tests/integration/test_readme_commands.py runs those commands against a running demo.)"""
 
 import os
+import re
 import subprocess
+import uuid
 
-from caekit.testing import free_port
+from caekit.cli import read_environment_file
+from caekit.testing import free_port, management
 
 
 def test_make_demo_seeds_and_serves_the_network(tmp_path):
-    env = {**os.environ, "CAE_DEMO_DIR": str(tmp_path / "demo"), "CAE_DEMO_VHOST": "cae_demo_test",
+    demo_dir = tmp_path / "demo"
+    vhost = f"cae_test_demo_{uuid.uuid4().hex[:8]}"  # its own: tests may run side by side
+    env = {**os.environ, "CAE_DEMO_DIR": str(demo_dir), "CAE_DEMO_VHOST": vhost,
            "CAE_DEMO_MEMBERS_PORT": str(free_port()), "CAE_DEMO_LEDGER_PORT": str(free_port()),
            "CAE_DEMO_PAYROLL_PORT": str(free_port()),
            "CAE_LOG_LEVEL": "WARNING"}
     root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    result = subprocess.run(["bash", "scripts/demo.sh", "--smoke"], cwd=root, env=env,
-                            capture_output=True, text=True, timeout=300)
+    try:
+        result = subprocess.run(["bash", "scripts/demo.sh", "--smoke"], cwd=root, env=env,
+                                capture_output=True, text=True, timeout=300)
+    finally:
+        try:
+            management("DELETE", f"vhosts/{vhost}")
+        except OSError:
+            pass  # not created: the demo failed first
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    assert "demo smoke: OK" in result.stdout
-    assert "curl -s" in result.stdout and "export STAFF=" in result.stdout
-    subprocess.run(["rabbitmqctl", "-q", "delete_vhost", "cae_demo_test"], capture_output=True)
+    out = result.stdout
+    assert "demo smoke: OK" in out
+    assert "curl -s" in out and "export STAFF=" in out
+
+    # the settings the command line reads by itself, with absolute store paths
+    settings = read_environment_file(str(demo_dir / "demo.env"))
+    assert settings["CAE_AMQP_URI"] == f"amqp://guest:guest@127.0.0.1:5672/{vhost}"
+    assert settings["CAE_LEDGER_DATABASE_URL"] == f"sqlite:///{demo_dir}/ledger.db"
+    assert settings["CAE_DEMO_MEMBERS_PORT"] == env["CAE_DEMO_MEMBERS_PORT"]
+    assert "CAE_JWT_SECRET" in settings
+    assert settings["CAE_HTTP_PORT"] == "8000"  # a `cae run` of another shell; no demo service's
+    assert (demo_dir / "people.csv").is_file()
+
+    # the commands to try, with real ids; outside var/demo, how the CLI finds the file
+    uuid_ = r"[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}"
+    assert len(re.findall(rf"^  \S.*\s{uuid_}\s+March run {uuid_}$", out, re.M)) == 3
+    commands = [line.strip() for line in out.splitlines() if line.startswith("  .venv/bin/cae ")]
+    assert any(re.fullmatch(rf".venv/bin/cae payroll resume --cooperative {uuid_} --run {uuid_}",
+                            c) for c in commands), commands
+    assert not any("<" in c for c in commands), commands
+    assert f"export CAE_ENV_FILE={demo_dir}/demo.env" in out
+    assert f"vhost {vhost}" in out

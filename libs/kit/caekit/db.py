@@ -8,17 +8,25 @@ Tenancy is enforced in one place: a session whose ``info["tenant_id"]`` is set
 adds ``cooperative_id = <tenant>`` to every ORM query, update and delete of a
 ``TenantScoped`` model, refuses to flush a row added for another cooperative,
 and refuses to move a row to another cooperative.
+
+Only ``cae migrate`` creates a store. The ``cae`` command line runs every other command
+under ``existing_stores_only(service)``: each engine made then is first checked by
+``check_store`` (an SQLite file must exist, it is never created; the store must hold
+Alembic's version table), which raises ``MissingStore`` naming the store and the
+command that makes it.
 """
 
 from __future__ import annotations
 
 import os
 from contextlib import contextmanager
+from contextvars import ContextVar
 
 os.environ.setdefault("PSYCOPG_WAIT_FUNC", "wait_select")
 
-from sqlalchemy import String, create_engine, event, insert, inspect  # noqa: E402
-from sqlalchemy.engine import Engine  # noqa: E402
+from sqlalchemy import String, create_engine, event, insert, inspect, text  # noqa: E402
+from sqlalchemy.engine import Engine, make_url  # noqa: E402
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError  # noqa: E402
 from sqlalchemy.orm import (  # noqa: E402
     Mapped,
     Session,
@@ -43,7 +51,111 @@ class CrossTenantWrite(PermissionError):
     pass
 
 
+class MissingStore(RuntimeError):
+    """A store that does not exist, has no tables or cannot be opened, met by a command
+    that may not create it (every command but ``cae migrate``). The message is one line."""
+
+
+VERSION_TABLE = "alembic_version"  # every service's migrations keep Alembic's default
+_existing_only: ContextVar[tuple[bool, str | None]] = ContextVar("cae_existing_stores_only",
+                                                                  default=(False, None))
+
+
+@contextmanager
+def existing_stores_only(service: str | None = None):
+    """Within the block, ``make_engine`` refuses (``MissingStore``) a store ``cae migrate``
+    has not made; ``service`` names the command to run in the message."""
+    token = _existing_only.set((True, service))
+    try:
+        yield
+    finally:
+        _existing_only.reset(token)
+
+
+def describe_store(url: str) -> str:
+    """The store's URL without its password; a relative SQLite path with its absolute one."""
+    try:
+        parsed = make_url(url)
+    except Exception:  # noqa: BLE001 - not a URL at all: say it as it is
+        return url
+    shown = parsed.render_as_string(hide_password=True)
+    database = _sqlite_path(url)
+    if database and not os.path.isabs(database):
+        shown += f" ({os.path.abspath(database)})"
+    return shown
+
+
+def _sqlite_path(url: str) -> str | None:
+    """The file of an SQLite URL ('' for an in-memory database), None for another backend."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return None
+    database = parsed.database or ""
+    if database == ":memory:" or parsed.query.get("mode") == "memory":
+        return ""
+    if database.startswith("file:"):  # an SQLite URI filename (uri=true)
+        database = database[len("file:"):].split("?", 1)[0]
+    return database
+
+
+def check_store(url: str, service: str | None = None, engine: Engine | None = None) -> None:
+    """Raise ``MissingStore`` unless ``url`` is a store ``cae migrate`` made: for SQLite a
+    file that exists (checked before anything connects, so none is created), and for
+    every backend Alembic's version table with a revision in it."""
+    what = f"the {service} store" if service else "the store"
+    migrate = f"cae migrate {service or '<service>'}"
+    variable = (f"CAE_{service.upper()}_DATABASE_URL or CAE_DATABASE_URL" if service
+                else "CAE_DATABASE_URL")
+    shown = describe_store(url)
+    try:
+        path = _sqlite_path(url)
+    except Exception as exc:  # noqa: BLE001 - a URL SQLAlchemy cannot read
+        raise MissingStore(f"{what} URL {url!r} is not a database URL ({exc}); "
+                           f"check {variable}") from None
+    if path == "":
+        raise MissingStore(f"{what} {shown} is an in-memory database, empty by definition; "
+                           f"point {variable} at a store made by {migrate}")
+    if path is not None and not os.path.isfile(path):
+        raise MissingStore(f"{what} {shown} does not exist: run {migrate} to create it, or "
+                           f"point {variable} at an existing store")
+    own = engine is None
+    engine = engine or _create_engine(url)
+    try:
+        with engine.connect() as connection:
+            migrated = (inspect(connection).has_table(VERSION_TABLE) and connection.execute(
+                text(f"SELECT count(*) FROM {VERSION_TABLE}")).scalar_one() > 0)
+    except SQLAlchemyError as exc:
+        reason = " ".join(str(getattr(exc, "orig", None) or exc).split())
+        raise MissingStore(f"cannot open {what} {shown}: {reason[:300]}") from None
+    finally:
+        if own:
+            engine.dispose()
+    if not migrated:
+        raise MissingStore(f"{what} {shown} has no tables ({VERSION_TABLE} is missing or "
+                           f"empty): run {migrate}")
+
+
 def make_engine(url: str, **kwargs) -> Engine:
+    """An engine for ``url``; under ``existing_stores_only`` the store is checked first
+    (making an engine connects to nothing: the check looks for an SQLite file before
+    anything connects)."""
+    refuse, service = _existing_only.get()
+    if not refuse:
+        return _create_engine(url, **kwargs)
+    try:
+        engine = _create_engine(url, **kwargs)
+    except (ArgumentError, ImportError, ValueError) as exc:
+        raise MissingStore(f"{describe_store(url)} is not a database URL this service can "
+                           f"open ({' '.join(str(exc).split())[:200]})") from None
+    try:
+        check_store(url, service, engine)
+    except MissingStore:
+        engine.dispose()
+        raise
+    return engine
+
+
+def _create_engine(url: str, **kwargs) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 30}, **kwargs)
 

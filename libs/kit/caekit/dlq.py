@@ -5,6 +5,10 @@ closes the channel, which puts them back: listing never loses a message.
 Replaying republishes a message (publisher confirm) to its consumer queue with
 its attempt counter reset, then acknowledges the parked copy; the consumer's
 inbox makes a replay of an already handled event a no-op.
+
+Every function works in the vhost of the AMQP URI it is given (the services' own,
+``CAE_AMQP_URI``); what stops it (the broker unreachable, no such vhost or queue) is
+raised as ``DlqError`` with a one-line message naming the vhost.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ from __future__ import annotations
 import json
 from contextlib import contextmanager
 from dataclasses import dataclass
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 import amqp
 from kombu import Connection
@@ -20,6 +24,23 @@ from kombu import Connection
 from caekit import topology
 
 REPLAYED_HEADER = "x-cae-replayed"
+
+
+class DlqError(RuntimeError):
+    """What stops an operator's command, in one line (no broker, vhost or queue)."""
+
+
+def vhost_of(amqp_uri: str) -> str:
+    """The vhost an AMQP URI names ('/' when it names none)."""
+    return unquote(urlsplit(amqp_uri).path[1:]) or "/"
+
+
+def shown(amqp_uri: str) -> str:
+    """The AMQP URI without its password."""
+    parts = urlsplit(amqp_uri)
+    user = f"{parts.username}@" if parts.username else ""
+    port = f":{parts.port}" if parts.port else ""
+    return f"{parts.scheme}://{user}{parts.hostname or ''}{port}{parts.path or '/'}"
 
 
 @dataclass
@@ -43,13 +64,23 @@ class ParkedMessage:
 @contextmanager
 def _channel(amqp_uri: str):
     conn = Connection(amqp_uri, connect_timeout=5)
-    conn.connect()
+    try:
+        conn.connect()
+    except Exception as exc:  # noqa: BLE001 - refused, unknown vhost, bad credentials
+        conn.release()
+        raise DlqError(f"cannot reach vhost {vhost_of(amqp_uri)!r} at {shown(amqp_uri)}: "
+                       f"{' '.join(str(exc).split()) or type(exc).__name__}") from None
     channel = conn.connection.channel()
     try:
         yield channel
+    except amqp.exceptions.NotFound as exc:
+        raise DlqError(f"{exc.reply_text or 'not found'} "
+                       "(`cae dlq queues` lists the parking queues)") from None
     finally:
         try:
             channel.close()  # unacknowledged messages go back to the queue
+        except Exception:  # noqa: BLE001 - a channel the broker already closed (not found)
+            pass
         finally:
             conn.release()
 
@@ -135,22 +166,31 @@ def purge(amqp_uri: str, queue: str, event_ids: set[str] | None = None) -> int:
 def management_url(amqp_uri: str, management: str | None = None) -> tuple[str, str, str, str]:
     """(base url, vhost, user, password) of the management API for an AMQP URI."""
     parts = urlsplit(amqp_uri)
-    vhost = parts.path[1:] or "/"
     base = management or f"http://{parts.hostname or '127.0.0.1'}:15672"
-    return base.rstrip("/"), quote(vhost, safe=""), parts.username or "guest", parts.password or "guest"
+    return (base.rstrip("/"), quote(vhost_of(amqp_uri), safe=""), unquote(parts.username or "guest"),
+            unquote(parts.password or "guest"))
 
 
 def dead_letter_queues(amqp_uri: str, management: str | None = None) -> list[tuple[str, int]]:
     """Every parking queue of the vhost (listed by the management API) with its message count."""
     import base64
+    import urllib.error
     import urllib.request
 
     base, vhost, user, password = management_url(amqp_uri, management)
     request = urllib.request.Request(f"{base}/api/queues/{vhost}?columns=name,messages")
     token = base64.b64encode(f"{user}:{password}".encode()).decode()
     request.add_header("Authorization", f"Basic {token}")
-    with urllib.request.urlopen(request, timeout=10) as response:
-        names = sorted(q["name"] for q in json.load(response) if q["name"].endswith("--dead"))
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            names = sorted(q["name"] for q in json.load(response) if q["name"].endswith("--dead"))
+    except urllib.error.HTTPError as exc:
+        why = "no such vhost" if exc.code == 404 else f"HTTP {exc.code} {exc.reason}"
+        raise DlqError(f"the management API at {base} cannot list vhost "
+                       f"{vhost_of(amqp_uri)!r}: {why}") from None
+    except (OSError, ValueError) as exc:
+        raise DlqError(f"cannot reach the RabbitMQ management API at {base} "
+                       f"({' '.join(str(exc).split())}); pass --management URL") from None
     # the management API's counts lag by its statistics interval: ask the queues themselves
     with _channel(amqp_uri) as channel:
         return [(name, channel.queue_declare(name, passive=True).message_count) for name in names]
