@@ -1,0 +1,158 @@
+"""The fuzz suite: schemathesis over every service's OpenAPI document, as each serves it.
+
+Each built service runs for real (nameko, PostgreSQL or SQLite, RabbitMQ), seeded with
+two cooperatives that each have an entrepreneur and an activity. For every operation of
+the document the service serves at ``/openapi.json``, hypothesis draws requests from
+the document (path and query parameters, headers, bodies), and each is sent with one
+of: a staff token of the first cooperative, its entrepreneur's token, a staff token
+of the second cooperative, a network operator's token, or none. A path's
+``cooperative_id``, ``member_id`` and activity ``code`` are, most of the time, the
+seeded ones (so that requests reach the rules, not only the 404s). Every response
+must pass schemathesis' checks: no server error, a status code the document lists
+for the operation, its content type, its body's schema and its headers.
+
+``CAE_FUZZ_EXAMPLES`` (default 40) bounds the requests per operation; the number of
+requests sent is printed per service.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from dataclasses import dataclass, field
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
+from hypothesis.errors import Unsatisfiable
+from schemathesis.checks import not_a_server_error
+from schemathesis.core.failures import FailureGroup
+from schemathesis.core.parameters import ParameterLocation
+from schemathesis.generation import GenerationMode
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    negative_data_rejection,
+    response_headers_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+from cae_ledger.entrypoints.service import LedgerService
+from cae_members.entrypoints.service import MembersService
+from cae_payroll.entrypoints.service import PayrollService
+from caekit.testing import bearer, count_rows, eventually
+
+EXAMPLES = int(os.environ.get("CAE_FUZZ_EXAMPLES", "40"))
+INPUTS = (ParameterLocation.BODY, ParameterLocation.QUERY, ParameterLocation.PATH)
+CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
+          response_schema_conformance, response_headers_conformance]
+
+
+@dataclass
+class Seeded:
+    urls: dict[str, str]
+    coops: list[str]
+    members: dict[str, str] = field(default_factory=dict)  # cooperative -> member id
+    codes: dict[str, str] = field(default_factory=dict)  # cooperative -> activity code
+    sent: dict[str, int] = field(default_factory=dict)
+
+
+@pytest.fixture
+def platform(start_service, http, token) -> Seeded:
+    # the consumers first, so that their queues exist before members publishes
+    ledger = start_service(LedgerService)
+    payroll = start_service(PayrollService)
+    members = start_service(MembersService)
+    operator = bearer(token("ops", "network_operator"))
+    seeded = Seeded(urls={"members": members.url, "ledger": ledger.url, "payroll": payroll.url},
+                    coops=[])
+    for name, siren in (("Oxalis", "732829320"), ("Coopaname", "443061841")):
+        response = http.post(f"{members.url}/cooperatives", headers=operator,
+                             json={"name": name, "siren": siren, "legal_form": "SCOP-SA"})
+        assert response.status_code == 201, response.text
+        coop = response.json()["id"]
+        seeded.coops.append(coop)
+        staff = bearer(token("alice", "staff", coop))
+        code = f"ACT{len(seeded.coops)}"
+        response = http.post(f"{members.url}/cooperatives/{coop}/members", headers=staff, json={
+            "first_name": "Léa", "last_name": "Martin", "email": "lea@example.org",
+            "joined_on": "2026-01-05", "activity_code": code})
+        assert response.status_code == 201, response.text
+        seeded.members[coop], seeded.codes[coop] = response.json()["id"], code
+    eventually(lambda: count_rows(ledger.settings.database_url, "activities") == 2, timeout=60)
+    eventually(lambda: count_rows(payroll.settings.database_url, "employees") == 2, timeout=60)
+    return seeded
+
+
+def _callers(seeded: Seeded, token) -> list[tuple[str, dict]]:
+    first, second = seeded.coops
+    return [
+        ("staff", bearer(token("alice", "staff", first))),
+        ("entrepreneur", bearer(token(seeded.members[first], "entrepreneur", first))),
+        ("admin", bearer(token("root", ["admin", "staff"], first))),
+        ("other cooperative's staff", bearer(token("bob", "staff", second))),
+        ("network operator", bearer(token("ops", "network_operator"))),
+        ("nobody", {}),
+    ]
+
+
+def _fuzz(service: str, seeded: Seeded, http, token, mode: GenerationMode) -> list[str]:
+    document = http.get(f"{seeded.urls[service]}/openapi.json")
+    assert document.status_code == 200
+    schema = schemathesis.openapi.from_dict(document.json())
+    callers = _callers(seeded, token)
+    first = seeded.coops[0]
+    failures: list[str] = []
+    seeded.sent[service] = 0
+
+    for result in schema.get_all_operations():
+        operation = result.ok()
+
+        @settings(max_examples=EXAMPLES, deadline=None, database=None,
+                  phases=[Phase.explicit, Phase.generate],  # report the first failure as is
+                  suppress_health_check=list(HealthCheck))
+        @given(case=operation.as_strategy(generation_mode=mode), caller=st.sampled_from(callers),
+               known=st.booleans() | st.just(True))
+        def run(case, caller, known):
+            path = case.path_parameters or {}
+            if known:  # most requests name the seeded records, to reach the rules
+                if "cooperative_id" in path:
+                    path["cooperative_id"] = first
+                if "member_id" in path:
+                    path["member_id"] = seeded.members[first]
+                if "code" in path:
+                    path["code"] = seeded.codes[first]
+            headers = {key: value for key, value in (case.headers or {}).items()
+                       if key.lower() != "authorization"}
+            case.headers = {**headers, **caller[1]}
+            if "Idempotency-Key" in case.headers:
+                case.headers["Idempotency-Key"] = uuid.uuid4().hex  # a new write each time
+            response = case.call(base_url=seeded.urls[service], session=http, timeout=30)
+            seeded.sent[service] += 1
+            invalid_input = mode is GenerationMode.NEGATIVE and any(
+                case.meta.is_negative_at(where) for where in INPUTS)
+            # an invalid body, query or path must be refused (4xx); headers are the
+            # callers' own (the token, a fresh key), whatever was generated for them
+            case.validate_response(response, checks=[*CHECKS, negative_data_rejection]
+                                   if invalid_input else CHECKS)
+
+        try:
+            run()
+        except Unsatisfiable:
+            assert mode is GenerationMode.NEGATIVE, operation.label
+            continue  # nothing of this operation can be invalid (any string, no body)
+        except (Exception, FailureGroup) as exc:  # every operation's failure is reported
+            failures.append(f"{operation.label}: {str(exc)[:1500]}")
+    return failures
+
+
+@pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE],
+                         ids=["valid", "invalid"])
+@pytest.mark.parametrize("service", ["members", "ledger", "payroll"])
+def test_the_documented_api_survives_the_fuzzer(service, mode, platform, http, token, capsys):
+    failures = _fuzz(service, platform, http, token, mode)
+    with capsys.disabled():
+        print(f"\nfuzz {service} ({mode.value} requests): {platform.sent[service]} sent, "
+              f"{len(failures)} operations failing")
+    assert not failures, "\n\n".join(failures)
