@@ -8,15 +8,15 @@ import subprocess
 import uuid
 
 from caekit.cli import read_environment_file
-from caekit.testing import free_port, management
+from caekit.testing import free_ports, management
 
 
 def test_make_demo_seeds_and_serves_the_network(tmp_path):
     demo_dir = tmp_path / "demo"
     vhost = f"cae_test_demo_{uuid.uuid4().hex[:8]}"  # its own: tests may run side by side
     env = {**os.environ, "CAE_DEMO_DIR": str(demo_dir), "CAE_DEMO_VHOST": vhost,
-           "CAE_DEMO_MEMBERS_PORT": str(free_port()), "CAE_DEMO_LEDGER_PORT": str(free_port()),
-           "CAE_DEMO_PAYROLL_PORT": str(free_port()),
+           **dict(zip(("CAE_DEMO_MEMBERS_PORT", "CAE_DEMO_LEDGER_PORT", "CAE_DEMO_PAYROLL_PORT"),
+                       map(str, free_ports(3)), strict=True)),
            "CAE_LOG_LEVEL": "WARNING"}
     root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     try:

@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from caekit.cli import read_environment_file
-from caekit.testing import eventually, free_port, management, message_count, publish_raw
+from caekit.testing import eventually, free_ports, management, message_count, publish_raw
 
 ROOT = Path(__file__).resolve().parents[2]
 UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
@@ -108,8 +108,8 @@ def demo(tmp_path_factory):
     # 8000 for `make demo`): a free one, so that test runs side by side do not meet
     vhost = f"cae_test_readme_{uuid.uuid4().hex[:8]}"  # make test removes cae_test_* leftovers
     env = {**os.environ, "CAE_DEMO_DIR": str(directory), "CAE_DEMO_VHOST": vhost,
-           "CAE_DEMO_MEMBERS_PORT": str(free_port()), "CAE_DEMO_LEDGER_PORT": str(free_port()),
-           "CAE_DEMO_PAYROLL_PORT": str(free_port()), "CAE_DEMO_HTTP_PORT": str(free_port()),
+           **dict(zip(("CAE_DEMO_MEMBERS_PORT", "CAE_DEMO_LEDGER_PORT", "CAE_DEMO_PAYROLL_PORT",
+                       "CAE_DEMO_HTTP_PORT"), map(str, free_ports(4)), strict=True)),
            "CAE_LOG_LEVEL": "WARNING"}
     process = subprocess.Popen(["bash", "scripts/demo.sh"], cwd=ROOT, env=env, text=True,
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT,

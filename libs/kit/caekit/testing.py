@@ -265,6 +265,19 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def free_ports(count: int) -> list[int]:
+    """``count`` distinct free ports: each socket stays bound until all are chosen (calls of
+    ``free_port`` one after the other may return the same port twice)."""
+    sockets = [socket.socket() for _ in range(count)]
+    try:
+        for sock in sockets:
+            sock.bind(("127.0.0.1", 0))
+        return [sock.getsockname()[1] for sock in sockets]
+    finally:
+        for sock in sockets:
+            sock.close()
+
+
 def spawn_service(service: str, amqp_uri: str, database_url: str, port: int, *,
                   command: str = "run", **env):
     """``cae run <service>`` (or ``cae relay <service>``) as a process of its own, to be
