@@ -193,8 +193,10 @@ def test_the_refusal_is_one_line_and_exit_code_2_end_to_end(tmp_path):
 
 
 def test_a_service_not_installed_is_one_line_too(capsys, no_cae_variables):
-    _refused(capsys, ["governance", "anything"], "the governance service is not installed here")
+    _refused(capsys, ["matching", "anything"], "the matching service is not installed here")
     _refused(capsys, ["run", "matching"], "the matching service is not installed here")
+    # installed (its domain only), without a command line yet
+    _refused(capsys, ["governance", "anything"], "the governance service has no commands")
 
 
 def test_a_port_in_use_is_seen():
@@ -218,7 +220,9 @@ def test_help_lists_every_command_and_the_services_own(capsys):
                     "payroll", "governance", "matching"):
         assert f"\n    {command} " in out or f"\n    {command}\n" in out, command
     assert "import people" in out and "FEC" in out and "month's run" in out
-    assert ("governance's commands [not installed here: no cae_governance package]"
+    assert ("governance's commands [none yet: cae_governance has no command line]"
+            in " ".join(out.split()))
+    assert ("matching's commands [not installed here: no cae_matching package]"
             in " ".join(out.split()))
     assert "var/demo/demo.env" in out
 

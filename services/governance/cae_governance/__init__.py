@@ -1,0 +1,1 @@
+"""governance: general assemblies, the electorate, proxies, quorum and the tally of resolutions."""

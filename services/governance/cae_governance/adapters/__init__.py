@@ -1,0 +1,1 @@
+"""Adapters: SQLAlchemy models and queries, Alembic migrations, marshmallow schemas. (None yet.)"""
