@@ -21,25 +21,9 @@ from cae_governance.domain.profiles import (
     check_colleges,
 )
 from cae_governance.domain.proxies import Proxy, ProxyBook, check_proxies, proxy_cap
-from caekit.rules import RuleViolation
+from services.governance.tests.unit.builders import RECORD, electorate, ids, refused
 
-RECORD = date(2026, 5, 1)
 F = Fraction
-
-
-def ids(n: int) -> list[str]:
-    return [f"a{i:04d}" for i in range(n)]
-
-
-def electorate(n: int, profile=SCOP_SARL) -> Electorate:
-    return Electorate.fix(RECORD, [Associate(i, date(2020, 1, 1)) for i in ids(n)], profile)
-
-
-def refused(rule: str, call, *args, **kwargs) -> RuleViolation:
-    with pytest.raises(RuleViolation) as caught:
-        call(*args, **kwargs)
-    assert caught.value.rule == rule, caught.value
-    return caught.value
 
 
 # --- profiles --------------------------------------------------------------------------

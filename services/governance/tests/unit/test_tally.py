@@ -21,27 +21,11 @@ from cae_governance.domain.profiles import (
 from cae_governance.domain.proxies import Proxy
 from cae_governance.domain.quorum import check_quorum
 from cae_governance.domain.tally import Ballot, Choice, Resolution, tally
-from caekit.rules import RuleViolation
+from services.governance.tests.unit.builders import RECORD, electorate, ids, refused
 
-RECORD = date(2026, 5, 1)
 F = Fraction
 ORD, EXT, ELECT = DecisionKind.ORDINARY, DecisionKind.EXTRAORDINARY, DecisionKind.ELECTION
 FIRST, SECOND = Convocation.FIRST, Convocation.SECOND
-
-
-def ids(n: int) -> list[str]:
-    return [f"a{i:04d}" for i in range(n)]
-
-
-def electorate(n: int, profile=SCOP_SARL) -> Electorate:
-    return Electorate.fix(RECORD, [Associate(i, date(2020, 1, 1)) for i in ids(n)], profile)
-
-
-def refused(rule: str, call, *args, **kwargs) -> RuleViolation:
-    with pytest.raises(RuleViolation) as caught:
-        call(*args, **kwargs)
-    assert caught.value.rule == rule, caught.value
-    return caught.value
 
 
 def in_person(voters, profile, present, proxies=()):
