@@ -16,13 +16,45 @@ PERIOD_PATTERN = r"^(19[0-9]{2}|2[01][0-9]{2}|2200)-(0[1-9]|1[0-2])$"
 
 
 class WholeRegexp(validate.Regexp):
-    """``validate.Regexp`` matching the whole text: a ``$`` in a pattern also matches
-    before a final line break, which would let ``"2026-03\n"`` through."""
+    """``validate.Regexp`` matching the whole text (``re.fullmatch``): in Python a ``$``
+    also matches before a final line break, which would let ``"2026-03\n"`` through; in
+    the OpenAPI documents' (ECMA) patterns it does not."""
 
     def __call__(self, value: str) -> str:
-        if self.regex.fullmatch(value) is None:
+        if not isinstance(value, str) or self.regex.fullmatch(value) is None:
             raise ValidationError(self._format_error(value))
         return value
+
+
+# Text people type: PostgreSQL cannot store a NUL, and no other control character belongs
+# in a name, a label or a reason. C0 controls, DEL and C1 controls; the second set spares
+# tab, LF and CR (text of several lines).
+_CONTROLS = r"\x00-\x1f\x7f-\x9f"
+_CONTROLS_BUT_BREAKS = r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f"
+# not blank: blanks, then a visible character, then anything allowed (the first two
+# classes are disjoint, so the pattern never backtracks more than once a character)
+ONE_LINE = WholeRegexp(rf"^[^\S{_CONTROLS}]*[^\s{_CONTROLS}][^{_CONTROLS}]*$",
+                       error="one line of text, not blank, without control characters")
+ONE_LINE_OR_EMPTY = WholeRegexp(rf"^[^{_CONTROLS}]*$",
+                                error="one line of text, without control characters")
+TEXT = WholeRegexp(rf"^[^\S{_CONTROLS_BUT_BREAKS}]*[^\s{_CONTROLS}][^{_CONTROLS_BUT_BREAKS}]*$",
+                   error="text, not blank, without control characters other than line breaks "
+                         "and tabs")
+TEXT_OR_EMPTY = WholeRegexp(rf"^[^{_CONTROLS_BUT_BREAKS}]*$",
+                            error="text without control characters other than line breaks "
+                                  "and tabs")
+
+
+def line(max_length: int, *, blank: bool = False, **kwargs: Any) -> fields.String:
+    """One line of text of 1 to ``max_length`` characters (``blank``: may be empty)."""
+    return fields.String(validate=[validate.Length(min=0 if blank else 1, max=max_length),
+                                   ONE_LINE_OR_EMPTY if blank else ONE_LINE], **kwargs)
+
+
+def text(max_length: int, *, blank: bool = False, **kwargs: Any) -> fields.String:
+    """Text of 1 to ``max_length`` characters, line breaks allowed (``blank``: may be empty)."""
+    return fields.String(validate=[validate.Length(min=0 if blank else 1, max=max_length),
+                                   TEXT_OR_EMPTY if blank else TEXT], **kwargs)
 
 
 class AsciiInteger(fields.Integer):

@@ -30,49 +30,14 @@ from marshmallow import (
 from cae_contracts.members import LEGAL_FORMS, STAFF_SIZE_BRACKETS, STATUTE_PROFILES
 from cae_members.domain.activities import CODE, CODE_TEXT
 from cae_members.domain.cooperatives import siren_is_valid
-from caekit.fields import day
+from caekit.fields import ONE_LINE, WholeRegexp, day, line, text
 from caekit.fields import limit as page_limit
 
 DEFAULT_CONTRIBUTION_RATE = Decimal("0.1000")
 MAX_CONTRIBUTION_RATE = Decimal("0.5")
 
 
-class FullMatch(validate.Regexp):
-    """A pattern the whole value must match (``re.fullmatch``): in Python ``$`` also
-    matches before a final line break, in the documents' (ECMA) patterns it does not."""
-
-    def __call__(self, value):
-        if not isinstance(value, str) or self.regex.fullmatch(value) is None:
-            raise ValidationError(self._format_error(value))
-        return value
-
-
-_CONTROLS = r"\x00-\x1f\x7f-\x9f"  # C0 controls (NUL, line breaks, tab...), DEL, C1 controls
-_CONTROLS_BUT_BREAKS = r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f"  # the same but tab, LF and CR
-# one line, not blank: blanks, then a visible character, then anything but controls (the
-# first two classes are disjoint, so the pattern never backtracks more than once a character)
-ONE_LINE = FullMatch(rf"^[^\S{_CONTROLS}]*[^\s{_CONTROLS}][^{_CONTROLS}]*$",
-                     error="one line of text, not blank, without control characters")
-ONE_LINE_OR_EMPTY = FullMatch(rf"^[^{_CONTROLS}]*$",
-                              error="one line of text, without control characters")
-TEXT = FullMatch(rf"^[^\S{_CONTROLS_BUT_BREAKS}]*[^\s{_CONTROLS}][^{_CONTROLS_BUT_BREAKS}]*$",
-                 error="text, not blank, without control characters other than line breaks "
-                       "and tabs")
-TEXT_OR_EMPTY = FullMatch(rf"^[^{_CONTROLS_BUT_BREAKS}]*$",
-                          error="text without control characters other than line breaks and tabs")
-ACTIVITY_CODE = FullMatch(f"^{CODE.pattern}$", error=CODE_TEXT)
-
-
-def line(max_length: int, *, blank: bool = False, **kwargs) -> fields.String:
-    """One line of text of 1 to ``max_length`` characters (``blank``: may be empty)."""
-    return fields.String(validate=[validate.Length(min=0 if blank else 1, max=max_length),
-                                   ONE_LINE_OR_EMPTY if blank else ONE_LINE], **kwargs)
-
-
-def text(max_length: int, *, blank: bool = False, **kwargs) -> fields.String:
-    """Text of 1 to ``max_length`` characters, line breaks allowed (``blank``: may be empty)."""
-    return fields.String(validate=[validate.Length(min=0 if blank else 1, max=max_length),
-                                   TEXT_OR_EMPTY if blank else TEXT], **kwargs)
+ACTIVITY_CODE = WholeRegexp(f"^{CODE.pattern}$", error=CODE_TEXT)
 
 
 def code_field(**kwargs) -> fields.String:
@@ -168,7 +133,7 @@ class _PageQuery(Schema):
     limit = page_limit(metadata={"description": "How many rows at most, 1 to 1000."})
     cursor = fields.String(
         validate=[validate.Length(min=1, max=MAX_CURSOR),
-                  FullMatch(r"^[A-Za-z0-9_-]+$", error=CURSOR_TEXT)],
+                  WholeRegexp(r"^[A-Za-z0-9_-]+$", error=CURSOR_TEXT)],
         metadata={"description": "Where the page starts: the `next_cursor` of the previous "
                                  "page (absent for the first page)."})
 
@@ -242,7 +207,7 @@ class CooperativeIn(Schema):
         unknown = RAISE
 
     name = line(200, required=True)
-    siren = fields.String(required=True, validate=FullMatch(r"^[0-9]{9}$", error="9 digits"))
+    siren = fields.String(required=True, validate=WholeRegexp(r"^[0-9]{9}$", error="9 digits"))
     legal_form = fields.String(required=True, validate=validate.OneOf(LEGAL_FORMS))
     statute_profile = fields.String(
         validate=validate.OneOf(STATUTE_PROFILES),

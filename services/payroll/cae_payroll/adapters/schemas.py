@@ -7,17 +7,16 @@ from marshmallow import RAISE, Schema, fields, validate
 from cae_payroll.domain.runs import LEFT_OUT
 from cae_payroll.domain.salaries import MAX_GROSS_CENTS
 from caekit import fields as bounded
+from caekit.fields import TEXT
 
 RATE = {"validate": validate.Regexp(r"^0(\.\d{1,6})?$", error="a rate such as 0.075")}
-# printable text (a line break allowed in an address): no other control character
-TEXT = r"^[^\x00-\x09\x0b-\x1f\x7f]*$"
 
 
 def _text(maximum: int, description: str, **kwargs) -> fields.String:
     """An optional text of 1 to ``maximum`` printable characters (null: none)."""
     return fields.String(load_default=None, allow_none=True, validate=[
         validate.Length(min=1, max=maximum),
-        validate.Regexp(TEXT, error="printable characters only")],
+        TEXT],
         metadata={"description": description}, **kwargs)
 
 
@@ -250,7 +249,7 @@ class RunIn(_In):
 
 class CancelIn(_In):
     reason = fields.String(required=True, validate=[
-        validate.Length(min=1, max=500), validate.Regexp(TEXT, error="printable characters only")],
+        validate.Length(min=1, max=500), TEXT],
         metadata={"description": "why the run is cancelled (the ledger's reversal carries it)"})
 
 
