@@ -13,7 +13,7 @@ from marshmallow import RAISE, Schema, ValidationError, fields, post_load, valid
 from cae_ledger.domain.entries import CHART_OF_ACCOUNTS, JOURNALS
 from cae_ledger.domain.schedules import RATE_PLACES
 from caekit import fields as bounded
-from caekit.fields import ONE_LINE
+from caekit.fields import ONE_LINE, TEXT
 from caekit.period import Period
 
 ACCOUNT_TYPES = sorted({type_ for _, type_ in CHART_OF_ACCOUNTS.values()})
@@ -64,10 +64,10 @@ class ActivityList(Schema):
 # -- requests -------------------------------------------------------------------------------------
 
 CODE = validate.Regexp(r"^[A-Z0-9][A-Z0-9_-]{0,19}$", error="an activity code is 1-20 of A-Z 0-9 _ -")
-# one line without control characters (PostgreSQL cannot store a NUL; a line break would
-# break the FEC's lines)
+# no control character (PostgreSQL cannot store a NUL); a label may hold line breaks, which
+# the FEC export turns into spaces
 PIECE_REF = [validate.Length(min=1, max=60), ONE_LINE]
-LABEL = [validate.Length(min=1, max=200), ONE_LINE]
+LABEL = [validate.Length(min=1, max=200), TEXT]
 ACCOUNT = validate.Regexp(r"^[0-9]{3,8}(-[A-Z0-9][A-Z0-9_-]{0,19})?$",
                           error="an account number (3-8 digits), or an auxiliary account "
                                 "`<number>-<activity code>`")
