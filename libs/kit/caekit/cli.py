@@ -298,22 +298,18 @@ def cmd_migrate(args) -> int:
     upgrade(args.service, settings.database_url)
     print(f"{args.service}: migrated to head", file=sys.stderr)
     if args.queues:
+        import amqp
+
         from caekit.handlers import declare_consumer_queues
 
         try:
             queues = declare_consumer_queues(load_service(args.service), settings)
-        except (OSError, amqp_errors()) as exc:
+        except (OSError, amqp.exceptions.AMQPError) as exc:
             raise CommandError(f"{args.service}: migrated, but its queues could not be declared "
                                f"({exc}); run it again once RabbitMQ answers, or pass "
                                "--no-queues") from exc
         print(f"{args.service}: {len(queues)} consumer queue(s) declared", file=sys.stderr)
     return 0
-
-
-def amqp_errors() -> type[Exception]:
-    import amqp
-
-    return amqp.exceptions.AMQPError
 
 
 def cmd_prune(args) -> int:

@@ -104,7 +104,7 @@ class Settings:
             relay_batch=int(g("RELAY_BATCH", "1000")),
             relay_poll_seconds=float(g("RELAY_POLL_SECONDS", "0.5")),
             relay_unroutable_retry_seconds=float(g("RELAY_UNROUTABLE_RETRY_SECONDS", "30")),
-            event_archive=_archive(g("EVENT_ARCHIVE", "7D,2147483648")),
+            event_archive=_archive(g("EVENT_ARCHIVE")),
             retry_delays=delays,
             handler_batch=int(g("HANDLER_BATCH", "200")),
             handler_max_wait_ms=int(g("HANDLER_MAX_WAIT_MS", "20")),
@@ -122,14 +122,18 @@ class Settings:
         }
 
 
-def _archive(text: str) -> Archive | None:
+def _archive(text: str | None) -> Archive | None:
+    """CAE_EVENT_ARCHIVE: unset, the Archive defaults; ``off``, none; else ``AGE[,BYTES]``."""
+    if text is None:
+        return Archive()
     if text.strip().lower() in {"off", "false", "none", "0"}:
         return None
     age, _, size = text.partition(",")
     if not re.fullmatch(r"[0-9]+[YMDhms]", age.strip()):
         raise ConfigurationError(f"CAE_EVENT_ARCHIVE: a max age like 7D or 12h, not {age!r}")
-    return Archive(max_age=age.strip(), max_bytes=_positive(size or "2147483648",
-                                                            "CAE_EVENT_ARCHIVE's max bytes"))
+    max_bytes = (_positive(size, "CAE_EVENT_ARCHIVE's max bytes") if size
+                 else Archive.max_bytes)
+    return Archive(max_age=age.strip(), max_bytes=max_bytes)
 
 
 def _positive(text: str, variable: str) -> int:

@@ -419,11 +419,12 @@ def _query_parameters(query: type[Schema]) -> list[dict[str, Any]]:
     """The ``in: query`` parameters of a query schema, with their types and ranges."""
     described = schema_to_json_schema(query)
     required = set(described.get("required", ()))
+    by_name = {f.data_key or f.name: f for f in query().fields.values()}
     out = []
     for name, node in described["properties"].items():
         node = dict(node)
         description = node.pop("description", None) or f"The `{name}` parameter."
-        field = next(f for f in query().fields.values() if (f.data_key or f.name) == name)
+        field = by_name[name]
         if field.load_default not in (None, missing) and not callable(field.load_default):
             node.setdefault("default", field.load_default)
         out.append({"name": name, "in": "query", "required": name in required,

@@ -187,7 +187,7 @@ class _RunWork:
     paid_on: str | None = None  # ISO, the payment date the run fixed (None: the month's last day)
     cancelled: bool = False  # the run was cancelled: nothing more is issued
     asked: set = field(default_factory=set)  # member ids loaded (or known not to be paid)
-    terms: dict = field(default_factory=dict)  # (cadre, withholding rate) -> engine.Employee
+    terms: dict = field(default_factory=dict)  # (cadre, withholding rate, hours) -> engine.Employee
 
 
 class _YearToDateRow(NamedTuple):
