@@ -24,7 +24,9 @@ from contextvars import ContextVar
 
 os.environ.setdefault("PSYCOPG_WAIT_FUNC", "wait_select")
 
-from sqlalchemy import String, create_engine, event, insert, inspect, text  # noqa: E402
+from datetime import UTC, datetime  # noqa: E402
+
+from sqlalchemy import DateTime, String, create_engine, event, insert, inspect, text  # noqa: E402
 from sqlalchemy.engine import Engine, make_url  # noqa: E402
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError  # noqa: E402
 from sqlalchemy.orm import (  # noqa: E402
@@ -34,6 +36,7 @@ from sqlalchemy.orm import (  # noqa: E402
     sessionmaker,
     with_loader_criteria,
 )
+from sqlalchemy.types import TypeDecorator  # noqa: E402
 
 from caekit import context  # noqa: E402
 
@@ -45,6 +48,32 @@ class TenantScoped:
     """
 
     cooperative_id: Mapped[str] = mapped_column(String(36), index=True)
+
+
+class UtcDateTime(TypeDecorator):
+    """An instant, ``TIMESTAMP WITH TIME ZONE``, always read back as an aware UTC datetime.
+
+    PostgreSQL returns instants in the session's time zone, and SQLite (which has no
+    time zones) returns them naive; both are written and read here in UTC, so a response
+    carries ``+00:00`` whatever the database. A naive value is taken to be UTC already.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    @staticmethod
+    def _utc(value: datetime | None) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+    def process_bind_param(self, value, dialect):
+        return self._utc(value)
+
+    def process_result_value(self, value, dialect):
+        return self._utc(value)
 
 
 class CrossTenantWrite(PermissionError):

@@ -12,47 +12,27 @@ SQLite keeps no offset, and PostgreSQL answers in the session's time zone.
 from __future__ import annotations
 
 import json
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import (
     BigInteger,
     CheckConstraint,
     Date,
-    DateTime,
     ForeignKey,
     Index,
     Integer,
     String,
     Text,
-    TypeDecorator,
     UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from cae_ledger.domain.contribution import Band, Schedule
-from caekit.db import TenantScoped
+from caekit.db import TenantScoped, UtcDateTime
 
 # a 64-bit key that SQLite still treats as its ROWID (autoincrement)
 BigKey = BigInteger().with_variant(Integer, "sqlite")
-
-
-class UtcDateTime(TypeDecorator):
-    """A timestamp in UTC: stored converted to UTC (a naive value is taken as UTC), read
-    back aware, in UTC, on PostgreSQL and on SQLite alike."""
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value, dialect):
-        if value is None:
-            return None
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-    def process_result_value(self, value, dialect):
-        if value is None:
-            return None
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 class Base(DeclarativeBase):

@@ -2,40 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import Date, DateTime, ForeignKey, Index, Numeric, String, UniqueConstraint
+from sqlalchemy import Date, ForeignKey, Index, Numeric, String, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
-from sqlalchemy.types import TypeDecorator
 
-from caekit.db import TenantScoped
-
-
-class UtcDateTime(TypeDecorator):
-    """An instant, ``TIMESTAMP WITH TIME ZONE``, always read back as an aware UTC datetime.
-
-    PostgreSQL returns instants in the session's time zone, and SQLite (which has no
-    time zones) returns them naive; both are written and read here in UTC, so a response
-    carries ``+00:00`` whatever the database. A naive value is taken to be UTC already.
-    """
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    @staticmethod
-    def _utc(value: datetime | None) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            return value.replace(tzinfo=UTC)
-        return value.astimezone(UTC)
-
-    def process_bind_param(self, value, dialect):
-        return self._utc(value)
-
-    def process_result_value(self, value, dialect):
-        return self._utc(value)
+from caekit.db import TenantScoped, UtcDateTime
 
 
 class Base(DeclarativeBase):
