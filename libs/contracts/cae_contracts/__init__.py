@@ -6,6 +6,7 @@ package alone to validate what they receive.
 """
 
 # import the modules that register contracts
+from cae_contracts import governance as _governance  # noqa: E402,F401
 from cae_contracts import inbound as _inbound  # noqa: E402,F401
 from cae_contracts import ledger as _ledger  # noqa: E402,F401
 from cae_contracts import members as _members  # noqa: E402,F401

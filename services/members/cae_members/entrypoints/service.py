@@ -3,14 +3,17 @@
 Each route parses and authorizes, calls a use case and renders its result; a refusal of
 the domain (``caekit.rules``) becomes its problem in ``caekit.http``. Query strings are
 loaded by the kit with each route's query schema (``query=``); listings come in pages.
+Events from other services come through the kit's reliable handlers (``caekit.handlers``).
 """
 
 from __future__ import annotations
 
+import logging
 from datetime import date
 
 from nameko.timer import timer
 
+from cae_contracts import Event
 from cae_members.adapters.schemas import (
     ActivitiesQuery,
     ActivityIn,
@@ -52,12 +55,17 @@ from cae_members.adapters.schemas import (
 )
 from cae_members.usecases import activities, cooperatives, membership
 from caekit import context
+from caekit.handlers import reliable_handler
 from caekit.http import api
+from caekit.logs import log
 from caekit.problems import Forbidden
+from caekit.rules import RuleViolation
 from caekit.service import ServiceBase
 
 STAFF = {"staff", "admin"}
 ANY_MEMBER = {"staff", "admin", "entrepreneur"}
+
+logger = logging.getLogger("cae_members")
 
 
 class MembersService(ServiceBase):
@@ -215,6 +223,25 @@ class MembersService(ServiceBase):
         """Hourly tick; the scan publishes each alert once, so repeating it is harmless."""
         membership.scan_deadlines(self.db, date.today())
         self.db.commit()
+
+    # -- events from governance ---------------------------------------------------------------
+    # a member unknown in the cooperative (member.unknown), one who left (stage.after_exit) or
+    # any other rule of the admission is parked at once, its rule in the error: retrying
+    # cannot change the answer. The kit's inbox skips a redelivery of the same event.
+    @reliable_handler("cae.governance.associate_admitted.v1", refusals=(RuleViolation,))
+    def on_associate_admitted(self, event: Event):
+        """The general assembly admitted an entrepreneur: record it as the staff's route does,
+        publishing member_became_associate. Someone already an associate, on any date (a
+        second admission event for the same person), is left as recorded, and logged."""
+        data = event.data
+        person = membership.find_member(self.db, str(data["member_id"]))
+        if person.associate_on is not None:
+            log(logger, logging.INFO if person.associate_on == data["associate_on"]
+                else logging.WARNING, "already an associate: admission event ignored",
+                event_id=event.id, member_id=person.id, associate_on=str(person.associate_on),
+                admitted_on=str(data["associate_on"]), resolution_id=str(data["resolution_id"]))
+            return
+        membership.admit_associate(self.db, person, data["associate_on"])
 
     # -- activities and follow-up ----------------------------------------------------------
     @api("POST", "/cooperatives/<cooperative_id>/activities", roles=STAFF, schema=ActivityIn)
