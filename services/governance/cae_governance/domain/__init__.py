@@ -10,5 +10,7 @@ caekit.period, caekit.bounds).
 * ``attendance``: present, remote, by post, represented, at the opening.
 * ``quorum``: the quorum and its formula.
 * ``tally``: the count and result of one resolution, with its formula.
+* ``elections``: the count per candidate of an election of managers or board seats,
+  the seats filled or left vacant, with its formula.
 * ``convocation``: the convocation delay and the right to add resolutions.
 """

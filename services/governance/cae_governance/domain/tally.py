@@ -25,10 +25,11 @@ with one choice: for, against, abstain or blank.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from enum import Enum
 from fractions import Fraction
+from typing import Protocol, TypeVar
 
 from cae_governance.domain.attendance import Attendance
 from cae_governance.domain.profiles import (
@@ -45,11 +46,13 @@ from caekit.rules import RuleViolation
 
 __all__ = [
     "Ballot",
+    "Cast",
     "Choice",
     "CollegeTally",
     "Count",
     "Resolution",
     "ResolutionResult",
+    "check_voters",
     "tally",
 ]
 
@@ -149,16 +152,42 @@ def _base_text(majority: Majority, count_abstentions: bool) -> str:
     return "votes cast, abstentions, blank and not voting not counted"
 
 
-def _check_ballots(ballots: Iterable[Ballot], attendance: Attendance) -> dict[str, Choice]:
+class Cast(Protocol):
+    """What every ballot has, whatever it votes on: its voter, and who cast it."""
+
+    @property
+    def voter(self) -> str: ...
+
+    @property
+    def cast_by(self) -> str | None: ...
+
+
+B = TypeVar("B", bound=Cast)
+
+
+def _no_check(ballot: object) -> None:
+    return None
+
+
+def check_voters(ballots: Iterable[B], attendance: Attendance,
+                 check: Callable[[B], None] = _no_check) -> dict[str, B]:
+    """Each voter's ballot, when every ballot may be counted; otherwise the first refusal.
+
+    In this order, for each ballot: ``vote.not_associate``; then ``check(ballot)`` (what
+    the ballot says: ``vote.choice`` for a resolution, the ``election.*`` refusals for an
+    election); then who cast it: ``vote.not_represented`` (a participant's ballot cast by
+    someone else, or a represented associate's not cast by their holder),
+    ``vote.blank_proxy`` (nobody casts a blank proxy's vote), ``vote.not_participating``;
+    then ``vote.twice``. Used by :func:`tally` and by
+    :func:`~cae_governance.domain.elections.elect`."""
     electorate = attendance.electorate
-    choices: dict[str, Choice] = {}
+    checked: dict[str, B] = {}
     for ballot in ballots:
         voter = ballot.voter
         if voter not in electorate:
             raise RuleViolation("vote.not_associate",
                                 f"{voter} is not an associate of the electorate", ("voter",))
-        if not isinstance(ballot.choice, Choice):
-            raise RuleViolation("vote.choice", "for, against, abstain or blank", ("choice",))
+        check(ballot)
         if voter in attendance.modes:
             if ballot.cast_by not in (None, voter):
                 raise RuleViolation(
@@ -178,11 +207,21 @@ def _check_ballots(ballots: Iterable[Ballot], attendance: Attendance) -> dict[st
         else:
             raise RuleViolation("vote.not_participating",
                                 f"{voter} neither takes part nor is represented", ("voter",))
-        if voter in choices:
+        if voter in checked:
             raise RuleViolation("vote.twice", f"{voter} has already voted on this resolution",
                                 ("voter",))
-        choices[voter] = ballot.choice
-    return choices
+        checked[voter] = ballot
+    return checked
+
+
+def _check_choice(ballot: Ballot) -> None:
+    if not isinstance(ballot.choice, Choice):
+        raise RuleViolation("vote.choice", "for, against, abstain or blank", ("choice",))
+
+
+def _check_ballots(ballots: Iterable[Ballot], attendance: Attendance) -> dict[str, Choice]:
+    return {voter: ballot.choice
+            for voter, ballot in check_voters(ballots, attendance, _check_choice).items()}
 
 
 def _count(voters: Iterable[str], choices: dict[str, Choice | None]) -> Count:

@@ -1,0 +1,154 @@
+"""What governance shows: settings, associates, assemblies, proxies, ballots, minutes."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from datetime import UTC, date, datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from cae_governance.adapters.store import (
+    Assembly,
+    Document,
+    Elector,
+    MinutesRecord,
+    PollVoter,
+    ProxyRecord,
+    PublishedBallot,
+    Resolution,
+    Vote,
+)
+from cae_governance.domain.profiles import fraction_text
+from cae_governance.usecases import assemblies
+from cae_governance.usecases import electorate as people
+from caekit.rules import ConflictingState, UnknownRecord
+
+
+def settings(session: Session, cooperative_id: str) -> dict:
+    coop = people.cooperative(session, cooperative_id)
+    stored = people.settings_of(coop)
+    profile = people.build_profile(people.profile_code(coop), stored)
+    return {
+        "profile": people.profile_code(coop), **stored,
+        **{name: getattr(profile, name) for name in (
+            "convocation_days", "count_abstentions", "blank_proxies", "remote_participation",
+            "postal_votes", "secret_ballot_for_elections")},
+        "rules": [{"kind": r.kind.value, "convocation": r.convocation.value,
+                   "quorum": None if r.quorum is None else fraction_text(r.quorum),
+                   "majority": r.majority.text, "source": r.source} for r in profile.rules],
+        "notes": list(profile.notes)}
+
+
+def associates(session: Session, on: date) -> list[dict]:
+    return [{"member_id": p.member_id, "name": people.person_name(p, p.member_id),
+             "associate_on": p.associate_on, "college": p.college,
+             "manager": assemblies.is_manager(session, p.member_id, on)}
+            for p in people.associates(session, on)]
+
+
+def is_elector(session: Session, assembly_id: str, member: str) -> bool:
+    return session.get(Elector, (str(assembly_id), member)) is not None
+
+
+def assemblies_list(session: Session, year: int | None, limit: int) -> list[Assembly]:
+    """The assemblies (held in ``year``), latest first."""
+    query = select(Assembly).order_by(Assembly.held_at.desc(), Assembly.id).limit(limit)
+    if year is not None:
+        query = query.where(Assembly.held_at >= datetime(year, 1, 1, tzinfo=UTC),
+                            Assembly.held_at < datetime(year + 1, 1, 1, tzinfo=UTC))
+    return list(session.scalars(query))
+
+
+def resolution_out(row: Resolution) -> dict:
+    return {"id": row.id, "code": row.code, "title": row.title, "text": row.text,
+            "kind": row.kind, "from_managers": row.from_managers, "secret": row.secret,
+            "effect": {"type": row.effect, **json.loads(row.effect_data)},
+            "proposed_by": json.loads(row.proposed_by), "status": row.status,
+            "result": json.loads(row.result) if row.result else None,
+            "decided_at": row.decided_at}
+
+
+def assembly(session: Session, assembly_id: str) -> dict:
+    loaded = assemblies.load(session, assembly_id)
+    row = loaded.row
+    first, last = loaded.profile.agenda_window
+    held = row.held_at.date()
+    minutes = session.get(MinutesRecord, row.id)
+    return {
+        **{c.key: getattr(row, c.key) for c in Assembly.__table__.columns
+           if c.key not in ("profile", "attendance", "quorum", "cooperative_id")},
+        "profile": json.loads(row.profile)["code"], "electorate": loaded.electorate.size,
+        "agenda_window": {"from": (held - timedelta(days=first)).isoformat(),
+                          "to": (held - timedelta(days=last)).isoformat()},
+        "attendance": json.loads(row.attendance) if row.attendance else None,
+        "quorum": json.loads(row.quorum or "[]"),
+        "resolutions": [resolution_out(r) for r in assemblies.resolutions_of(session, row.id)],
+        "documents": list(session.scalars(select(Document).where(
+            Document.assembly_id == row.id).order_by(Document.position))),
+        "minutes_sha256": minutes.sha256 if minutes else None}
+
+
+def document(session: Session, assembly_id: str, document_id: str) -> Document:
+    row = session.scalars(select(Document).where(Document.id == str(document_id),
+                                                 Document.assembly_id == str(assembly_id))).first()
+    if row is None:
+        raise UnknownRecord("document.unknown", "no such document in this assembly",
+                            ("document_id",))
+    return row
+
+
+def proxies(session: Session, assembly_id: str, member: str | None) -> dict:
+    loaded = assemblies.load(session, assembly_id)
+    query = select(ProxyRecord).where(ProxyRecord.assembly_id == loaded.row.id)
+    if member is not None:
+        query = query.where((ProxyRecord.giver == member) | (ProxyRecord.holder == member))
+    limit = loaded.profile.proxy_limit
+    return {"items": list(session.scalars(query.order_by(ProxyRecord.id))),
+            "cap": limit.cap(loaded.electorate.size),
+            "cap_rule": limit.text(loaded.electorate.size)}
+
+
+def _resolution(session: Session, assembly_id: str, resolution_id: str) -> Resolution:
+    row = session.scalars(select(Resolution).where(
+        Resolution.id == str(resolution_id), Resolution.assembly_id == str(assembly_id))).first()
+    if row is None:
+        raise UnknownRecord("resolution.unknown", "no such resolution in this assembly",
+                            ("resolution_id",))
+    return row
+
+
+def ballots(session: Session, assembly_id: str, resolution_id: str) -> dict:
+    """A closed secret poll's ballots in receipt order, and the list recounted."""
+    row = _resolution(session, assembly_id, resolution_id)
+    if not row.secret or row.status not in ("adopted", "rejected"):
+        raise ConflictingState("ballots.not_published", "ballots are published when a secret "
+                               "poll closes", ("resolution_id",))
+    items = list(session.scalars(select(PublishedBallot).where(
+        PublishedBallot.resolution_id == row.id).order_by(PublishedBallot.receipt)))
+    counts = Counter()
+    for ballot in items:
+        for choice in ballot.choice.split(","):
+            counts[choice] += 1
+    return {"resolution_id": row.id, "items": items, "counts": dict(sorted(counts.items()))}
+
+
+def voters(session: Session, assembly_id: str, resolution_id: str) -> list[dict]:
+    row = _resolution(session, assembly_id, resolution_id)
+    table = PollVoter if row.secret else Vote
+    names = {e.member_id: e.name for e in session.scalars(select(Elector).where(
+        Elector.assembly_id == row.assembly_id))}
+    return [{"voter": v.voter, "name": names.get(v.voter, v.voter), "cast_by": v.cast_by,
+             "postal": v.postal} for v in session.scalars(
+                 select(table).where(table.resolution_id == row.id).order_by(table.voter))]
+
+
+def minutes(session: Session, assembly_id: str) -> MinutesRecord:
+    record = session.get(MinutesRecord, str(assembly_id))
+    if record is None:
+        assemblies.load(session, assembly_id)  # assembly.unknown first
+        raise UnknownRecord("minutes.unknown", "the minutes are drawn when the assembly closes",
+                            ("assembly_id",))
+    return record
+
