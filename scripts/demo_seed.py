@@ -4,9 +4,13 @@ tokens and `curl` lines, then the `cae` commands to try in another shell, with r
 from __future__ import annotations
 
 import argparse
+import base64
+import hashlib
 import os
 import sys
 import time
+import uuid
+from datetime import UTC, date, datetime, timedelta
 from urllib.parse import unquote, urlsplit
 
 import requests
@@ -23,6 +27,11 @@ NETWORK = [
     ("Oxalis", "552100554", "SCOP-SARL", [
         ("Marc", "Petit", "RENOV", "Rénovation énergétique Petit"),
         ("Inès", "Moreau", "FORMA", "Formation Moreau"),
+        ("Lucie", "Bernard", "COUTURE", "Atelier couture Lucie Bernard"),
+        ("Thomas", "Girard", "MENUIS", "Menuiserie Girard"),
+        ("Chloé", "Fontaine", "GRAPH", "Graphisme Chloé Fontaine"),
+        ("Yanis", "Mercier", "ELEC", "Électricité Mercier"),
+        ("Sarah", "Lambert", "COMPTA", "Conseil comptable Sarah Lambert"),
     ]),
     ("Grands Ensemble", "542051180", "SCIC-SAS", [
         ("Julie", "Roux", "PAYSAGE", "Paysages Julie Roux"),
@@ -40,6 +49,91 @@ IMP-003,Théo,Garnier,theo.garnier@example.org,2026-03-02,2026-03-02,2026-08-31,
 # the parking queue of the first hop of the demo's scenario (the ledger opening activities)
 DLQ_EXAMPLE = "ledger--cae.members.activity_opened.v1"
 
+# the cooperative whose people joined a year earlier: its first six were admitted as
+# associates in 2025 (after their CESA), the last is a CESA holder the assembly admits
+ASSEMBLY_COOP = "Oxalis"
+SINCE = {ASSEMBLY_COOP: "2025-01-06"}  # joined and signed the CESA (others: 2026-01-05)
+ASSOCIATES_SINCE = "2025-07-01"
+HEAD_OFFICE = "12 rue des Tanneurs, 69001 Lyon"
+PLACE = "Salle des Canuts, 12 rue des Tanneurs, 69001 Lyon"
+VIDEO_LINK = "https://visio.oxalis-scop.example/ag-2026"  # only where remote participation is allowed
+REPORT = """Oxalis - Rapport de gestion 2026
+
+1. Activité de l'exercice
+Sept entrepreneurs-salariés ont développé leur activité au sein de la coopérative : rénovation
+énergétique, formation, couture, menuiserie, graphisme, électricité et conseil comptable.
+Le chiffre d'affaires facturé progresse de 12 % par rapport à l'exercice 2025.
+
+2. Résultat et affectation proposée
+Le résultat de l'exercice est excédentaire. La gérance propose d'en affecter 45 % aux
+réserves impartageables, 40 % à la participation des salariés et 15 % aux parts sociales.
+
+3. Perspectives
+La gérance propose un barème de contribution dégressif au-delà de 60 000 EUR de chiffre
+d'affaires annuel, l'admission d'une nouvelle associée et le renouvellement de la gérance.
+"""
+DEBATE_SUMMARY = """Le président de séance rappelle l'ordre du jour et présente le rapport de gestion de l'exercice 2026, mis à la disposition des associés avec la convocation.
+
+Sur les comptes, Thomas Girard interroge la gérance sur la hausse des frais de déplacement ; la gérance explique qu'elle tient aux chantiers de rénovation énergétique conduits hors de la métropole.
+
+Sur le barème de contribution, plusieurs associés se félicitent d'un taux réduit au-delà de 60 000 EUR de chiffre d'affaires ; Thomas Girard craint une baisse des moyens mutualisés et annonce qu'il votera contre.
+
+Sarah Lambert, entrepreneure-salariée depuis janvier 2025, présente son projet d'associée. Les deux candidats à la gérance, Marc Petit et Inès Moreau, exposent chacun leur programme.
+
+La proposition d'achat d'un véhicule utilitaire partagé est jugée prématurée par la majorité des associés, faute de devis comparés."""
+
+
+def next_month(day: date) -> date:
+    return date(day.year + day.month // 12, day.month % 12 + 1, 1)
+
+
+def agenda(candidate: str, candidates: list[str], first_of_month: date, year: int) -> list[dict]:
+    """The resolutions of the annual ordinary assembly; their ``effect`` is what they do."""
+    return [
+        {"title": f"Approbation des comptes de l'exercice {year}", "kind": "ordinary",
+         "from_managers": True,
+         "text": f"L'assemblée générale, après avoir entendu la lecture du rapport de gestion, "
+                 f"approuve les comptes de l'exercice {year} tels qu'ils lui ont été présentés, "
+                 "ainsi que les opérations traduites dans ces comptes.",
+         "effect": {"type": "accounts_approval", "fiscal_year": year}},
+        {"title": "Nouveau barème de contribution des entrepreneurs", "kind": "ordinary",
+         "from_managers": True,
+         "text": "L'assemblée générale fixe la contribution des entrepreneurs-salariés aux "
+                 "services mutualisés à 9 % du chiffre d'affaires annuel hors taxes, puis à 7 % "
+                 f"au-delà de 60 000 EUR, à compter du {first_of_month:%d/%m/%Y}.",
+         "effect": {"type": "contribution_schedule", "effective_on": first_of_month.isoformat(),
+                    "bands": [{"from_cents": 0, "rate": "0.0900"},
+                              {"from_cents": 6_000_000, "rate": "0.0700"}]}},
+        {"title": "Admission de Sarah Lambert comme associée", "kind": "ordinary",
+         "from_managers": True,
+         "text": "L'assemblée générale admet Sarah Lambert, titulaire d'un contrat "
+                 "d'entrepreneur-salarié associé, en qualité d'associée de la coopérative.",
+         "effect": {"type": "associate_admission", "member_id": candidate}},
+        {"title": "Élection de la gérance", "kind": "election",
+         "text": "L'assemblée générale élit, au scrutin secret, le gérant de la coopérative "
+                 "pour un mandat de quatre ans parmi les candidats Marc Petit et Inès Moreau.",
+         "effect": {"type": "managers_election", "office": "managers", "seats": 1,
+                    "candidates": candidates}},
+        {"title": "Achat d'un véhicule utilitaire partagé", "kind": "ordinary",
+         "text": "L'assemblée générale autorise la gérance à acquérir un véhicule utilitaire "
+                 "électrique mis à la disposition des activités, pour un budget de 38 000 EUR.",
+         "effect": {"type": "none"}},
+    ]
+
+
+# what each associate (by first name) votes on each resolution, in order; the proxy
+# holder casts the giver's ballot too; the election's ballots name a candidate
+PLANNED = ("adopted", "adopted", "adopted", "adopted", "rejected")
+VOTES = {
+    "Marc": ("for", "for", "for", "Marc", "for"),
+    "Inès": ("for", "for", "for", "Inès", "against"),
+    "Lucie": ("for", "for", "for", "Inès", "abstain"),
+    "Thomas": ("for", "against", "for", "Inès", "against"),
+    "Chloé": ("for", "for", "for", "Marc", "for"),
+    "Yanis": ("for", "for", "abstain", "Inès", "against"),
+}
+PROXY = ("Yanis", "Chloé")  # Yanis gives his proxy to Chloé
+
 
 def wait_ready(url: str, timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
@@ -53,11 +147,160 @@ def wait_ready(url: str, timeout: float = 60) -> None:
     sys.exit(f"demo: {url} is not ready after {timeout}s (see the logs)")
 
 
+class Api:
+    """JSON calls to one service: each write with an Idempotency-Key; a refusal stops the demo
+    with the service's answer."""
+
+    def __init__(self, base: str):
+        self.base = base
+
+    def call(self, method: str, path: str, tok: str, body=None, params=None,
+             ok=(200, 201)) -> requests.Response:
+        headers = {"Authorization": f"Bearer {tok}"}
+        if method != "GET" and not path.endswith(("/votes", "/postal-votes")):
+            headers["Idempotency-Key"] = uuid.uuid4().hex  # a ballot keeps no record of it
+        response = requests.request(method, f"{self.base}{path}", json=body, params=params,
+                                    headers=headers, timeout=30)
+        if ok and response.status_code not in ok:
+            sys.exit(f"demo: {method} {self.base}{path}: {response.status_code} "
+                     f"{response.text[:2000]}")
+        return response
+
+
+def eventually(what: str, probe, timeout: float = 60):
+    """``probe()``'s first true answer, asked again until ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        answer = probe()
+        if answer:
+            return answer
+        if time.monotonic() > deadline:
+            sys.exit(f"demo: {what} after {timeout:.0f} s")
+        time.sleep(0.3)
+
+
+def hold_assembly(members: Api, governance: Api, coop: str, staff: str, token,
+                  people: list[tuple[str, str, str]], directory: str) -> dict:
+    """Oxalis's annual ordinary assembly, from its convocation to its minutes: ``people`` are
+    (member id, first name, last name), the associates first, the person admitted last."""
+    *associates, (candidate, _, _) = people
+    for member_id, _, _ in associates:
+        members.call("POST", f"/cooperatives/{coop}/members/{member_id}/associate", staff,
+                     {"on": ASSOCIATES_SINCE})
+    g = f"/cooperatives/{coop}"
+    today = date.today()
+    convened_on = today - timedelta(days=20)
+
+    # governance knows the associates from members' events
+    def known():
+        listed = governance.call("GET", f"{g}/associates", staff, ok=None,
+                                 params={"on": convened_on.isoformat()})
+        return listed.ok and len(listed.json()["items"]) == len(associates)
+
+    eventually(f"governance does not list the {len(associates)} associates of {ASSEMBLY_COOP}",
+               known)
+    settings = governance.call("PUT", f"{g}/governance-settings", staff,
+                               {"head_office": HEAD_OFFICE}).json()
+    by_name = {first: member_id for member_id, first, _ in associates}
+    full_names = {member_id: f"{first} {last}" for member_id, first, last in people}
+    body = {
+        "title": f"Assemblée générale ordinaire annuelle {today.year}", "kind": "ordinary",
+        "held_at": (datetime.now(UTC) - timedelta(minutes=1)).isoformat(timespec="seconds"),
+        "place": PLACE, "convened_on": convened_on.isoformat(),
+        "documents": [{"title": f"Rapport de gestion {today.year}", "media_type": "text/plain",
+                       "content": base64.b64encode(REPORT.encode()).decode()}],
+        "resolutions": agenda(candidate, [by_name["Marc"], by_name["Inès"]], next_month(today),
+                              today.year)}
+    if settings["remote_participation"]:  # the statutes let associates take part remotely
+        body["video_link"] = VIDEO_LINK
+
+    # the person admitted must be known too (her member_joined event): asked again until then
+    def convened():
+        response = governance.call("POST", f"{g}/assemblies", staff, body, ok=None)
+        if response.status_code == 422 and "effect.not_member" in response.text:
+            return None
+        if response.status_code != 201:
+            sys.exit(f"demo: governance refused the convocation: {response.status_code} "
+                     f"{response.text[:2000]}")
+        return response.json()
+
+    assembly = eventually("governance does not know the person to admit", convened)
+    a = f"{g}/assemblies/{assembly['id']}"
+    resolutions = assembly["resolutions"]
+
+    def as_associate(first: str) -> str:
+        return token(by_name[first], ["entrepreneur"], coop)
+
+    giver, holder = PROXY
+    governance.call("POST", f"{a}/proxies", as_associate(giver), {"holder": by_name[holder]})
+    for first, member_id in by_name.items():
+        if first != giver:
+            governance.call("POST", f"{a}/sign-ins", staff,
+                            {"member_id": member_id, "mode": "in_person"})
+    governance.call("POST", f"{a}/opening", staff,
+                    {"chair": "Marc Petit", "secretary": "Lucie Bernard"})
+    receipts = {}
+    for n, resolution in enumerate(resolutions):
+        for first, choices in VOTES.items():
+            choice = choices[n]
+            ballot = ({"candidates": [by_name[choice]]} if resolution["kind"] == "election"
+                      else {"choice": choice})
+            voter = holder if first == giver else first
+            if first == giver:
+                ballot["on_behalf_of"] = by_name[giver]
+            cast = governance.call("POST", f"{a}/resolutions/{resolution['id']}/votes",
+                                   as_associate(voter), ballot).json()
+            if cast["receipt"]:
+                receipts.setdefault(resolution["id"], {})[first] = cast["receipt"]
+        governance.call("POST", f"{a}/resolutions/{resolution['id']}/close", staff)
+    governance.call("POST", f"{a}/closing", staff, {"debate_summary": DEBATE_SUMMARY})
+    held = governance.call("GET", a, staff).json()
+    minutes = governance.call("GET", f"{a}/minutes", staff, params={"format": "pdf"})
+    pdf = os.path.join(directory, "pv-assemblee.pdf")
+    with open(pdf, "wb") as out:
+        out.write(minutes.content)
+    election = next(r for r in held["resolutions"] if r["kind"] == "election")
+    voter = "Chloé"
+    return {"assembly": held, "path": pdf, "sha256": minutes.headers.get("X-Minutes-SHA256"),
+            "pdf_sha256": hashlib.sha256(minutes.content).hexdigest(),
+            "candidate": candidate, "candidate_name": full_names[candidate],
+            "schedule_on": next_month(today), "election": election,
+            "voter": f"{voter} {next(last for _, f, last in people if f == voter)}",
+            "receipt": receipts[election["id"]][voter],
+            "elected": [full_names.get(m, m) for m in election["result"]["elected"]]}
+
+
+def check_assembly(members: Api, ledger: Api, coop: str, staff: str, held: dict) -> None:
+    """Smoke: the results as planned, the minutes sealed, the effects in the other services."""
+    assembly = held["assembly"]
+    statuses = tuple(r["status"] for r in assembly["resolutions"])
+    if statuses != PLANNED or assembly["status"] != "closed":
+        sys.exit(f"demo smoke: the assembly ({assembly['status']}) decided {statuses}, "
+                 f"not {PLANNED}")
+    if not assembly["minutes_sha256"] or not (
+            assembly["minutes_sha256"] == held["sha256"] == held["pdf_sha256"]):
+        sys.exit(f"demo smoke: the minutes' sha256 differ: {assembly['minutes_sha256']}, "
+                 f"{held['sha256']}, {held['pdf_sha256']}")
+    with open(held["path"], "rb") as saved:
+        if not saved.read(5) == b"%PDF-":
+            sys.exit(f"demo smoke: {held['path']} is not a PDF")
+    wanted = held["schedule_on"].isoformat()
+    eventually(f"the ledger has no contribution schedule from {wanted}", lambda: any(
+        item["effective_on"] == wanted and [b["rate"] for b in item["bands"]] == ["0.0900",
+                                                                                  "0.0700"]
+        for item in ledger.call("GET", f"/cooperatives/{coop}/contribution-schedules",
+                                staff).json()["items"]))
+    eventually(f"members did not record {held['candidate_name']} as an associate",
+               lambda: members.call("GET", f"/cooperatives/{coop}/members/{held['candidate']}",
+                                    staff).json().get("associate_on"))
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--members", required=True)
     parser.add_argument("--ledger", required=True)
     parser.add_argument("--payroll", required=True)
+    parser.add_argument("--governance", required=True)
     parser.add_argument("--dir", default="var/demo", help="the demo's directory (stores, logs)")
     parser.add_argument("--root", default=".", help="the checkout (where .venv/bin/cae is)")
     parser.add_argument("--smoke", action="store_true")
@@ -78,6 +321,7 @@ def main() -> int:
     wait_ready(args.members)
     wait_ready(args.ledger)
     wait_ready(args.payroll)
+    wait_ready(args.governance)
     operator = token("network-ops", ["network_operator"])
     seeded = []
     for name, siren, form, people in NETWORK:
@@ -90,7 +334,8 @@ def main() -> int:
         for first, last, code, activity in people:
             response = requests.post(
                 f"{args.members}/cooperatives/{coop}/members", headers=auth(staff), timeout=10,
-                json={"first_name": first, "last_name": last, "joined_on": "2026-01-05",
+                json={"first_name": first, "last_name": last,
+                      "joined_on": SINCE.get(name, "2026-01-05"),
                       "email": f"{first.lower()}.{last.lower()}@example.org",
                       "activity_code": code, "activity_name": activity})
             response.raise_for_status()
@@ -135,11 +380,11 @@ def main() -> int:
     # payroll: each entrepreneur signs a CESA (members -> payroll), the ledger's budgets
     # reach payroll; each chooses a third of what the budget pays (at least the SMIC), from
     # March; staff run March; every payslip becomes a salary entry in the ledger
-    for _, coop, staff, ids in seeded:
+    for name, coop, staff, ids in seeded:
         for member_id, _ in ids:
             response = requests.post(f"{args.members}/cooperatives/{coop}/members/{member_id}/contracts",
                                      headers=auth(staff), timeout=10,
-                                     json={"kind": "CESA", "signed_on": "2026-01-05"})
+                                     json={"kind": "CESA", "signed_on": SINCE.get(name, "2026-01-05")})
             response.raise_for_status()
     deadline = time.monotonic() + 60
     march_runs = {}
@@ -180,6 +425,20 @@ def main() -> int:
             sys.exit(f"demo: the ledger posted {salaries} of {expected_salaries} salaries")
         time.sleep(0.3)
 
+    # governance: Oxalis's associates hold their annual assembly; its adopted resolutions
+    # reach the ledger (the contribution schedule) and members (the admission)
+    members, ledger = Api(args.members), Api(args.ledger)
+    _, ox_coop, ox_staff, ox_ids = next(s for s in seeded if s[0] == ASSEMBLY_COOP)
+    ox_people = next(p for n, _, _, p in NETWORK if n == ASSEMBLY_COOP)
+    held = hold_assembly(members, Api(args.governance), ox_coop, ox_staff, token,
+                         [(member_id, first, last) for (member_id, _), (first, last, _, _)
+                          in zip(ox_ids, ox_people, strict=True)], args.dir)
+    assembly = held["assembly"]
+    decided = ", ".join(f"{r['code']} {r['status']}" for r in assembly["resolutions"])
+    election = held["election"]
+    attendance = assembly["attendance"]
+    ga = f"{args.governance}/cooperatives/{ox_coop}/assemblies/{assembly['id']}"
+
     name, coop, staff, ids = seeded[0]
     member_id, code = ids[0]
     entrepreneur = token(member_id, ["entrepreneur"], coop)
@@ -197,14 +456,16 @@ def main() -> int:
 CAE platform demo: {len(seeded)} cooperatives, {expected} entrepreneurs, {expected} activities
 opened in the ledger from activity_opened events, each with a quarter of invoices, payments
 (the contribution charged on each) and expenses, a CESA each, and a March payroll run
-whose payslips the ledger posted as salaries.
+whose payslips the ledger posted as salaries. {ASSEMBLY_COOP}'s associates held their annual
+general assembly just now (below).
 
-  members  {args.members}   (health: /health/ready, metrics: /metrics)
-  ledger   {args.ledger}
-  payroll  {args.payroll}
-  logs     {shown(args.dir)}/members.log, ledger.log, payroll.log
-  broker   http://127.0.0.1:15672 (guest/guest), vhost {vhost}
-  settings {shown(env_file)}: the CAE_* settings of the demo, read by `cae` by itself
+  members    {args.members}   (health: /health/ready, metrics: /metrics, API: /docs)
+  ledger     {args.ledger}
+  payroll    {args.payroll}
+  governance {args.governance}
+  logs       {shown(args.dir)}/members.log, ledger.log, payroll.log, governance.log
+  broker     http://127.0.0.1:15672 (guest/guest), vhost {vhost}
+  settings   {shown(env_file)}: the CAE_* settings of the demo, read by `cae` by itself
 
 Cooperatives:
 {cooperatives}
@@ -213,6 +474,7 @@ Tokens (HS256 development secret; `cae token --help` mints others):
   export OPS={operator}
   export STAFF={staff}
   export LEA={entrepreneur}
+  export OXALIS={ox_staff}
 
 Try:
   curl -s {args.members}/cooperatives -H "Authorization: Bearer $OPS"
@@ -230,6 +492,19 @@ Try:
        -d '{{"first_name":"Nora","last_name":"Blanc","email":"nora@example.org","joined_on":"2026-02-01","activity_code":"NORA"}}'
   curl -s {args.ledger}/cooperatives/{coop}/activities/NORA -H "Authorization: Bearer $STAFF"
   curl -s {args.members}/cooperatives/{coop}/members -H "Authorization: Bearer $LEA"   # 403: staff only
+
+Governance: the annual ordinary assembly of {ASSEMBLY_COOP}, convened on {assembly["convened_on"]}, held just now
+({attendance["in_person"]} associates present, {attendance["represented"]} represented, of {assembly["electorate"]}); its adopted resolutions went by events
+to the ledger (the contribution schedule from {held["schedule_on"]}) and to members (the admission
+of {held["candidate_name"]}); the minutes, drawn at its close, are sealed by their sha256.
+  governance {args.governance}   (API documentation: {args.governance}/docs)
+  assembly   {assembly["id"]}
+  decided    {decided}; elected manager: {", ".join(held["elected"])}
+  minutes    {shown(held["path"])}   (sha256 {held["sha256"]})
+  curl -s {ga} -H "Authorization: Bearer $OXALIS"
+  curl -s {ga}/minutes -H "Authorization: Bearer $OXALIS"   # the minutes, HTML
+  curl -s "{ga}/minutes?format=pdf" -H "Authorization: Bearer $OXALIS" -o {shown(held["path"])}
+  curl -s {ga}/resolutions/{election["id"]}/ballots -H "Authorization: Bearer $OXALIS"   # {held["voter"]}'s receipt: {held["receipt"]}
 
 The command line, in another shell in {root}{"" if found_by_cae else f" (export CAE_ENV_FILE={os.path.abspath(env_file)} first: cae looks for var/demo/demo.env)"}:
   .venv/bin/cae --help
@@ -258,6 +533,7 @@ The command line, in another shell in {root}{"" if found_by_cae else f" (export 
                              headers=auth(entrepreneur), timeout=10).json()["items"]
         if [s["member_id"] for s in slips] != [member_id]:
             sys.exit(f"demo smoke: the entrepreneur's payslips are wrong: {slips}")
+        check_assembly(members, ledger, ox_coop, ox_staff, held)
         print("demo smoke: OK")
     return 0
 

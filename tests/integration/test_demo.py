@@ -1,5 +1,6 @@
-"""`make demo` from this checkout: seeds the demo network and checks its scenario (--smoke),
-writes its settings for the command line and prints the commands to try with real ids.
+"""`make demo` from this checkout: seeds the demo network, holds a general assembly of one of
+its cooperatives and checks the scenario (--smoke), writes its settings for the command line
+and prints the commands to try with real ids.
 (tests/integration/test_readme_commands.py runs those commands against a running demo.)"""
 
 import os
@@ -15,8 +16,8 @@ def test_make_demo_seeds_and_serves_the_network(tmp_path):
     demo_dir = tmp_path / "demo"
     vhost = f"cae_test_demo_{uuid.uuid4().hex[:8]}"  # its own: tests may run side by side
     env = {**os.environ, "CAE_DEMO_DIR": str(demo_dir), "CAE_DEMO_VHOST": vhost,
-           **dict(zip(("CAE_DEMO_MEMBERS_PORT", "CAE_DEMO_LEDGER_PORT", "CAE_DEMO_PAYROLL_PORT"),
-                       map(str, free_ports(3)), strict=True)),
+           **dict(zip(("CAE_DEMO_MEMBERS_PORT", "CAE_DEMO_LEDGER_PORT", "CAE_DEMO_PAYROLL_PORT",
+                       "CAE_DEMO_GOVERNANCE_PORT"), map(str, free_ports(4)), strict=True)),
            "CAE_LOG_LEVEL": "WARNING"}
     root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     try:
@@ -32,17 +33,25 @@ def test_make_demo_seeds_and_serves_the_network(tmp_path):
     assert "demo smoke: OK" in out
     assert "curl -s" in out and "export STAFF=" in out
 
+    uuid_ = r"[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}"
     # the settings the command line reads by itself, with absolute store paths
     settings = read_environment_file(str(demo_dir / "demo.env"))
     assert settings["CAE_AMQP_URI"] == f"amqp://guest:guest@127.0.0.1:5672/{vhost}"
     assert settings["CAE_LEDGER_DATABASE_URL"] == f"sqlite:///{demo_dir}/ledger.db"
+    assert settings["CAE_GOVERNANCE_DATABASE_URL"] == f"sqlite:///{demo_dir}/governance.db"
     assert settings["CAE_DEMO_MEMBERS_PORT"] == env["CAE_DEMO_MEMBERS_PORT"]
+    assert settings["CAE_DEMO_GOVERNANCE_PORT"] == env["CAE_DEMO_GOVERNANCE_PORT"]
     assert "CAE_JWT_SECRET" in settings
     assert settings["CAE_HTTP_PORT"] == "8000"  # a `cae run` of another shell; no demo service's
     assert (demo_dir / "people.csv").is_file()
+    # the assembly's minutes, saved where the guide says
+    assert (demo_dir / "pv-assemblee.pdf").read_bytes().startswith(b"%PDF-")
+    governance = f"http://127.0.0.1:{env['CAE_DEMO_GOVERNANCE_PORT']}"
+    assert f"  governance {governance}   (API documentation: {governance}/docs)" in out
+    assert f"  minutes    {demo_dir}/pv-assemblee.pdf   (sha256 " in out
+    assert re.search(rf"^  assembly   {uuid_}$", out, re.M), out
 
     # the commands to try, with real ids; outside var/demo, how the CLI finds the file
-    uuid_ = r"[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}"
     assert len(re.findall(rf"^  \S.*\s{uuid_}\s+March run {uuid_}$", out, re.M)) == 3
     commands = [line.strip() for line in out.splitlines() if line.startswith("  .venv/bin/cae ")]
     assert any(re.fullmatch(rf".venv/bin/cae payroll resume --cooperative {uuid_} --run {uuid_}",

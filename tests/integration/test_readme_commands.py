@@ -61,12 +61,14 @@ def expand(line: str, values: dict[str, str]) -> list[str]:
 
 
 def printed_sections(output: str) -> dict[str, list[str]]:
-    """The demo's output: the cooperatives, the shell lines of its "Try:" block (each
-    continued line joined) and its ``.venv/bin/cae`` lines."""
+    """The demo's output: the cooperatives, the shell lines of its "Try:" block and of its
+    "Governance:" part (each continued line joined) and its ``.venv/bin/cae`` lines."""
     cooperatives = re.findall(rf"^  (\S.*?)\s+({UUID})\s+March run ({UUID})$", output, re.M)
-    try_block = output[output.index("\nTry:\n"):output.index("\nThe command line")]
+    try_block = output[output.index("\nTry:\n"):output.index("\nGovernance:")]
+    governance = output[output.index("\nGovernance:"):output.index("\nThe command line")]
     shell, pending = [], ""
-    for line in try_block.splitlines()[2:]:
+    for line in try_block.splitlines()[2:] + [
+            line for line in governance.splitlines() if line.startswith("  curl ")]:
         if not line.strip():
             continue
         pending += line.strip()
@@ -78,7 +80,8 @@ def printed_sections(output: str) -> dict[str, list[str]]:
     exports = re.findall(r"^  (export \w+=\S+)$", output, re.M)
     cae = [line.strip() for line in output[output.index("\nThe command line"):].splitlines()
            if line.startswith("  .venv/bin/cae")]
-    return {"cooperatives": cooperatives, "curl": shell, "exports": exports, "cae": cae}
+    return {"cooperatives": cooperatives, "curl": shell, "exports": exports, "cae": cae,
+            "governance": governance}
 
 
 # -- the demo ---------------------------------------------------------------------------------------
@@ -109,7 +112,8 @@ def demo(tmp_path_factory):
     vhost = f"cae_test_readme_{uuid.uuid4().hex[:8]}"  # make test removes cae_test_* leftovers
     env = {**os.environ, "CAE_DEMO_DIR": str(directory), "CAE_DEMO_VHOST": vhost,
            **dict(zip(("CAE_DEMO_MEMBERS_PORT", "CAE_DEMO_LEDGER_PORT", "CAE_DEMO_PAYROLL_PORT",
-                       "CAE_DEMO_HTTP_PORT"), map(str, free_ports(4)), strict=True)),
+                       "CAE_DEMO_GOVERNANCE_PORT", "CAE_DEMO_HTTP_PORT"),
+                      map(str, free_ports(5)), strict=True)),
            "CAE_LOG_LEVEL": "WARNING"}
     process = subprocess.Popen(["bash", "scripts/demo.sh"], cwd=ROOT, env=env, text=True,
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
@@ -213,20 +217,22 @@ def _park_a_poison_event(demo: Demo, cooperative: str) -> str:
 # -- the tests ----------------------------------------------------------------------------------------
 def test_the_demo_writes_its_settings_and_prints_real_ids(demo):
     assert {"CAE_AMQP_URI", "CAE_MEMBERS_DATABASE_URL", "CAE_LEDGER_DATABASE_URL",
-            "CAE_PAYROLL_DATABASE_URL", "CAE_JWT_SECRET", "CAE_DEMO_MEMBERS_PORT"} <= set(
-        demo.settings)
+            "CAE_PAYROLL_DATABASE_URL", "CAE_GOVERNANCE_DATABASE_URL", "CAE_JWT_SECRET",
+            "CAE_DEMO_MEMBERS_PORT", "CAE_DEMO_GOVERNANCE_PORT"} <= set(demo.settings)
     assert demo.settings["CAE_AMQP_URI"].endswith("/" + demo.settings["CAE_DEMO_VHOST"])
     # no service's own port: a `cae run` of another shell takes CAE_HTTP_PORT, not the demo's
     assert [name for name in demo.settings if name.endswith("_HTTP_PORT")] == ["CAE_HTTP_PORT"]
     assert demo.settings["CAE_HTTP_PORT"] not in (
-        demo.settings[f"CAE_DEMO_{s}_PORT"] for s in ("MEMBERS", "LEDGER", "PAYROLL"))
-    for service in ("members", "ledger", "payroll"):  # absolute: they hold from anywhere
+        demo.settings[f"CAE_DEMO_{s}_PORT"] for s in ("MEMBERS", "LEDGER", "PAYROLL",
+                                                      "GOVERNANCE"))
+    for service in ("members", "ledger", "payroll", "governance"):  # absolute: from anywhere
         assert demo.settings[f"CAE_{service.upper()}_DATABASE_URL"] == (
             f"sqlite:///{demo.directory / service}.db")
     printed = printed_sections(demo.output)
     assert len(printed["cooperatives"]) == 3
     assert printed["cae"] and not any("<" in line for line in printed["cae"])
     assert (demo.directory / "people.csv").is_file()
+    assert (demo.directory / "pv-assemblee.pdf").read_bytes().startswith(b"%PDF-")
 
 
 def test_every_readme_command_works_as_written_in_a_second_shell(demo):
@@ -260,13 +266,15 @@ def test_every_readme_command_works_as_written_in_a_second_shell(demo):
     assert len(ran) >= 17, ran  # 14 lines: fec without and with its options, show|replay|purge
     # no store was made anywhere but by the demo's `cae migrate`
     assert sorted(p.relative_to(demo.checkout).as_posix() for p in demo.checkout.rglob("*.db")) == [
-        "var/demo/ledger.db", "var/demo/members.db", "var/demo/payroll.db"]
+        "var/demo/governance.db", "var/demo/ledger.db", "var/demo/members.db",
+        "var/demo/payroll.db"]
 
 
 def test_every_command_the_demo_prints_works_as_written(demo):
     printed = printed_sections(demo.output)
     exports = "; ".join(printed["exports"])
-    assert len(printed["exports"]) == 3
+    assert len(printed["exports"]) == 4
+    assert sum("/assemblies/" in line for line in printed["curl"]) == 4, printed["governance"]
     for line in printed["curl"]:
         command = re.sub(r"\s+#\s.*$", "", line)
         result = _run(demo, f"{exports}; {command} --fail-with-body" if "403" not in line
@@ -279,9 +287,18 @@ def test_every_command_the_demo_prints_works_as_written(demo):
         if "/fec?" in command:  # the FEC itself, as text
             assert result.stdout.startswith("JournalCode|JournalLib|"), result.stdout[:200]
             continue
+        if "/minutes " in command:  # the minutes as HTML
+            assert "<html" in result.stdout and "Procès-verbal" in result.stdout, result.stdout
+            continue
         body = json.loads(result.stdout)
         if "403" in line:
             assert body["status"] == 403, body
+        if "/ballots " in command:  # the secret election's ballots: the printed receipt in them
+            receipt = re.search(r"receipt: (\S+)$", line).group(1)
+            assert receipt in {item["receipt"] for item in body["items"]}, body
+        elif "/assemblies/" in command:
+            assert body["status"] == "closed" and body["minutes_sha256"] in printed[
+                "governance"], body
     for command in printed["cae"]:  # printed after the curl lines
         result = _run(demo, command)
         assert result.stdout.strip() or result.stderr.strip(), command

@@ -87,13 +87,18 @@ class ApiEndpoint(HttpRequestHandler):
     server = ApiServer()
 
     def __init__(self, method, url, *, roles=None, schema=None, query=None, public=False,
-                 allow_network_operator=False, idempotency_required=False, **kwargs):
+                 allow_network_operator=False, idempotency_required=False, unrecorded=False,
+                 **kwargs):
         self.roles = frozenset(roles or ())
         self.schema = schema
         self.query = query
         self.public = public
         self.allow_network_operator = allow_network_operator
         self.idempotency_required = idempotency_required
+        # unrecorded: nothing of the request or its response is kept (a secret ballot's
+        # receipt and choice); an Idempotency-Key is refused, the operation's own rule
+        # answers a retry
+        self.unrecorded = unrecorded
         kwargs.setdefault("expected_exceptions",
                           (Problem, RuleViolation, ValidationError, CrossTenantWrite))
         super().__init__(method, url, **kwargs)
@@ -211,6 +216,9 @@ class ApiEndpoint(HttpRequestHandler):
     def _idempotent(self, request, context_data):
         """A recorded response to replay, or None to run the request (reserving its key)."""
         key = request.headers.get(idempotency.HEADER)
+        if key is not None and self.unrecorded:
+            raise BadRequest(f"this operation keeps no record of its requests: send it without "
+                             f"{idempotency.HEADER} (a retry is answered by its own rule)")
         if key is None and self.idempotency_required and request.method in idempotency.WRITES:
             raise PreconditionRequired(f"this write needs an {idempotency.HEADER} header")
         if key is None or request.method not in idempotency.WRITES or self.public:

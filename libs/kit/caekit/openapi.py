@@ -473,7 +473,7 @@ def _operation(
     if ep.query is not None:
         parameters.extend(_query_parameters(ep.query))
     parameters.append({"$ref": f"#/components/parameters/{CORRELATION_PARAMETER}"})
-    if endpoint.http_method.upper() in idempotency.WRITES and not ep.public:
+    if endpoint.http_method.upper() in idempotency.WRITES and not ep.public and not ep.unrecorded:
         if ep.idempotency_required:  # the shared parameter is optional; this one is not
             parameters.append({**_idempotency_parameter(), "required": True, "description":
                                "Required (428 without). " + _idempotency_parameter()["description"]})
@@ -508,7 +508,12 @@ def _operation(
     if endpoint.parameters:
         problems[404] = _problem("No such resource.")
     if endpoint.http_method.upper() in idempotency.WRITES and not ep.public:
-        problems[409] = _problem(f"This {idempotency.HEADER} was used for another request.")
+        problems[409] = _problem(f"This {idempotency.HEADER} was used for another request."
+                                 if not ep.unrecorded else "Conflicts with what is recorded.")
+    if ep.unrecorded:
+        problems[400] = _problem((problems.get(400, {"description": ""})["description"] + " An "
+                                  f"{idempotency.HEADER} was sent: this operation keeps no "
+                                  "record of its requests.").strip())
     if ep.idempotency_required:
         problems[428] = _problem(f"No {idempotency.HEADER} header: this write requires one.")
     if ep.schema is not None:

@@ -54,7 +54,8 @@ class ResolutionMinute:
     majority: str  # the rule in words: "plus de 1/2 de tous les associés"
     formula: str  # the tally's formula, shown as "Détail du calcul"
     elected: tuple[str, ...] = ()  # names elected, for an election
-    effect: str | None = None  # "Barème de contribution en vigueur au 01/01/2027"
+    effect: str | None = None
+    candidates: tuple[str, ...] = ()  # an election: one line per candidate, with their votes  # "Barème de contribution en vigueur au 01/01/2027"
 
 
 @dataclass(frozen=True)
@@ -85,6 +86,8 @@ class Minutes:
     attendees: tuple[Attendee, ...]
     closed_at: datetime  # aware; the minutes' date
     legal_basis: str  # "Code de commerce R223-24" (SARL) or "Code de commerce R225-106" (SA)
+    opened_at: datetime | None = None  # aware; when the chair opened the meeting
+    lapsed: tuple[str, ...] = ()  # proxies without effect, each with its reason
 
 
 # ---------------------------------------------------------------- French words
@@ -183,6 +186,10 @@ def resolution_heading(resolution: ResolutionMinute) -> str:
 
 
 def votes_text(resolution: ResolutionMinute) -> str:
+    if resolution.kind == "election":
+        return (f"Bulletins nommant au moins un candidat : {resolution.for_votes} / "
+                f"Abstention : {resolution.abstain} / Blanc : {resolution.blank} / "
+                f"N'ont pas voté : {resolution.not_voted}")
     return (f"Pour : {resolution.for_votes} / Contre : {resolution.against} / "
             f"Abstention : {resolution.abstain} / Blanc : {resolution.blank} / "
             f"N'ont pas voté : {resolution.not_voted}")
@@ -242,6 +249,8 @@ def _meeting(minutes: Minutes) -> tuple[_Block, ...]:
                     f", réunie sur {ordinal} convocation"),
         _Block("p", f"Date : {french_datetime(minutes.held_at)}"),
     ]
+    if minutes.opened_at is not None:
+        blocks.append(_Block("p", f"Séance ouverte le {french_datetime(minutes.opened_at)}"))
     if minutes.place:
         blocks.append(_Block("p", f"Lieu : {minutes.place}"))
     if minutes.video_link:
@@ -269,6 +278,8 @@ def _attendance(minutes: Minutes) -> tuple[_Block, ...]:
                     "d'une voix (un associé, une voix). La feuille de présence est annexée au "
                     "présent procès-verbal."),
         *(_Block("item", line) for line in minutes.quorum),
+        *((_Block("p", "Pouvoirs restés sans effet :"),) if minutes.lapsed else ()),
+        *(_Block("item", line) for line in minutes.lapsed),
     )
 
 
@@ -285,6 +296,7 @@ def _resolution(resolution: ResolutionMinute) -> _Section:
     if resolution.majority:
         blocks.append(_Block("p", f"Majorité requise : {resolution.majority}"))
     blocks.append(_Block("strong", OUTCOMES.get(resolution.outcome, resolution.outcome)))
+    blocks.extend(_Block("item", line) for line in resolution.candidates)
     if resolution.elected:
         who = "Personne élue" if len(resolution.elected) == 1 else "Personnes élues"
         blocks.append(_Block("strong", f"{who} : {', '.join(resolution.elected)}"))

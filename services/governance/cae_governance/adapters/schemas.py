@@ -16,8 +16,12 @@ RESOLUTION_KINDS = ("ordinary", "extraordinary", "election")
 CHOICES = ("for", "against", "abstain", "blank")
 FRACTION = WholeRegexp(r"^[1-9][0-9]{0,3}/[1-9][0-9]{0,3}$",
                        error="a fraction such as 2/5 (numerator/denominator)")
-MEDIA_TYPE = WholeRegexp(r"^[a-z]+/[a-z0-9.+-]{1,80}$", error="a media type such as "
-                         "application/pdf")
+# the documents an assembly puts at the associates' disposal: each served as it was sent
+DOCUMENT_TYPES = (
+    "application/pdf", "text/plain", "text/csv", "image/png", "image/jpeg",
+    "application/vnd.oasis.opendocument.text", "application/vnd.oasis.opendocument.spreadsheet",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
 
 class _In(Schema):
@@ -193,7 +197,7 @@ class Base64(fields.String):
 
 class DocumentIn(_In):
     title = bounded.line(300, required=True)
-    media_type = fields.String(required=True, validate=MEDIA_TYPE)
+    media_type = fields.String(required=True, validate=validate.OneOf(DOCUMENT_TYPES))
     content = Base64(required=True, validate=validate.Length(max=(MAX_DOCUMENT_BYTES * 4) // 3 + 4),
                      metadata={"description": "the file, base64 (at most 512 KiB once decoded)"})
 

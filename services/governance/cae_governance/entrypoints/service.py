@@ -17,6 +17,7 @@ from werkzeug.wrappers import Response
 from cae_contracts import Event
 from cae_governance.adapters import sealing
 from cae_governance.adapters.schemas import (
+    DOCUMENT_TYPES,
     AddedResolutionIn,
     AssembliesQuery,
     AssemblyList,
@@ -248,7 +249,9 @@ class GovernanceService(ServiceBase):
                                          _now())
         return self._commit(200, ProxyOut().dump(record))
 
-    @api("POST", ASSEMBLY + "/postal-votes", schema=PostalIn, **WRITE)
+    # a ballot's request and response are never recorded (ADR 0013): no Idempotency-Key; a
+    # retry is refused as a second vote (attendance.twice, vote.twice)
+    @api("POST", ASSEMBLY + "/postal-votes", schema=PostalIn, roles=MEMBERS, unrecorded=True)
     def postal_vote(self, request, cooperative_id, assembly_id, body):
         member = self._acting_for(body["member_id"])
         receipts = assemblies.postal_vote(self.db, assembly_id, member, body["choices"],
@@ -274,7 +277,7 @@ class GovernanceService(ServiceBase):
                                  self.ballot_key, _now())
         return self._commit(200, self._assembly(assembly_id))
 
-    @api("POST", RESOLUTION + "/votes", schema=VoteIn, **WRITE)
+    @api("POST", RESOLUTION + "/votes", schema=VoteIn, roles=MEMBERS, unrecorded=True)
     def vote(self, request, cooperative_id, assembly_id, resolution_id, body):
         on_behalf = None if body["on_behalf_of"] is None else str(body["on_behalf_of"])
         voter, receipt = assemblies.cast(self.db, assembly_id, resolution_id, self._subject(),
@@ -355,7 +358,8 @@ RESPONSES = {
     "add_resolution": (201, ResolutionOut, "The resolution added to the agenda.", {
         **_UNKNOWN, 409: "The assembly has opened (agenda.closed).",
         422: _RULE + ": agenda.outside_window, agenda.too_few_votes, agenda.not_associate."}),
-    "get_document": (Reply(200, None, "The document.", "application/octet-stream"),
+    "get_document": (*(Reply(200, None, "The document, in the media type it was sent with.",
+                             media) for media in DOCUMENT_TYPES),
                      {404: "No such document (document.unknown).", **_DB}),
     "list_proxies": (200, ProxyList, "The proxies, with the cap per holder.", _UNKNOWN),
     "give_proxy": (201, ProxyOut, "The proxy recorded.", {

@@ -77,7 +77,6 @@ _EFFECT_KINDS = {"none": {"ordinary", "extraordinary"},
                  "managers_election": {"election"},
                  "accounts_approval": {"ordinary"}}
 CHOICES = ("for", "against", "abstain", "blank")
-OPENING_EARLY = timedelta(hours=1)  # an assembly opens at most this long before its time
 _MODES = {"in_person": Mode.IN_PERSON, "remote": Mode.REMOTE, "postal": Mode.POSTAL}
 
 
@@ -219,6 +218,14 @@ def _add_resolution(session: Session, loaded: Loaded, position: int, body: dict,
     return resolution
 
 
+def _convened_in_time(convened_on: date, held_on: date, profile: StatuteProfile) -> None:
+    """The domain's convocation delay, naming the request's field (``convened_on``)."""
+    try:
+        check_convocation(convened_on, held_on, profile)
+    except RuleViolation as refusal:
+        raise RuleViolation(refusal.rule, refusal.message, ("convened_on",)) from None
+
+
 def convene(session: Session, cooperative_id: str, body: dict, convened_by: str,
             today: date) -> Assembly:
     """Convene an assembly. Refusals: ``convocation.future`` (sent after today),
@@ -235,7 +242,7 @@ def convene(session: Session, cooperative_id: str, body: dict, convened_by: str,
     if convened_on > today:
         raise RuleViolation("convocation.future", "a convocation is recorded once sent: "
                             "convened_on is after today", ("convened_on",))
-    check_convocation(convened_on, held_at.date(), profile)
+    _convened_in_time(convened_on, held_at.date(), profile)
     record_date = body.get("record_date") or convened_on
     if not convened_on - timedelta(days=366) <= record_date <= held_at.date():
         raise RuleViolation("record_date.out_of_range", "the electorate is fixed between a "
@@ -318,7 +325,7 @@ def second_convocation(session: Session, cooperative_id: str, assembly_id: str, 
     if convened_on > today:
         raise RuleViolation("convocation.future", "a convocation is recorded once sent: "
                             "convened_on is after today", ("convened_on",))
-    check_convocation(convened_on, held_at.date(), first.profile)
+    _convened_in_time(convened_on, held_at.date(), first.profile)
     snapshot = json.loads(first.row.profile)
     items = [{"title": r.title, "text": r.text, "kind": r.kind,
               "from_managers": r.from_managers, "secret": r.secret,
@@ -398,18 +405,11 @@ def revoke_proxy(session: Session, assembly_id: str, giver: str, now: datetime) 
     return record
 
 
-def _revoke_given(session: Session, loaded: Loaded, member: str, now: datetime) -> None:
-    """A giver who then takes part themselves: their proxy is revoked (presence and postal
-    forms prevail over a proxy, docs/domain.md)."""
-    for record in active_proxies(session, loaded.row.id):
-        if record.giver == member:
-            record.revoked_at = now
-
-
 def sign_in(session: Session, assembly_id: str, member: str, mode: str,
             now: datetime) -> SignIn:
     """An associate signs the attendance sheet, in person or remote (where allowed). Their
-    postal form, if any, is set aside and their proxy revoked: presence prevails."""
+    postal form, if any, is set aside; a proxy they gave lapses at the opening: presence
+    prevails."""
     loaded = load(session, assembly_id, lock=True)
     _status(loaded, "convened", rule="attendance.closed",
             message="the attendance is fixed when the assembly opens", field="member_id")
@@ -422,7 +422,6 @@ def sign_in(session: Session, assembly_id: str, member: str, mode: str,
     if session.get(SignIn, (loaded.row.id, member)):
         raise ConflictingState("attendance.twice", f"{member} has already signed in",
                                ("member_id",))
-    _revoke_given(session, loaded, member, now)
     if session.get(PostalForm, (loaded.row.id, member)):
         session.execute(delete(PostalForm).where(PostalForm.assembly_id == loaded.row.id,
                                                  PostalForm.member_id == member))
@@ -468,7 +467,6 @@ def postal_vote(session: Session, assembly_id: str, member: str, choices: list[d
     if missing:
         raise RuleViolation("postal.incomplete", "a postal form gives a choice for every "
                             f"resolution; missing: {', '.join(missing)}", ("choices",))
-    _revoke_given(session, loaded, member, now)
     session.add(PostalForm(cooperative_id=loaded.row.cooperative_id, assembly_id=loaded.row.id,
                            member_id=member, received_at=now))
     receipts = {}
@@ -487,10 +485,11 @@ def open_assembly(session: Session, assembly_id: str, chair: str, secretary: str
     whose kind has its quorum are put to the vote, the others are not deliberated."""
     loaded = load(session, assembly_id, lock=True)
     _status(loaded, "convened", rule="assembly.opened", message="the assembly opens once")
-    if now < loaded.row.held_at - OPENING_EARLY:
+    if now < loaded.row.held_at:
         raise RuleViolation("assembly.too_early", f"the assembly is convened for "
-                            f"{loaded.row.held_at.isoformat()}; it opens at most "
-                            "one hour before", ("assembly_id",))
+                            f"{loaded.row.held_at.isoformat()}: it opens at that time, not "
+                            "before (the associates come at the convened time)",
+                            ("assembly_id",))
     sign_ins = session.scalars(select(SignIn).where(SignIn.assembly_id == loaded.row.id)
                                .order_by(SignIn.member_id)).all()
     forms = session.scalars(select(PostalForm.member_id).where(
@@ -514,11 +513,12 @@ def open_assembly(session: Session, assembly_id: str, chair: str, secretary: str
                               loaded.convocation)
         quorum[kind] = {"kind": kind, "required": None if result.required is None
                         else _fraction(result.required), "needed": result.needed,
+                        "taking_part": result.taking_part, "associates": result.associates,
                         "reached": result.met, "formula": result.formula}
     for resolution in resolutions:
         if quorum[resolution.kind]["reached"]:
             resolution.status = "open"
-            if resolution.secret:
+            if resolution.secret and resolution.poll_key is None:  # postal ballots may have one
                 resolution.poll_key = sealing.new_poll_key(master_key, resolution.id)
         else:
             resolution.status = "not_deliberated"
@@ -719,10 +719,18 @@ def _open_sealed(session: Session, resolution: Resolution, attendance: Attendanc
     kept = [b for b in opened
             if not (b["postal"] and attendance.modes.get(b["voter"]) is not Mode.POSTAL)]
     college = attendance.electorate.college_of
+    # a blank proxy's vote is cast by the statutes' rule: published too, under a receipt
+    # code nobody holds (marked BLANK-), so that the list recounts to the result
+    blank = ("blank" if resolution.kind == "election"
+             else "for" if resolution.from_managers else "against")
+    rows = [{"receipt": b["receipt"], "college": college(b["voter"]), "choice": b["choice"]}
+            for b in kept]
+    rows += [{"receipt": f"BLANK-{sealing.receipt_code()}", "college": college(giver),
+              "choice": blank}
+             for giver, holder in attendance.represented.items() if holder is None]
     insert_rows(session, PublishedBallot.__table__, sorted(
-        ({"cooperative_id": resolution.cooperative_id, "resolution_id": resolution.id,
-          "receipt": b["receipt"], "college": college(b["voter"]), "choice": b["choice"]}
-         for b in kept), key=lambda row: row["receipt"]))
+        ({"cooperative_id": resolution.cooperative_id, "resolution_id": resolution.id, **row}
+         for row in rows), key=lambda row: row["receipt"]))
     session.execute(delete(SealedBallot).where(SealedBallot.resolution_id == resolution.id))
     resolution.poll_key = None
     return [(b["voter"], b["cast_by"], b["choice"]) for b in kept]
@@ -733,8 +741,16 @@ def _counts(count) -> dict:
             "blank": count.blank, "not_voted": count.not_voted}
 
 
+def _rule(result) -> dict:
+    """The majority applied, as data (the minutes say it in French)."""
+    majority = result.majority
+    return {"threshold": _fraction(majority.threshold), "strict": majority.strict,
+            "on_all": majority.base.name == "ALL_ASSOCIATES",
+            "count_abstentions": result.count_abstentions}
+
+
 def _tally_result(result) -> dict:
-    return {"counts": _counts(result.count), "base": result.base,
+    return {"counts": _counts(result.count), "base": result.base, "rule": _rule(result),
             "majority": result.majority.text, "formula": result.formula,
             "share_for": None if result.share_for is None else _fraction(result.share_for),
             "tie": result.tie, "adopted": result.adopted, "source": result.source,
@@ -746,8 +762,8 @@ def _election_result(result, names: dict[str, str]) -> dict:
     votes = sum(c.votes for c in result.candidates)
     return {"counts": {"for_votes": votes, "against": 0, "abstain": result.abstain,
                        "blank": result.blank, "not_voted": result.not_voted},
-            "base": result.base, "majority": result.majority.text, "formula": result.formula,
-            "share_for": None, "tie": False, "adopted": bool(result.elected),
+            "base": result.base, "rule": _rule(result), "majority": result.majority.text,
+            "formula": result.formula, "share_for": None, "tie": False, "adopted": bool(result.elected),
             "source": result.source, "colleges": [],
             "candidates": [{"member_id": c.candidate, "name": names.get(c.candidate, c.candidate),
                             "votes": c.votes, "share": None if c.share is None

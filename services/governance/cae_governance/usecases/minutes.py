@@ -33,15 +33,19 @@ def _french_date(day: date) -> str:
     return day.strftime("%d/%m/%Y")
 
 
+def _euros(cents: int) -> str:
+    return f"{cents // 100:,}".replace(",", " ") + " EUR"
+
+
 def _effect_text(effect: str, data: dict, names: dict[str, str]) -> str | None:
     if effect == "contribution_schedule":
-        bands = "; ".join(f"{_percent(b['rate'])} à partir de {b['from_cents'] // 100} EUR "
-                          "de chiffre d'affaires annuel HT" for b in data["bands"])
+        bands = " ; ".join(f"{_percent(b['rate'])} à partir de {_euros(b['from_cents'])} "
+                           "de chiffre d'affaires annuel HT" for b in data["bands"])
         return (f"Barème de contribution en vigueur au "
                 f"{_french_date(date.fromisoformat(data['effective_on']))} : {bands}")
     if effect == "associate_admission":
-        return (f"Admission de {names.get(data['member_id'], data['member_id'])} comme associé "
-                f"au {_french_date(date.fromisoformat(data['associate_on']))}")
+        return (f"Admission de {names.get(data['member_id'], data['member_id'])} comme "
+                f"associé(e) au {_french_date(date.fromisoformat(data['associate_on']))}")
     if effect == "managers_election":
         return (f"Élection ({_OFFICES[data['office']]}, {data['seats']} siège(s)) à compter du "
                 f"{_french_date(date.fromisoformat(data['effective_on']))}")
@@ -77,9 +81,7 @@ def build(session: Session, loaded: Loaded) -> Minutes:
         attendees.append(Attendee(names.get(member, member), mode,
                                   loaded.electorate.college_of(member), by, held.get(member, 0)))
     counts = json.loads(row.attendance or "{}")
-    quorum = tuple(f"{_KIND_WORDS[q['kind']]} : quorum "
-                   f"{q['required'] or 'aucun'}, {'atteint' if q['reached'] else 'non atteint'}"
-                   f" ({q['formula']})" for q in json.loads(row.quorum or "[]"))
+    quorum = tuple(_quorum_text(q) for q in json.loads(row.quorum or "[]"))
     resolutions = []
     for r in resolutions_of(session, row.id):
         result = json.loads(r.result) if r.result else None
@@ -92,8 +94,10 @@ def build(session: Session, loaded: Loaded) -> Minutes:
             for_votes=c.get("for_votes", 0), against=c.get("against", 0),
             abstain=c.get("abstain", 0), blank=c.get("blank", 0),
             not_voted=c.get("not_voted", 0),
-            majority=result["majority"] if result else "",
-            formula=result["formula"] if result else "", elected=elected,
+            majority=_majority_text(result["rule"]) if result else "",
+            formula=_detail(result) if result else "", elected=elected,
+            candidates=tuple(_candidate_text(c, result["base"])
+                             for c in (result or {}).get("candidates", ())),
             effect=_effect_text(r.effect, data, names) if r.status == "adopted" else None))
     documents = tuple(d.title for d in session.scalars(select(Document).where(
         Document.assembly_id == row.id).order_by(Document.position)))
@@ -109,9 +113,72 @@ def build(session: Session, loaded: Loaded) -> Minutes:
         represented=counts.get("represented", 0), quorum=quorum, documents=documents,
         agenda=tuple(r.title for r in resolutions),
         debate_summary=row.debate_summary or "", resolutions=tuple(resolutions),
-        attendees=tuple(attendees), closed_at=row.closed_at,
+        attendees=tuple(attendees), closed_at=row.closed_at, opened_at=row.opened_at,
+        lapsed=tuple(_lapsed_text(item, names) for item in counts.get("lapsed", ())),
         legal_basis=("Code de commerce R225-106" if loaded.profile.form == "SA"
                      else "Code de commerce R223-24"))
+
+
+_LAPSED = {"the giver takes part in person": "le mandant est présent",
+           "the giver takes part remote": "le mandant participe à distance",
+           "the giver takes part by post": "le mandant a voté par correspondance",
+           "the holder is absent": "le mandataire est absent",
+           "the holder votes by post": "le mandataire vote par correspondance"}
+
+
+def _lapsed_text(item: dict, names: dict[str, str]) -> str:
+    given = (f"pouvoir à {names.get(item['holder'], item['holder'])}" if item["holder"]
+             else "pouvoir en blanc")
+    giver = names.get(item["giver"], item["giver"])
+    return f"{giver} ({given}) : {_LAPSED.get(item['reason'], item['reason'])}"
+
+
+def _quorum_text(q: dict) -> str:
+    kind = _KIND_WORDS[q["kind"]].capitalize()
+    taking = f"{q['taking_part']} associés prennent part sur {q['associates']}"
+    if q["required"] is None:
+        return f"{kind} : aucun quorum requis ; {taking}."
+    reached = "quorum atteint" if q["reached"] else "quorum non atteint"
+    return (f"{kind} : quorum de {q['required']} des {q['associates']} associés, soit "
+            f"{q['needed']} ; {taking} : {reached}.")
+
+
+def _majority_text(rule: dict) -> str:
+    word = "plus de" if rule["strict"] else "au moins"
+    if rule["on_all"]:
+        base = "de tous les associés"
+    elif rule["count_abstentions"]:
+        base = "des associés présents ou représentés (abstentions et votes blancs comptés)"
+    else:
+        base = "des suffrages exprimés (abstentions et votes blancs non comptés)"
+    return f"{word} {rule['threshold']} {base}"
+
+
+def _share(value: str | None) -> str:
+    return "sans objet" if value is None else value
+
+
+def _detail(result: dict) -> str:
+    """The count in French: the base, the share for, and by college where they weigh."""
+    if "candidates" in result:
+        return f"Base de calcul : {result['base']} voix."
+    parts = [f"Base de calcul : {result['base']} voix ; part des voix pour : "
+             f"{_share(result['share_for'])}"]
+    for college in result["colleges"]:
+        counts = college["counts"]
+        parts.append(f"collège {college['college']} (poids {college['weight']}) : "
+                     f"{counts['for_votes']} pour, {counts['against']} contre sur "
+                     f"{college['base']}")
+    if result["tie"]:
+        parts.append("égalité des voix pour et contre : la résolution est rejetée")
+    return " ; ".join(parts) + "."
+
+
+def _candidate_text(candidate: dict, base: int) -> str:
+    outcome = ("élu(e)" if candidate["elected"] else
+               "majorité atteinte, non élu(e)" if candidate["reached"] else "non élu(e)")
+    return (f"{candidate['name']} : {candidate['votes']} voix sur {base} "
+            f"({_share(candidate['share'])}), {outcome}")
 
 
 def render(session: Session, loaded: Loaded) -> tuple[bytes, str, int]:

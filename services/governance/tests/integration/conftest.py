@@ -63,7 +63,7 @@ class Governance(CooperativeClient):
 
     def convene(self, resolutions: list[dict], expect: int = 201, **fields) -> dict:
         body = {"title": "Assemblée générale ordinaire annuelle", "kind": "ordinary",
-                "held_at": (datetime.now(UTC) + timedelta(minutes=10)).isoformat(),
+                "held_at": (datetime.now(UTC) - timedelta(minutes=1)).isoformat(),
                 "place": "Salle du conseil, 12 rue des Tanneurs, Lyon",
                 "convened_on": (date.today() - timedelta(days=20)).isoformat(),
                 "resolutions": resolutions, **fields}
@@ -74,8 +74,16 @@ class Governance(CooperativeClient):
         return self.post(f"assemblies/{assembly}/{path}", body or {},
                          headers=None if who is None else self.member(who), expect=expect)
 
+    def ballot(self, assembly: str, path: str, body: dict, who: str, expect: int) -> dict:
+        """POST a ballot (a vote, a postal form): without Idempotency-Key, which a ballot's
+        operation refuses (nothing of it is recorded, ADR 0013)."""
+        response = self.http.post(f"{self.url}/assemblies/{assembly}/{path}", json=body,
+                                  headers=self.member(who))
+        assert response.status_code == expect, response.text
+        return response.json()
+
     def vote(self, assembly: str, resolution: str, who: str, expect: int = 201, **body) -> dict:
-        return self.act(assembly, f"resolutions/{resolution}/votes", body, who=who, expect=expect)
+        return self.ballot(assembly, f"resolutions/{resolution}/votes", body, who, expect)
 
     def close_poll(self, assembly: str, resolution: str, expect: int = 200) -> dict:
         return self.act(assembly, f"resolutions/{resolution}/close", expect=expect)
@@ -105,7 +113,7 @@ class Governance(CooperativeClient):
                    **fields) -> dict:
         """``convene`` with ``who``'s entrepreneur token (None: staff)."""
         body = {"title": "Assemblée générale ordinaire annuelle", "kind": "ordinary",
-                "held_at": (datetime.now(UTC) + timedelta(minutes=10)).isoformat(),
+                "held_at": (datetime.now(UTC) - timedelta(minutes=1)).isoformat(),
                 "place": "Salle du conseil, 12 rue des Tanneurs, Lyon",
                 "convened_on": (date.today() - timedelta(days=20)).isoformat(),
                 "resolutions": resolutions, **fields}
@@ -123,9 +131,8 @@ class Governance(CooperativeClient):
 
     def postal(self, assembly: str, who: str, choices: dict, expect: int = 201) -> dict:
         """``who`` sends a postal form: ``choices`` maps a resolution id to its choice."""
-        return self.act(assembly, "postal-votes", {"choices": [
-            {"resolution_id": r, "choice": c} for r, c in choices.items()]}, who=who,
-            expect=expect)
+        return self.ballot(assembly, "postal-votes", {"choices": [
+            {"resolution_id": r, "choice": c} for r, c in choices.items()]}, who, expect)
 
     def another_cooperative(self) -> Governance:
         """The same running service seen by another cooperative."""

@@ -3,11 +3,12 @@
 A SCOP-SA (postal votes by law) holds an assembly of 15 associates whose first
 resolution is voted by secret ballot: 10 vote in person, 2 are represented by proxy
 holders who vote for them, 2 vote by post, one sent a postal form and then came in
-person (their form is set aside), one is absent. Every voter (or their holder) keeps the
-receipt code the service returns (14 ballots counted). While the poll is open the sealed ballots are read;
-after it closes (and the assembly closes, its minutes drawn), every table the catalog
-lists is read, with PostgreSQL's ``ctid`` and ``xmin`` of ``ballots`` (on SQLite, the
-``rowid``), and searched for what would link a voter to their ballot.
+person (their form is set aside), one is absent: 14 ballots counted. Every voter (or
+their holder) keeps the receipt code the service returns. While the poll is open the
+sealed ballots are read; after it closes (and the assembly closes, its minutes drawn),
+every table the catalog lists is read, with PostgreSQL's ``ctid`` and ``xmin`` of
+``ballots`` (on SQLite, the ``rowid``), and searched for what would link a voter to
+their ballot.
 """
 
 from __future__ import annotations
@@ -87,9 +88,9 @@ def _everything(governance) -> dict[str, list[dict]]:
             found = {}
             for table in tables:
                 if table == "ballots":
-                    system = ("ctid::text AS ctid, xmin::text AS xmin, " if POSTGRES
-                              else "rowid AS ctid, ")
-                    order = "ctid" if POSTGRES else "rowid"
+                    system = ("ctid::text AS row_ctid, xmin::text AS row_xmin, " if POSTGRES
+                              else "rowid AS row_ctid, ")
+                    order = f'"{table}".ctid' if POSTGRES else "rowid"
                     found[table] = _rows(conn, f'SELECT {system}* FROM "{table}" '
                                                f"ORDER BY {order}")
                 else:
@@ -218,15 +219,9 @@ def _every_receipt(poll: Poll) -> list[str]:
     return [*poll.receipts.values(), *([poll.set_aside] if poll.set_aside else [])]
 
 
-POLL_KEY_BUG = ("BUG: usecases/assemblies.py open_assembly gives every secret resolution a "
-                "new poll_key at the opening, replacing the key the postal ballots were "
-                "sealed with before it (_record_ballot); close_poll then fails to open them "
-                "(cryptography InvalidTag, HTTP 500)")
-
-
 # -- the tests ------------------------------------------------------------------------------
 @pytest.mark.parametrize("postal", [
-    pytest.param(True, marks=pytest.mark.xfail(reason=POLL_KEY_BUG, strict=True)), False],
+    True, False],
     ids=["with_postal_voters", "all_in_the_room"])
 def test_a_secret_poll_keeps_voters_and_ballots_apart(governance, postal):
     poll = hold_secret_poll(governance, postal)
@@ -265,9 +260,9 @@ def test_a_secret_poll_keeps_voters_and_ballots_apart(governance, postal):
     arrived = [r for r in poll.arrival if r != poll.set_aside]
     assert sorted(arrived) == physical and physical != arrived
     if POSTGRES:
-        assert len({row["xmin"] for row in ballots}) == 1
+        assert len({row["row_xmin"] for row in ballots}) == 1
     for row in ballots:
-        assert set(row) - {"ctid", "xmin"} == BALLOT_COLUMNS
+        assert set(row) - {"row_ctid", "row_xmin"} == BALLOT_COLUMNS
         assert row["college"] is None
     assert {row["receipt"]: row["choice"] for row in ballots} == {
         poll.receipts[v]: poll.choices[v] for v in voters}
@@ -308,18 +303,12 @@ def test_a_secret_poll_keeps_voters_and_ballots_apart(governance, postal):
         assert not _holds(row["html"], every_receipt)
 
 
-@pytest.mark.xfail(reason="BUG: the kit's idempotency record of POST .../votes and "
-                          ".../postal-votes (entrypoints/service.py vote, postal_vote: "
-                          "idempotency_required) keeps the caller, the response with "
-                          "voter and receipt, the request's hash and the time: the "
-                          "idempotency_keys table links every voter to their secret ballot",
-                   raises=AssertionError, strict=True)
 def test_no_table_links_a_voter_to_their_secret_ballot(governance):
     """Every row of every table, after the close: no cell holds both a voter id and a
     receipt code; no row holding a receipt holds a voter id or a time; no row holding a
     voter id holds the hash of their ballot's request (which a reader recomputes for
     each choice)."""
-    poll = hold_secret_poll(governance, postal=False)  # postal ballots: POLL_KEY_BUG
+    poll = hold_secret_poll(governance, postal=True)
     tables = _everything(governance)
     assert "ballots" in tables and "idempotency_keys" in tables
     receipts = _every_receipt(poll)
@@ -341,7 +330,7 @@ def test_no_table_links_a_voter_to_their_secret_ballot(governance):
             if any(_holds(v, receipts) for v in row.values()):
                 if who:
                     links.append(f"{table}: a row with a receipt names a voter")
-                times = [c for c, v in row.items() if c not in ("ctid", "xmin")
+                times = [c for c, v in row.items() if c not in ("row_ctid", "row_xmin")
                          and _is_time(v)]
                 if times:
                     links.append(f"{table}: a row with a receipt holds a time ({times})")
@@ -375,11 +364,6 @@ def test_the_ballots_are_published_only_for_a_closed_secret_poll(governance):
     assert rule_of(unknown) == "resolution.unknown"
 
 
-@pytest.mark.xfail(reason="BUG: usecases/assemblies.py _open_sealed publishes only the "
-                          "ballots cast; a blank proxy's vote (counted for a managers' "
-                          "resolution by tally) has no published ballot, so the list "
-                          "(reading.ballots) does not recount to the result",
-                   raises=AssertionError, strict=True)
 def test_a_blank_proxy_in_a_secret_poll_is_in_the_recount(governance):
     present, absent = governance.seed(2)
     a = governance.convene([motion("Quitus", secret=True, from_managers=True)])
@@ -395,7 +379,6 @@ def test_a_blank_proxy_in_a_secret_poll_is_in_the_recount(governance):
     assert published["counts"] == {"for": 1, "against": 1}
 
 
-@pytest.mark.xfail(reason=POLL_KEY_BUG, raises=AssertionError, strict=True)
 def test_postal_ballots_of_a_secret_poll_are_opened_at_its_close(governance):
     by_post, present = governance.seed(2, profile="scop-sa", legal_form="SCOP-SA")
     a = governance.convene([motion("Exclusion", secret=True)])
