@@ -94,6 +94,12 @@ class WriterService(ServiceBase):
         """The same write, with the key required (as the ledger's writes will be)."""
         return self.add_thing(request, cooperative_id, body=body)
 
+    @api("PATCH", "/cooperatives/<cooperative_id>/things", roles={"staff", "admin"},
+         schema=ThingIn, unrecorded=True)
+    def add_unrecorded_thing(self, request, cooperative_id, body):
+        """The same write, of which nothing is recorded (as a secret ballot's)."""
+        return self.add_thing(request, cooperative_id, body=body)
+
     @api("GET", "/cooperatives/<cooperative_id>/things", roles={"staff", "admin", "entrepreneur"})
     def count_things(self, request, cooperative_id):
         return {"count": self.db.scalar(select(func.count()).select_from(Thing))}

@@ -86,3 +86,18 @@ def test_an_endpoint_can_require_the_key(http, probe, token):
     ok = http.put(url, json={"label": "a", "size": 1}, headers={**headers, "Idempotency-Key": "p-1"})
     assert ok.status_code == 201
     assert things(probe) == (1, 1)
+
+
+def test_an_unrecorded_endpoint_refuses_a_key_and_records_nothing(http, probe, token):
+    """A secret ballot's operation: its request and response are kept nowhere, so an
+    Idempotency-Key (whose record would hold the caller, the response and the request's
+    hash) is refused, and a write without one leaves no idempotency row."""
+    headers = bearer(token("alice", "staff", COOP))
+    url = f"{probe.url}/cooperatives/{COOP}/things"
+    refused = http.patch(url, json={"label": "a", "size": 1},
+                         headers={**headers, "Idempotency-Key": "u-1"})
+    assert refused.status_code == 400 and "keeps no record" in refused.json()["detail"]
+    assert things(probe) == (0, 0)
+    assert http.patch(url, json={"label": "a", "size": 1}, headers=headers).status_code == 201
+    assert things(probe) == (1, 1)
+    assert count_rows(probe.settings.database_url, "idempotency_keys") == 0
