@@ -21,7 +21,10 @@ import yaml
 
 DEPLOY = Path(__file__).resolve().parent
 SCRIPT = DEPLOY / "check_manifests.py"
-SERVICES = ("members", "ledger", "payroll")
+SERVICES = ("members", "ledger", "payroll", "governance")
+# governance's key wrapping secret polls' keys (docs/adr/0013-sealed-ballots.md):
+# a Secret of its own, given to the service container only (like the JWT secret).
+BALLOT_KEY = ("CAE_GOVERNANCE_BALLOT_KEY", "governance-ballot-key", "ballot-key")
 # Scaled by KEDA in production (components/payroll-keda), not by a replicas entry.
 KEDA_SCALED = {"payroll": "payroll--cae.payroll.payslip_requested.v1"}
 
@@ -192,6 +195,47 @@ def test_every_service_has_its_deployment_job_service_and_budget():
         _assert_relay_container_serves_http(relay_container)
 
 
+def _docs(path: Path) -> list[dict]:
+    return [d for d in yaml.safe_load_all(path.read_text()) if d]
+
+
+def test_every_service_has_its_broker_user_and_database():
+    infra = DEPLOY / "components" / "infra"
+    topology = {
+        (d["kind"], d["metadata"]["name"]): d for d in _docs(infra / "rabbitmq-topology.yaml")
+    }
+    postgres = _docs(infra / "postgres.yaml")
+    cluster = next(d for d in postgres if d["kind"] == "Cluster")
+    roles = {r["name"]: r for r in cluster["spec"]["managed"]["roles"]}
+    databases = {d["spec"]["name"]: d["spec"] for d in postgres if d["kind"] == "Database"}
+    for service in SERVICES:
+        user = topology[("User", service)]["spec"]
+        assert user["importCredentialsSecret"]["name"] == f"{service}-rabbitmq-credentials"
+        permission = topology[("Permission", f"{service}-cae")]["spec"]
+        assert permission["userReference"]["name"] == service
+        assert permission["vhost"] == "cae"
+        assert roles[service]["passwordSecret"]["name"] == f"{service}-db-credentials"
+        assert databases[service]["owner"] == service
+
+
+def test_governance_takes_its_ballot_key_from_a_secret_of_its_own():
+    variable, secret, key = BALLOT_KEY
+    docs = _docs(DEPLOY / "base" / "governance" / "service.yaml")
+    deployment = next(d for d in docs if d["kind"] == "Deployment")
+    env = _env(_container(deployment))
+    assert env[variable]["valueFrom"]["secretKeyRef"] == {"name": secret, "key": key}
+    # Not in the Secret every governance process reads (relay, migration Job).
+    assert {next(iter(ref.values()))["name"] for ref in _container(deployment)["envFrom"]} == {
+        "cae-config",
+        "governance-secrets",
+    }
+    # dev generates a throw-away key, long enough for the service's check.
+    dev = yaml.safe_load((DEPLOY / "overlays" / "dev" / "kustomization.yaml").read_text())
+    generated = next(g for g in dev["secretGenerator"] if g["name"] == secret)
+    literal = dict(entry.split("=", 1) for entry in generated["literals"])[key]
+    assert len(literal) >= 32
+
+
 # --------------------------------------------------------------------------- rendered
 
 kubectl = shutil.which("kubectl")
@@ -227,6 +271,17 @@ def _assert_relay_container_serves_http(container: dict) -> None:
         ("readinessProbe", "/health/ready"),
     ):
         assert container[key]["httpGet"] == {"path": path, "port": "http"}, key
+
+
+def _assert_ballot_key_only_in_governance(service: str, *workloads: dict) -> None:
+    """The governance service container gets the ballot key; nothing else does."""
+    variable, secret, key = BALLOT_KEY
+    for workload in workloads:
+        env = _env(_container(workload))
+        if service == "governance" and workload["metadata"]["name"] == "governance":
+            assert env[variable]["valueFrom"]["secretKeyRef"] == {"name": secret, "key": key}
+        else:
+            assert variable not in env, workload["metadata"]["name"]
 
 
 def _selects(selector: dict, labels: dict) -> bool:
@@ -280,6 +335,8 @@ def test_production_overlay_renders_as_specified():
         assert relay_container["args"] == ["relay", service]
         assert relay_container["image"] == _container(deployment)["image"]
         assert "CAE_JWT_PUBLIC_KEY" not in _env(relay_container)
+        _assert_ballot_key_only_in_governance(service, deployment, relay)
+        _assert_ballot_key_only_in_governance(service, docs[("Job", f"{service}-migrate")])
         assert "annotations" not in relay["metadata"]
         _assert_relay_container_serves_http(relay_container)
         # Prometheus scrapes the relay pods and may reach them on 8000.
@@ -329,6 +386,9 @@ def test_dev_overlay_renders_as_specified():
         assert docs[("Secret", f"{service}-secrets")]
         env = _env(_container(deployment))
         assert env["CAE_JWT_SECRET"]["valueFrom"]["secretKeyRef"]["name"] == "cae-jwt-dev"
+        _assert_ballot_key_only_in_governance(service, deployment)
+        _assert_ballot_key_only_in_governance(service, docs[("Job", f"{service}-migrate")])
+    assert docs[("Secret", BALLOT_KEY[1])]["data"][BALLOT_KEY[2]]
     config = next(d for (kind, _), d in docs.items() if kind == "ConfigMap")
     assert config["data"]["CAE_JWT_ALGORITHM"] == "HS256"
     assert config["data"]["CAE_RELAY_IN_PROCESS"] == "true"
