@@ -616,6 +616,22 @@ def _candidates(resolution: Resolution) -> int:
     return len(json.loads(resolution.effect_data).get("candidates", ()))
 
 
+def _poll(session: Session, assembly_id: str, resolution_id: str, *,
+          to_close: bool) -> Resolution:
+    """The resolution being voted on, its row locked: shared by the votes, exclusive for
+    the close (which so waits for the votes in flight)."""
+    query = select(Resolution).where(Resolution.id == str(resolution_id),
+                                     Resolution.assembly_id == str(assembly_id))
+    resolution = session.scalars(query.with_for_update(read=not to_close)).first()
+    if resolution is None:
+        raise UnknownRecord("resolution.unknown", "no such resolution in this assembly",
+                            ("resolution_id",))
+    if resolution.status != "open":
+        raise ConflictingState("poll.closed", f"this resolution is not being voted on (it is "
+                               f"{resolution.status})", ("resolution_id",))
+    return resolution
+
+
 def cast(session: Session, assembly_id: str, resolution_id: str, caller: str,
          on_behalf_of: str | None, item: dict, master_key: bytes) -> tuple[str, str | None]:
     """One ballot on an open poll: the caller's own, or that of an associate whose proxy
@@ -623,15 +639,7 @@ def cast(session: Session, assembly_id: str, resolution_id: str, caller: str,
     ``poll.closed``, ``vote.not_participating``, ``vote.postal_form`` (their form already
     voted), ``vote.not_represented``, ``vote.blank_proxy``, ``vote.twice``, ``vote.choice``
     and the election's."""
-    query = select(Resolution).where(Resolution.id == str(resolution_id),
-                                     Resolution.assembly_id == str(assembly_id))
-    resolution = session.scalars(query.with_for_update(read=True)).first()
-    if resolution is None:
-        raise UnknownRecord("resolution.unknown", "no such resolution in this assembly",
-                            ("resolution_id",))
-    if resolution.status != "open":
-        raise ConflictingState("poll.closed", f"this resolution is not being voted on (it is "
-                               f"{resolution.status})", ("resolution_id",))
+    resolution = _poll(session, assembly_id, resolution_id, to_close=False)
     voter = on_behalf_of or caller
     participant = session.get(Participant, (str(assembly_id), voter))
     if participant is None:
@@ -664,15 +672,7 @@ def close_poll(session: Session, assembly_id: str, resolution_id: str, master_ke
     secret poll's ballots are opened, stripped of their voters and published in the
     order of their receipt codes; the sealed ballots and the poll key are deleted."""
     loaded = load(session, assembly_id)
-    resolution = session.scalars(select(Resolution).where(
-        Resolution.id == str(resolution_id), Resolution.assembly_id == loaded.row.id)
-        .with_for_update()).first()
-    if resolution is None:
-        raise UnknownRecord("resolution.unknown", "no such resolution in this assembly",
-                            ("resolution_id",))
-    if resolution.status != "open":
-        raise ConflictingState("poll.closed", f"this resolution is not being voted on (it is "
-                               f"{resolution.status})", ("resolution_id",))
+    resolution = _poll(session, loaded.row.id, resolution_id, to_close=True)
     attendance = attendance_of(session, loaded)
     ballots = (_open_sealed(session, resolution, attendance, master_key) if resolution.secret
                else [(v.voter, v.cast_by, v.choice) for v in session.scalars(

@@ -80,10 +80,12 @@ def minutes(**changes) -> Minutes:
             code="3", title="Élection d'une gérante",
             text="L'assemblée générale élit en qualité de gérante, pour une durée de quatre "
                  "ans, Mme Camille Martin, associée.",
-            kind="election", secret=True, outcome="adopted", for_votes=14, against=2,
+            kind="election", secret=True, outcome="adopted", for_votes=16, against=0,
             abstain=0, blank=1, not_voted=0, majority="plus de 1/2 de tous les associés",
             formula=FORMULA.replace("resolution 1", "resolution 3"),
-            elected=("Camille Martin",)),
+            elected=("Camille Martin",),
+            candidates=("Camille Martin : 14 voix sur 23 (14/23), élu(e)",
+                        "Louis Dupuis : 2 voix sur 23 (2/23), non élu(e)")),
         ResolutionMinute(
             code="4", title="Mutualisation d'un poste de comptable",
             text="L'assemblée générale décide la création d'un poste de comptable mutualisé "
@@ -127,7 +129,9 @@ def minutes(**changes) -> Minutes:
                        "Le projet de poste mutualisé suscite un débat sur son financement.",
         resolutions=resolutions, attendees=_attendees(),
         closed_at=datetime(2027, 3, 15, 20, 15, tzinfo=PARIS_WINTER),
-        legal_basis="Code de commerce R223-24")
+        legal_basis="Code de commerce R223-24",
+        opened_at=datetime(2027, 3, 15, 18, 5, tzinfo=PARIS_WINTER),
+        lapsed=("Théo Garnier (pouvoir à Louis Dupuis) : le mandataire est absent",))
     return replace(base, **changes)
 
 
@@ -192,7 +196,8 @@ MENTIONS = [
     "Deuxième résolution - Barème de contribution coopérative 2027",
     "Effet : Barème de contribution en vigueur au 01/01/2027",
     "Troisième résolution - Élection d'une gérante", "Élection - scrutin secret",
-    "Vote à scrutin secret. Pour : 14 / Contre : 2 / Abstention : 0 / Blanc : 1",
+    "Vote à scrutin secret. Bulletins nommant au moins un candidat : 16 / Abstention : 0 / "
+    "Blanc : 1", "Camille Martin : 14 voix sur 23 (14/23), élu(e)",
     "Personne élue : Camille Martin",
     "Quatrième résolution - Mutualisation d'un poste de comptable",
     "Pour : 8 / Contre : 7 / Abstention : 2", "Cette résolution est rejetée.",
@@ -201,6 +206,8 @@ MENTIONS = [
     "Détail du calcul : resolution 1, ordinary decision",
     # closing and signatures
     "Procès-verbal clos le lundi 15 mars 2027 à 20 h 15",
+    "Séance ouverte le lundi 15 mars 2027 à 18 h 05", "Pouvoirs restés sans effet",
+    "Théo Garnier (pouvoir à Louis Dupuis) : le mandataire est absent",
     "Le président de séance", "Le secrétaire de séance",
     # the attendance sheet: names, modes, votes, proxies held
     "Feuille de présence", "Associé", "Participation", "Voix", "Pouvoirs détenus",
