@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from fractions import Fraction
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, insert, select
 from sqlalchemy.orm import Session
 
 from cae_governance.adapters import sealing
@@ -59,9 +59,9 @@ from cae_governance.domain.quorum import check_quorum
 from cae_governance.domain.tally import Ballot, Choice, tally
 from cae_governance.domain.tally import Resolution as Motion
 from cae_governance.usecases import electorate as people
-from caekit import outbox
+from caekit import context, outbox
 from caekit.bounds import check_day
-from caekit.db import insert_rows
+from caekit.db import dialect_insert, insert_rows
 from caekit.rules import ConflictingState, RuleViolation, UnknownRecord
 
 ASSEMBLY_KINDS = {
@@ -86,11 +86,16 @@ class Loaded:
     row: Assembly
     profile: StatuteProfile
     electorate: Electorate
-    names: dict[str, str]
 
     @property
     def convocation(self) -> Convocation:
         return Convocation(self.row.convocation)
+
+    def names(self, session: Session) -> dict[str, str]:
+        """Each elector's name as the attendance sheet shows it."""
+        return dict(session.execute(select(Elector.member_id, Elector.name).where(
+            Elector.cooperative_id == self.row.cooperative_id,
+            Elector.assembly_id == self.row.id)).all())
 
 
 def profile_of(row: Assembly) -> StatuteProfile:
@@ -98,7 +103,11 @@ def profile_of(row: Assembly) -> StatuteProfile:
     return people.build_profile(snapshot["code"], snapshot["settings"])
 
 
-def load(session: Session, assembly_id: str, *, lock: bool = False) -> Loaded:
+def load(session: Session, assembly_id: str, *, lock: bool = False,
+         electorate: bool = True) -> Loaded:
+    """The assembly (its row locked FOR UPDATE with ``lock``), its profile and, unless
+    ``electorate`` is False, its electorate (else an empty one: check membership with
+    :func:`is_elector`)."""
     query = select(Assembly).where(Assembly.id == str(assembly_id))
     if lock:
         query = query.with_for_update()
@@ -106,9 +115,11 @@ def load(session: Session, assembly_id: str, *, lock: bool = False) -> Loaded:
     if row is None:
         raise UnknownRecord("assembly.unknown", "no such assembly in this cooperative",
                             ("assembly_id",))
-    electors = session.scalars(select(Elector).where(Elector.assembly_id == row.id)).all()
-    electorate = Electorate(row.record_date, {e.member_id: e.college for e in electors})
-    return Loaded(row, profile_of(row), electorate, {e.member_id: e.name for e in electors})
+    # plain rows, not objects: an electorate of 10,000 is read in milliseconds
+    college_of = dict(session.execute(select(Elector.member_id, Elector.college).where(
+        Elector.cooperative_id == row.cooperative_id, Elector.assembly_id == row.id)).all()
+        ) if electorate else {}
+    return Loaded(row, profile_of(row), Electorate(row.record_date, college_of))
 
 
 def _status(loaded: Loaded, *wanted: str, rule: str, message: str, field: str = "assembly_id"):
@@ -280,7 +291,7 @@ def _create(session, coop: Cooperative, profile, code, settings, body, held_at, 
                                 member_id=person.member_id,
                                 name=people.person_name(person, person.member_id),
                                 college=electorate.college_of(person.member_id)))
-    loaded = Loaded(row, profile, electorate, {})
+    loaded = Loaded(row, profile, electorate)
     added = [_add_resolution(session, loaded, position, item, item.get("proposed_by", []),
                              f"resolutions.{position - 1}")
              for position, item in enumerate(resolutions, 1)]
@@ -410,10 +421,10 @@ def sign_in(session: Session, assembly_id: str, member: str, mode: str,
     """An associate signs the attendance sheet, in person or remote (where allowed). Their
     postal form, if any, is set aside; a proxy they gave lapses at the opening: presence
     prevails."""
-    loaded = load(session, assembly_id, lock=True)
+    loaded = load(session, assembly_id, lock=True, electorate=False)
     _status(loaded, "convened", rule="attendance.closed",
             message="the attendance is fixed when the assembly opens", field="member_id")
-    if member not in loaded.electorate:
+    if session.get(Elector, (loaded.row.id, member)) is None:
         raise RuleViolation("attendance.not_associate", f"{member} is not an associate of the "
                             "electorate", ("member_id",))
     if mode == "remote" and not loaded.profile.remote_participation:
@@ -551,8 +562,9 @@ def _fraction(value: Fraction) -> str:
 
 def attendance_of(session: Session, loaded: Loaded) -> Attendance:
     """The attendance fixed at the opening, read back from ``participants``."""
-    rows = session.scalars(select(Participant).where(
-        Participant.assembly_id == loaded.row.id)).all()
+    rows = session.execute(select(Participant.member_id, Participant.mode, Participant.holder)
+                           .where(Participant.cooperative_id == loaded.row.cooperative_id,
+                                  Participant.assembly_id == loaded.row.id)).all()
     modes = {r.member_id: _MODES[r.mode] for r in rows if r.mode != "represented"}
     represented = {r.member_id: r.holder for r in rows if r.mode == "represented"}
     stored = json.loads(loaded.row.attendance or "{}")
@@ -591,15 +603,22 @@ def _choice_text(resolution: Resolution, item: dict, field: str) -> str:
     return item["choice"]
 
 
-def _record_ballot(session: Session, resolution: Resolution, voter: str, cast_by: str | None,
+def _record_ballot(session: Session, resolution, voter: str, cast_by: str | None,
                    choice: str, postal: bool, master_key: bytes) -> str | None:
+    """Write one ballot (``resolution``: its row, or a ``Resolution`` before the opening):
+    an open vote, or the voter's record and the sealed ballot. The insert itself refuses a
+    second ballot of the voter (``vote.twice``), whatever the requests in flight."""
+    row = {"cooperative_id": resolution.cooperative_id, "resolution_id": resolution.id,
+           "voter": voter, "cast_by": cast_by, "postal": postal}
+    table = (PollVoter if resolution.secret else Vote).__table__
     if not resolution.secret:
-        session.add(Vote(cooperative_id=resolution.cooperative_id, resolution_id=resolution.id,
-                         voter=voter, cast_by=cast_by, choice=choice, postal=postal))
+        row["choice"] = choice
+    written = session.execute(_record_statement(session, table), row).first()
+    if written is None:
+        raise ConflictingState("vote.twice", f"{voter} has already voted on this resolution",
+                               ("resolution_id",))
+    if not resolution.secret:
         return None
-    session.add(PollVoter(cooperative_id=resolution.cooperative_id,
-                          resolution_id=resolution.id, voter=voter, cast_by=cast_by,
-                          postal=postal))
     if resolution.poll_key is None:  # a postal ballot before the opening
         resolution.poll_key = sealing.new_poll_key(master_key, resolution.id)
     key = sealing.unwrap(master_key, resolution.id, resolution.poll_key)
@@ -607,8 +626,9 @@ def _record_ballot(session: Session, resolution: Resolution, voter: str, cast_by
     nonce, sealed = sealing.seal(key, resolution.id, {
         "voter": voter, "cast_by": cast_by, "postal": postal, "receipt": receipt,
         "choice": choice}, sealing.padded_length(_candidates(resolution)))
-    session.add(SealedBallot(cooperative_id=resolution.cooperative_id,
-                             resolution_id=resolution.id, nonce=nonce, sealed=sealed))
+    session.execute(insert(SealedBallot.__table__), {
+        "cooperative_id": resolution.cooperative_id, "resolution_id": resolution.id,
+        "nonce": nonce, "sealed": sealed})
     return receipt
 
 
@@ -616,20 +636,41 @@ def _candidates(resolution: Resolution) -> int:
     return len(json.loads(resolution.effect_data).get("candidates", ()))
 
 
-def _poll(session: Session, assembly_id: str, resolution_id: str, *,
-          to_close: bool) -> Resolution:
-    """The resolution being voted on, its row locked: shared by the votes, exclusive for
-    the close (which so waits for the votes in flight)."""
-    query = select(Resolution).where(Resolution.id == str(resolution_id),
-                                     Resolution.assembly_id == str(assembly_id))
-    resolution = session.scalars(query.with_for_update(read=not to_close)).first()
+# A vote's one read, built once (the hot path: no statement built or keyed per request):
+# the poll, its row shared-locked against its close, and the voter's participation; Core
+# tables, not the ORM, so the cooperative is named here (the kit's tenant filter is an ORM
+# hook)
+_R, _P = Resolution.__table__, Participant.__table__
+_BALLOT_CONTEXT = (
+    select(_R.c.id, _R.c.cooperative_id, _R.c.status, _R.c.secret, _R.c.kind,
+           _R.c.effect_data, _R.c.poll_key, _P.c.mode, _P.c.holder,
+           _P.c.member_id.label("participant"))
+    .select_from(_R.outerjoin(_P, (_P.c.cooperative_id == _R.c.cooperative_id)
+                              & (_P.c.assembly_id == _R.c.assembly_id)
+                              & (_P.c.member_id == bindparam("voter"))))
+    .where(_R.c.cooperative_id == bindparam("cooperative"), _R.c.id == bindparam("resolution"),
+           _R.c.assembly_id == bindparam("assembly"))
+    .with_for_update(read=True, of=_R))
+_RECORDS: dict[tuple[str, str], object] = {}
+
+
+def _record_statement(session: Session, table) -> object:
+    """INSERT ... ON CONFLICT DO NOTHING RETURNING voter, built once per dialect: the
+    insert itself finds a second ballot of the voter."""
+    key = (session.get_bind().dialect.name, table.name)
+    if key not in _RECORDS:
+        _RECORDS[key] = (dialect_insert(session)(table).on_conflict_do_nothing()
+                         .returning(table.c.voter))
+    return _RECORDS[key]
+
+
+def _being_voted(resolution) -> None:
     if resolution is None:
         raise UnknownRecord("resolution.unknown", "no such resolution in this assembly",
                             ("resolution_id",))
     if resolution.status != "open":
         raise ConflictingState("poll.closed", f"this resolution is not being voted on (it is "
                                f"{resolution.status})", ("resolution_id",))
-    return resolution
 
 
 def cast(session: Session, assembly_id: str, resolution_id: str, caller: str,
@@ -639,26 +680,24 @@ def cast(session: Session, assembly_id: str, resolution_id: str, caller: str,
     ``poll.closed``, ``vote.not_participating``, ``vote.postal_form`` (their form already
     voted), ``vote.not_represented``, ``vote.blank_proxy``, ``vote.twice``, ``vote.choice``
     and the election's."""
-    resolution = _poll(session, assembly_id, resolution_id, to_close=False)
     voter = on_behalf_of or caller
-    participant = session.get(Participant, (str(assembly_id), voter))
-    if participant is None:
+    row = session.execute(_BALLOT_CONTEXT, {
+        "cooperative": context.tenant_id.get(), "resolution": str(resolution_id),
+        "assembly": str(assembly_id), "voter": voter}).first()
+    _being_voted(row)
+    if row.participant is None:
         raise RuleViolation("vote.not_participating", f"{voter} does not take part in the "
                             "assembly (attendance fixed at its opening)", ("on_behalf_of",))
-    if voter != caller and (participant.mode != "represented" or participant.holder != caller):
+    if voter != caller and (row.mode != "represented" or row.holder != caller):
         raise RuleViolation("vote.not_represented", f"{caller} holds no proxy of {voter} that "
                             "counts", ("on_behalf_of",))
-    if participant.mode == "represented" and participant.holder is None:
+    if row.mode == "represented" and row.holder is None:
         raise RuleViolation("vote.blank_proxy", "a blank proxy votes by the statutes' rule, "
                             "nobody casts it", ("on_behalf_of",))
-    if participant.mode == "postal":
+    if row.mode == "postal":
         raise RuleViolation("vote.postal_form", "this associate voted by post",
                             ("on_behalf_of",))
-    exists = (session.get(PollVoter, (resolution.id, voter)) if resolution.secret
-              else session.get(Vote, (resolution.id, voter)))
-    if exists is not None:
-        raise ConflictingState("vote.twice", f"{voter} has already voted on this resolution",
-                               ("resolution_id",))
+    resolution = row
     choice = _choice_text(resolution, item, "choice")
     cast_by = caller if voter != caller else None
     return voter, _record_ballot(session, resolution, voter, cast_by, choice, False,
@@ -672,11 +711,16 @@ def close_poll(session: Session, assembly_id: str, resolution_id: str, master_ke
     secret poll's ballots are opened, stripped of their voters and published in the
     order of their receipt codes; the sealed ballots and the poll key are deleted."""
     loaded = load(session, assembly_id)
-    resolution = _poll(session, loaded.row.id, resolution_id, to_close=True)
+    # exclusive: the close waits for the votes in flight (shared locks), later votes see it
+    resolution = session.scalars(select(Resolution).where(
+        Resolution.id == str(resolution_id), Resolution.assembly_id == loaded.row.id)
+        .with_for_update()).first()
+    _being_voted(resolution)
     attendance = attendance_of(session, loaded)
     ballots = (_open_sealed(session, resolution, attendance, master_key) if resolution.secret
-               else [(v.voter, v.cast_by, v.choice) for v in session.scalars(
-                   select(Vote).where(Vote.resolution_id == resolution.id))])
+               else session.execute(select(Vote.voter, Vote.cast_by, Vote.choice).where(
+                   Vote.cooperative_id == resolution.cooperative_id,
+                   Vote.resolution_id == resolution.id)).all())
     if resolution.kind == "election":
         data = json.loads(resolution.effect_data)
         result = elect(
@@ -686,7 +730,7 @@ def close_poll(session: Session, assembly_id: str, resolution_id: str, master_ke
                          for voter, cast_by, choice in ballots],
             loaded.profile, loaded.convocation)
         adopted = bool(result.elected)
-        stored = _election_result(result, loaded.names)
+        stored = _election_result(result, loaded.names(session))
     else:
         result = tally(Motion(resolution.code, DecisionKind(resolution.kind),
                               resolution.from_managers, resolution.secret),

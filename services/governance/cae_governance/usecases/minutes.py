@@ -62,7 +62,7 @@ def _percent(rate: str) -> str:
 def build(session: Session, loaded: Loaded) -> Minutes:
     row = loaded.row
     coop = people.cooperative(session, row.cooperative_id)
-    names = dict(loaded.names)
+    names = loaded.names(session)
     for person in session.scalars(select(people.Person)):
         names.setdefault(person.member_id, people.person_name(person, person.member_id))
     participants = {p.member_id: p for p in session.scalars(select(Participant).where(
