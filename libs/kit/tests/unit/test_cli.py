@@ -192,11 +192,13 @@ def test_the_refusal_is_one_line_and_exit_code_2_end_to_end(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
-def test_a_service_not_installed_is_one_line_too(capsys, no_cae_variables):
-    _refused(capsys, ["matching", "anything"], "the matching service is not installed here")
+def test_a_service_not_installed_is_one_line_too(capsys, no_cae_variables, monkeypatch):
+    # installed (its domain and solver only), without a command line or a service yet
+    _refused(capsys, ["matching", "anything"], "the matching service has no commands")
     _refused(capsys, ["run", "matching"], "the matching service is not installed here")
-    # installed (its domain only), without a command line yet
-    _refused(capsys, ["governance", "anything"], "the governance service has no commands")
+    # an image built without it
+    monkeypatch.setattr(cli, "_installed", lambda module: not module.startswith("cae_matching"))
+    _refused(capsys, ["matching", "anything"], "the matching service is not installed here")
 
 
 def test_a_port_in_use_is_seen():
@@ -222,7 +224,7 @@ def test_help_lists_every_command_and_the_services_own(capsys):
     assert "import people" in out and "FEC" in out and "month's run" in out
     assert ("governance's commands [none yet: cae_governance has no command line]"
             in " ".join(out.split()))
-    assert ("matching's commands [not installed here: no cae_matching package]"
+    assert ("matching's commands [none yet: cae_matching has no command line]"
             in " ".join(out.split()))
     assert "var/demo/demo.env" in out
 

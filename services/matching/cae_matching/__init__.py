@@ -1,0 +1,1 @@
+"""matching: skills, calls for tenders and the teams that answer them."""
