@@ -21,7 +21,7 @@ import yaml
 
 DEPLOY = Path(__file__).resolve().parent
 SCRIPT = DEPLOY / "check_manifests.py"
-SERVICES = ("members", "ledger", "payroll", "governance")
+SERVICES = ("members", "ledger", "payroll", "governance", "matching")
 # governance's key wrapping secret polls' keys (docs/adr/0013-sealed-ballots.md):
 # a Secret of its own, given to the service container only (like the JWT secret).
 BALLOT_KEY = ("CAE_GOVERNANCE_BALLOT_KEY", "governance-ballot-key", "ballot-key")
@@ -234,6 +234,37 @@ def test_governance_takes_its_ballot_key_from_a_secret_of_its_own():
     generated = next(g for g in dev["secretGenerator"] if g["name"] == secret)
     literal = dict(entry.split("=", 1) for entry in generated["literals"])[key]
     assert len(literal) >= 32
+
+
+def test_matching_database_has_unaccent():
+    """matching's first migration runs CREATE EXTENSION IF NOT EXISTS unaccent."""
+    postgres = _docs(DEPLOY / "components" / "infra" / "postgres.yaml")
+    database = next(
+        d["spec"] for d in postgres if d["kind"] == "Database" and d["spec"]["name"] == "matching"
+    )
+    assert database["owner"] == "matching"  # a trusted extension: its owner may create it
+    assert {"name": "unaccent", "ensure": "present"} in database["extensions"]
+    # The other databases need no extension.
+    assert all(
+        "extensions" not in d["spec"]
+        for d in postgres
+        if d["kind"] == "Database" and d["spec"]["name"] != "matching"
+    )
+
+
+def test_matching_has_room_for_its_solver_and_no_other_secret():
+    """HiGHS runs in a thread, CPU-bound for seconds: more than governance's budget."""
+    docs = _docs(DEPLOY / "base" / "matching" / "service.yaml")
+    container = _container(next(d for d in docs if d["kind"] == "Deployment"))
+    assert container["resources"] == {
+        "requests": {"cpu": "250m", "memory": "256Mi"},
+        "limits": {"cpu": "1", "memory": "512Mi"},
+    }
+    assert "env" not in container
+    assert {next(iter(ref.values()))["name"] for ref in container["envFrom"]} == {
+        "cae-config",
+        "matching-secrets",
+    }
 
 
 # --------------------------------------------------------------------------- rendered

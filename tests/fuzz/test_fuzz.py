@@ -48,6 +48,7 @@ from schemathesis.specs.openapi.checks import (
 from cae_contracts import build_event
 from cae_governance.entrypoints.service import GovernanceService
 from cae_ledger.entrypoints.service import LedgerService
+from cae_matching.entrypoints.service import MatchingService
 from cae_members.entrypoints.service import MembersService
 from cae_payroll.entrypoints.service import PayrollService
 from caekit.testing import bearer, count_rows, eventually, publish_raw
@@ -72,10 +73,14 @@ class Seeded:
 @pytest.fixture
 def platform(request, start_service, http, token, amqp_uri) -> Seeded:
     governed = request.node.callspec.params.get("service") == "governance"
+    matched = request.node.callspec.params.get("service") == "matching"
     # the consumers first, so that their queues exist before members publishes
     if governed:
         governance = start_service(GovernanceService)
         urls = {"governance": governance.url}
+    elif matched:
+        matching = start_service(MatchingService)
+        urls = {"matching": matching.url}
     else:
         ledger = start_service(LedgerService)
         payroll = start_service(PayrollService)
@@ -98,6 +103,9 @@ def platform(request, start_service, http, token, amqp_uri) -> Seeded:
         seeded.members[coop], seeded.codes[coop] = response.json()["id"], code
     if governed:
         _seed_governance(seeded, governance, http, token, amqp_uri)
+        return seeded
+    if matched:
+        _seed_matching(seeded, matching, http, token)
         return seeded
     eventually(lambda: count_rows(ledger.settings.database_url, "activities") == 2, timeout=60)
     eventually(lambda: count_rows(payroll.settings.database_url, "employees") == 2, timeout=60)
@@ -144,6 +152,55 @@ def _seed_governance(seeded: Seeded, governance, http, token, amqp_uri) -> None:
     seeded.records = {"assembly_id": [assembly["id"]],
                       "resolution_id": [r["id"] for r in assembly["resolutions"]],
                       "document_id": [d["id"] for d in assembly["documents"]]}
+
+
+def _seed_matching(seeded: Seeded, matching, http, token) -> None:
+    """The first cooperative's entrepreneur writes a profile and shares it; its staff
+    record a certification, a group and a call with a team proposed; the entrepreneur
+    declares an absence."""
+    eventually(lambda: count_rows(matching.settings.database_url, "people") == 2, timeout=60)
+    first = seeded.coops[0]
+    member = seeded.members[first]
+    url = f"{matching.url}/cooperatives/{first}"
+
+    def write(method: str, path: str, body: dict, who: str = "staff", expect: int = 201):
+        headers = bearer(token(member, "entrepreneur", first) if who == "entrepreneur"
+                         else token("alice", "staff", first))
+        response = http.request(method, f"{url}/{path}", json=body, headers={
+            **headers, "Idempotency-Key": uuid.uuid4().hex})
+        assert response.status_code == expect, response.text
+        return response.json()
+
+    today = date.today()
+    write("PUT", f"profiles/{member}", {
+        "presentation": "Développement web pour les associations.",
+        "skills": [{"label": "Développement Web", "level": 3, "years": 5}],
+        "place": {"commune": "Lyon", "latitude": "45.764043", "longitude": "4.835659",
+                  "travel_radius_km": 50},
+        "day_rate": {"min_cents": 40000, "max_cents": 50000},
+        "availability": [{"starts_on": today.isoformat(),
+                          "ends_on": (today + timedelta(days=365)).isoformat()}]},
+        who="entrepreneur", expect=200)
+    write("PUT", f"profiles/{member}/consent", {"identity": True, "skills": True},
+          who="entrepreneur", expect=200)
+    certification = write("POST", "certifications", {
+        "kind": "qualiopi", "name": "Qualiopi actions de formation",
+        "valid_from": (today - timedelta(days=30)).isoformat(),
+        "valid_until": (today + timedelta(days=700)).isoformat(), "all_activities": True})
+    group = write("POST", "groups", {"name": "Numérique", "topic": "Sites et applications"})
+    call = write("POST", "calls", {
+        "title": "Site de la médiathèque", "starts_on": (today + timedelta(days=30)).isoformat(),
+        "ends_on": (today + timedelta(days=60)).isoformat(),
+        "requirements": [{"code": "WEB", "label": "Développement Web", "min_level": 2}]})
+    write("POST", f"calls/{call['id']}/publication", {}, expect=200)
+    proposed = write("POST", f"calls/{call['id']}/proposals", {"time_limit_seconds": 1})
+    absence = write("POST", f"members/{member}/absences", {
+        "starts_on": (today + timedelta(days=40)).isoformat(),
+        "ends_on": (today + timedelta(days=45)).isoformat(), "reason": "congé"},
+        who="entrepreneur")
+    seeded.records = {"certification_id": [certification["id"]], "group_id": [group["id"]],
+                      "call_id": [call["id"]], "absence_id": [absence["id"]],
+                      "proposal_id": [p["proposal_id"] for p in proposed["proposals"]]}
 
 
 def _callers(seeded: Seeded, token) -> list[tuple[str, dict]]:
@@ -216,7 +273,7 @@ def _fuzz(service: str, seeded: Seeded, http, token, mode: GenerationMode) -> li
 
 @pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE],
                          ids=["valid", "invalid"])
-@pytest.mark.parametrize("service", ["members", "ledger", "payroll", "governance"])
+@pytest.mark.parametrize("service", ["members", "ledger", "payroll", "governance", "matching"])
 def test_the_documented_api_survives_the_fuzzer(service, mode, platform, http, token, capsys):
     failures = _fuzz(service, platform, http, token, mode)
     with capsys.disabled():

@@ -9,6 +9,7 @@ package alone to validate what they receive.
 from cae_contracts import governance as _governance  # noqa: E402,F401
 from cae_contracts import inbound as _inbound  # noqa: E402,F401
 from cae_contracts import ledger as _ledger  # noqa: E402,F401
+from cae_contracts import matching as _matching  # noqa: E402,F401
 from cae_contracts import members as _members  # noqa: E402,F401
 from cae_contracts import payroll as _payroll  # noqa: E402,F401
 from cae_contracts.envelope import (

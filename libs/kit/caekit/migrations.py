@@ -27,7 +27,18 @@ def alembic_config(service: str, url: str) -> Config:
 
 
 def upgrade(service: str, url: str, revision: str = "head") -> None:
+    """Migrate, then load the reference data the service ships with its code, if any: the
+    ``after_migrate(url)`` of ``cae_<service>.entrypoints.cli`` (e.g. matching's skill
+    taxonomy), which must be idempotent."""
     command.upgrade(alembic_config(service, url), revision)
+    if revision == "head":
+        try:
+            cli = importlib.import_module(f"cae_{service}.entrypoints.cli")
+        except ModuleNotFoundError:
+            return
+        after = getattr(cli, "after_migrate", None)
+        if after is not None:
+            after(url)
 
 
 def run_migrations(target_metadata) -> None:

@@ -1,6 +1,7 @@
 """The governance service's public events (``cae_contracts.governance``): each validates a
 good payload and refuses a bad one, publisher side (``build_event``, strict) and
-subscriber side (``parse_event``).
+subscriber side (``parse_event``). The checks every service's events get are in
+``contract_checks``; this module gives them the governance samples, and adds its own.
 
 ``GOVERNANCE_SAMPLES`` is also merged into ``test_asyncapi.SAMPLES`` by this directory's
 ``conftest.py``, so the AsyncAPI and compiled-schema tests cover these contracts too.
@@ -15,16 +16,11 @@ import uuid
 from typing import Any
 
 import pytest
-from marshmallow import ValidationError
 
-from cae_contracts import (
-    CONTRACTS,
-    ContractViolation,
-    build_event,
-    governance,
-    inbound,
-    parse_event,
-)
+from cae_contracts import CONTRACTS, build_event, governance, inbound, parse_event
+
+from . import contract_checks as checks
+from .contract_checks import ServiceContracts
 
 COOP = uuid.UUID("0b6f1c1e-2d0e-4c55-9a57-3c5b2f0a8e11")
 MEMBER = uuid.UUID("7d2a4b90-1f55-4a0e-8a1b-6c0e9f3d2a77")
@@ -148,28 +144,13 @@ NESTED: dict[str, list[tuple[Any, ...]]] = {
 }
 
 
-def _wire(type_: str) -> dict[str, Any]:
-    """The envelope a subscriber receives for the type's sample."""
-    body = build_event(type_, GOVERNANCE_SAMPLES[type_], tenant_id=str(COOP), correlation_id="ag-1")
-    return json.loads(json.dumps(body))
-
-
-def _set(node: Any, path: tuple[Any, ...], value: Any) -> None:
-    for step in path[:-1]:
-        node = node[step]
-    node[path[-1]] = value
-
-
-def _at(node: Any, path: tuple[Any, ...]) -> Any:
-    for step in path:
-        node = node[step]
-    return node
+GOVERNANCE = ServiceContracts(
+    "governance", governance, GOVERNANCE_SAMPLES, SUBJECTS, BAD_VALUES, NESTED,
+    elsewhere=frozenset({"cae.governance.contribution_rate_adopted.v1"}))
 
 
 def test_every_governance_contract_has_a_sample():
-    published = {t for t, c in CONTRACTS.items() if c.service == "governance"}
-    assert set(GOVERNANCE_SAMPLES) == published - {"cae.governance.contribution_rate_adopted.v1"}
-    assert set(BAD_VALUES) == set(GOVERNANCE_SAMPLES) == set(SUBJECTS)
+    checks.every_contract_has_a_sample(GOVERNANCE)
 
 
 def test_the_contribution_rate_contract_stays_in_inbound():
@@ -178,26 +159,9 @@ def test_the_contribution_rate_contract_stays_in_inbound():
     assert contract.exchange == "governance.events"
 
 
-@pytest.mark.parametrize("type_", sorted(GOVERNANCE_SAMPLES))
+@GOVERNANCE.types()
 def test_a_good_payload_is_published_and_parsed(type_):
-    contract = CONTRACTS[type_]
-    assert contract.schema.__module__ == governance.__name__
-    assert (contract.exchange, contract.service, contract.version) == ("governance.events",
-                                                                       "governance", 1)
-    assert contract.subject == SUBJECTS[type_]
-    assert contract.summary and not contract.deprecated and contract.batch == 0
-
-    body = _wire(type_)
-    assert body["source"] == "/cae/governance"
-    assert body["subject"] == str(GOVERNANCE_SAMPLES[type_][SUBJECTS[type_]])
-    event = parse_event(body)
-    assert event.type == type_ and event.tenant_id == str(COOP)
-    assert event.data["cooperative_id"] == COOP
-    # loaded back to the publisher's values: UUIDs, dates, aware datetimes
-    assert contract.schema().dump(event.data) == body["data"]
-    for name, value in GOVERNANCE_SAMPLES[type_].items():
-        if not isinstance(value, list | dict):
-            assert event.data[name] == value, name
+    checks.a_good_payload_is_published_and_parsed(GOVERNANCE, type_)
 
 
 def test_the_rejected_resolution_has_the_adopted_one_s_fields():
@@ -222,55 +186,23 @@ def test_optional_fields_may_be_left_out():
     assert body["data"]["effective_on"] is None
 
 
-@pytest.mark.parametrize("type_", sorted(GOVERNANCE_SAMPLES))
+@GOVERNANCE.types()
 def test_an_unknown_field_is_refused_by_the_publisher_and_the_schema(type_):
-    for path in [(), *NESTED.get(type_, [])]:
-        data = copy.deepcopy(GOVERNANCE_SAMPLES[type_])
-        _at(data, path)["shoe_size"] = 42
-        with pytest.raises(ContractViolation) as caught:
-            build_event(type_, data, tenant_id=str(COOP))
-        assert caught.value.errors
-
-        wire = copy.deepcopy(_wire(type_)["data"])
-        _at(wire, path)["shoe_size"] = 42
-        with pytest.raises(ValidationError) as refused:
-            CONTRACTS[type_].schema().load(wire)
-        node = refused.value.messages
-        for step in path:
-            node = node[step]
-        assert "shoe_size" in node, (path, refused.value.messages)
+    checks.an_unknown_field_is_refused(GOVERNANCE, type_)
 
 
-@pytest.mark.parametrize(
-    ("type_", "path", "value"),
-    [(t, path, value) for t, bad in sorted(BAD_VALUES.items()) for path, value in bad],
-    ids=lambda v: ".".join(map(str, v)) if isinstance(v, tuple) else None,
-)
+@GOVERNANCE.bad_value_cases()
 def test_a_bad_value_is_refused_on_both_sides_naming_the_field(type_, path, value):
-    body = _wire(type_)
-    _set(body["data"], path, value)
-    with pytest.raises(ContractViolation) as caught:
-        parse_event(body)
-    assert path[0] in caught.value.errors
-
-    data = copy.deepcopy(GOVERNANCE_SAMPLES[type_])
-    _set(data, path, value)
-    with pytest.raises(ContractViolation) as caught:
-        build_event(type_, data, tenant_id=str(COOP))
-    assert path[0] in caught.value.errors
+    checks.a_bad_value_is_refused_on_both_sides(GOVERNANCE, type_, path, value)
 
 
-@pytest.mark.parametrize("type_", sorted(GOVERNANCE_SAMPLES))
+@GOVERNANCE.types()
 def test_cooperative_id_is_required(type_):
-    body = _wire(type_)
-    del body["data"]["cooperative_id"]
-    with pytest.raises(ContractViolation) as caught:
-        parse_event(body)
-    assert "cooperative_id" in caught.value.errors
+    checks.cooperative_id_is_required(GOVERNANCE, type_)
 
 
 @pytest.mark.parametrize("required", ["1/2", "2/3", "1/5", "1"])
 def test_a_quorum_is_a_fraction_as_the_minutes_write_it(required):
-    body = _wire("cae.governance.assembly_opened.v1")
+    body = GOVERNANCE.wire("cae.governance.assembly_opened.v1")
     body["data"]["quorum"][1]["required"] = required
     assert parse_event(body).data["quorum"][1]["required"] == required
