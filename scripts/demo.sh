@@ -8,8 +8,8 @@
 # current directory's var/demo, then in its checkout's): every command the demo prints
 # works as written in another shell. The file stays after the demo stops (the stores
 # too); the next `make demo` starts afresh.
-#   CAE_DEMO_DIR, CAE_DEMO_VHOST, CAE_DEMO_{MEMBERS,LEDGER,PAYROLL,GOVERNANCE}_PORT (8001 to
-#   8004) change the defaults;
+#   CAE_DEMO_DIR, CAE_DEMO_VHOST, CAE_DEMO_{MEMBERS,LEDGER,PAYROLL,GOVERNANCE,MATCHING}_PORT
+#   (8001 to 8005) change the defaults;
 #   CAE_DEMO_HTTP_PORT (8000) is the port of a `cae run` or `cae relay` of another shell.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -25,6 +25,7 @@ MEMBERS_PORT=${CAE_DEMO_MEMBERS_PORT:-8001}
 LEDGER_PORT=${CAE_DEMO_LEDGER_PORT:-8002}
 PAYROLL_PORT=${CAE_DEMO_PAYROLL_PORT:-8003}
 GOVERNANCE_PORT=${CAE_DEMO_GOVERNANCE_PORT:-8004}
+MATCHING_PORT=${CAE_DEMO_MATCHING_PORT:-8005}
 HTTP_PORT=${CAE_DEMO_HTTP_PORT:-8000}
 
 rm -rf "$DEMO_DIR" && mkdir -p "$DEMO_DIR"
@@ -68,6 +69,7 @@ export CAE_MEMBERS_DATABASE_URL="sqlite:///$DEMO_DIR/members.db"
 export CAE_LEDGER_DATABASE_URL="sqlite:///$DEMO_DIR/ledger.db"
 export CAE_PAYROLL_DATABASE_URL="sqlite:///$DEMO_DIR/payroll.db"
 export CAE_GOVERNANCE_DATABASE_URL="sqlite:///$DEMO_DIR/governance.db"
+export CAE_MATCHING_DATABASE_URL="sqlite:///$DEMO_DIR/matching.db"
 export CAE_JWT_SECRET=${CAE_JWT_SECRET:-$(.venv/bin/python -c \
   'from caekit.config import DEVELOPMENT_JWT_SECRET as s; print(s)')}
 export CAE_LOG_LEVEL=${CAE_LOG_LEVEL:-INFO}
@@ -77,12 +79,13 @@ export CAE_LOG_LEVEL=${CAE_LOG_LEVEL:-INFO}
 export CAE_HTTP_PORT=$HTTP_PORT
 export CAE_DEMO_DIR=$DEMO_DIR CAE_DEMO_VHOST=$VHOST CAE_DEMO_MEMBERS_PORT=$MEMBERS_PORT
 export CAE_DEMO_LEDGER_PORT=$LEDGER_PORT CAE_DEMO_PAYROLL_PORT=$PAYROLL_PORT
-export CAE_DEMO_GOVERNANCE_PORT=$GOVERNANCE_PORT
+export CAE_DEMO_GOVERNANCE_PORT=$GOVERNANCE_PORT CAE_DEMO_MATCHING_PORT=$MATCHING_PORT
 
 .venv/bin/cae migrate members
 .venv/bin/cae migrate ledger
 .venv/bin/cae migrate payroll
 .venv/bin/cae migrate governance
+.venv/bin/cae migrate matching  # also loads the shipped ESCO taxonomy (French) into the store
 
 # the settings, once the stores exist: what `cae` of another shell reads
 {
@@ -94,9 +97,10 @@ export CAE_DEMO_GOVERNANCE_PORT=$GOVERNANCE_PORT
   echo "# The demo's services listen on http://127.0.0.1:\$CAE_DEMO_<SERVICE>_PORT; a \`cae run\`"
   echo "# or \`cae relay\` of another shell on CAE_HTTP_PORT (or \`cae run --port\`)."
   for name in CAE_ENV CAE_AMQP_URI CAE_MEMBERS_DATABASE_URL CAE_LEDGER_DATABASE_URL \
-              CAE_PAYROLL_DATABASE_URL CAE_GOVERNANCE_DATABASE_URL CAE_JWT_SECRET CAE_HTTP_PORT \
-              CAE_DEMO_DIR CAE_DEMO_VHOST CAE_DEMO_MEMBERS_PORT CAE_DEMO_LEDGER_PORT \
-              CAE_DEMO_PAYROLL_PORT CAE_DEMO_GOVERNANCE_PORT; do
+              CAE_PAYROLL_DATABASE_URL CAE_GOVERNANCE_DATABASE_URL CAE_MATCHING_DATABASE_URL \
+              CAE_JWT_SECRET CAE_HTTP_PORT CAE_DEMO_DIR CAE_DEMO_VHOST CAE_DEMO_MEMBERS_PORT \
+              CAE_DEMO_LEDGER_PORT CAE_DEMO_PAYROLL_PORT CAE_DEMO_GOVERNANCE_PORT \
+              CAE_DEMO_MATCHING_PORT; do
     printf '%s=%q\n' "$name" "${!name}"
   done
 } >"$ENV_FILE.partial"
@@ -113,11 +117,12 @@ CAE_LEDGER_HTTP_PORT=$LEDGER_PORT .venv/bin/cae run ledger >"$DEMO_DIR/ledger.lo
 CAE_MEMBERS_HTTP_PORT=$MEMBERS_PORT .venv/bin/cae run members >"$DEMO_DIR/members.log" 2>&1 & pids+=($!)
 CAE_PAYROLL_HTTP_PORT=$PAYROLL_PORT .venv/bin/cae run payroll >"$DEMO_DIR/payroll.log" 2>&1 & pids+=($!)
 CAE_GOVERNANCE_HTTP_PORT=$GOVERNANCE_PORT .venv/bin/cae run governance >"$DEMO_DIR/governance.log" 2>&1 & pids+=($!)
+CAE_MATCHING_HTTP_PORT=$MATCHING_PORT .venv/bin/cae run matching >"$DEMO_DIR/matching.log" 2>&1 & pids+=($!)
 
 .venv/bin/python scripts/demo_seed.py \
   --members "http://127.0.0.1:$MEMBERS_PORT" --ledger "http://127.0.0.1:$LEDGER_PORT" \
   --payroll "http://127.0.0.1:$PAYROLL_PORT" --governance "http://127.0.0.1:$GOVERNANCE_PORT" \
-  --dir "$DEMO_DIR" --root "$ROOT" $([ "$SMOKE" = 1 ] && echo --smoke)
+  --matching "http://127.0.0.1:$MATCHING_PORT" --dir "$DEMO_DIR" --root "$ROOT" $([ "$SMOKE" = 1 ] && echo --smoke)
 
 [ "$SMOKE" = 1 ] && exit 0
 echo "The platform runs; logs in $DEMO_DIR/*.log (JSON lines). Ctrl-C stops it."

@@ -8,6 +8,7 @@ import base64
 import hashlib
 import os
 import sys
+import textwrap
 import time
 import uuid
 from datetime import UTC, date, datetime, timedelta
@@ -295,12 +296,276 @@ def check_assembly(members: Api, ledger: Api, coop: str, staff: str, held: dict)
                                     staff).json().get("associate_on"))
 
 
+# matching: the profiles the entrepreneurs write (by cooperative and first name); a skill
+# names an ESCO concept by its French label (its URI asked of GET /concepts at seed time)
+# or is a free-text skill; places are the communes' coordinates (town hall), in degrees
+LYON = ("Lyon", "69123", "45.767299", "4.834329")
+VILLEURBANNE = ("Villeurbanne", "69266", "45.766612", "4.879613")
+VAULX = ("Vaulx-en-Velin", "69256", "45.778432", "4.921880")
+VENISSIEUX = ("Vénissieux", "69259", "45.697548", "4.885683")
+PARIS = ("Paris", "75056", "48.856426", "2.352528")
+MONTREUIL = ("Montreuil", "93048", "48.861370", "2.443304")
+NETWORK_FIELDS = ("identity", "skills", "availability", "place")
+PROFILES = {
+    ("Oxalis", "Chloé"): {
+        "presentation": "Graphiste et développeuse web depuis 2016 : identités visuelles, sites "
+                        "accessibles et sobres pour les associations et les collectivités.",
+        "skills": [({"concept": "conception graphique"}, 4, 9),
+                   ({"label": "Développement Web"}, 3, 6),
+                   ({"concept": "programmation web"}, 3, 6),
+                   ({"concept": "mettre en œuvre le design front end d’un site web"}, 3, 5),
+                   ({"label": "Accessibilité numérique (RGAA)"}, 2, 2)],
+        "trades": ["Graphiste", "Développeuse web"],
+        "languages": [("fr", "native"), ("en", "C1")], "place": (LYON, 40),
+        "day_rate": (42_000, 52_000), "days_per_week": 4,
+        "references": [("Refonte du site de la Ressourcerie des Pentes", "Ressourcerie des Pentes",
+                        2025, "Site accessible (RGAA AA), charte graphique et formation de "
+                              "l'équipe à la mise à jour des contenus."),
+                       ("Identité visuelle du festival Lumières d'ailleurs",
+                        "Association Lumières d'ailleurs", 2024, None)],
+        "network": NETWORK_FIELDS + ("presentation", "trades", "references")},
+    ("Oxalis", "Inès"): {
+        "presentation": "Formatrice et ingénieure pédagogique : parcours de formation pour "
+                        "adultes, en présentiel et à distance, financés par les OPCO.",
+        "skills": [({"concept": "créer du matériel de formation"}, 4, 11),
+                   ({"concept": "appliquer des stratégies pédagogiques"}, 4, 11),
+                   ({"concept": "concevoir du matériel pédagogique numérique"}, 3, 4),
+                   ({"label": "Ingénierie de formation"}, 4, 10)],
+        "trades": ["Formatrice", "Ingénieure pédagogique"],
+        "languages": [("fr", "native"), ("es", "B2")], "place": (VILLEURBANNE, 60),
+        "day_rate": (65_000, 80_000), "days_per_week": 3,
+        "references": [("Parcours « Numérique responsable » pour 40 agents", "Métropole de Lyon",
+                        2025, None)],
+        "network": NETWORK_FIELDS},
+    ("Oxalis", "Marc"): {
+        "presentation": "Thermicien, j'accompagne les copropriétés et les particuliers dans "
+                        "leurs projets de rénovation énergétique, de l'audit au suivi de chantier.",
+        "skills": [({"concept": "performance énergétique des bâtiments"}, 4, 12),
+                   ({"concept": "installer des matériaux isolants"}, 3, 8),
+                   ({"label": "Audit énergétique"}, 4, 10),
+                   ({"label": "Thermographie infrarouge"}, 3, 5)],
+        "trades": ["Conseiller en rénovation énergétique", "Thermicien"],
+        "languages": [("fr", "native"), ("en", "B1")], "place": (LYON, 80),
+        "day_rate": (48_000, 58_000), "days_per_week": 5,
+        "references": [("Audit énergétique d'une copropriété de 48 logements",
+                        "Syndic de la Croix-Rousse", 2025, None)],
+        "network": NETWORK_FIELDS + ("trades",)},
+    ("Oxalis", "Thomas"): {  # shares nothing with the network
+        "presentation": "Menuisier agenceur : mobilier sur mesure et agencement de boutiques "
+                        "en bois locaux.",
+        "skills": [({"concept": "créer des assemblages de bois"}, 4, 15),
+                   ({"concept": "procédés de travail du bois"}, 4, 15),
+                   ({"label": "Agencement intérieur"}, 3, 8)],
+        "trades": ["Menuisier", "Agenceur"],
+        "languages": [("fr", "native")], "place": (VAULX, 50),
+        "day_rate": (38_000, 45_000), "days_per_week": 5, "references": [], "network": ()},
+    ("Oxalis", "Yanis"): {  # shares nothing with the network
+        "presentation": "Électricien du bâtiment, installations photovoltaïques et mises en "
+                        "conformité.",
+        "skills": [({"concept": "installer des appareils électriques et électroniques"}, 4, 9),
+                   ({"label": "Installation photovoltaïque"}, 3, 4)],
+        "trades": ["Électricien"],
+        "languages": [("fr", "native"), ("ar", "C1")], "place": (VENISSIEUX, 60),
+        "day_rate": (40_000, 48_000), "days_per_week": 5, "references": [], "network": ()},
+    ("Coopaname", "Karim"): {  # a web developer of the other cooperative, seen by it only
+        "presentation": "Développeur web : applications sur mesure, sites de commerce en ligne.",
+        "skills": [({"label": "Développement Web"}, 4, 10),
+                   ({"concept": "programmation web"}, 4, 10)],
+        "trades": ["Développeur web"],
+        "languages": [("fr", "native"), ("ar", "B2"), ("en", "B2")], "place": (MONTREUIL, 30),
+        "day_rate": (45_000, 60_000), "days_per_week": 5, "references": [], "network": ()},
+    ("Coopaname", "Sophie"): {
+        "presentation": "Traductrice de l'anglais et de l'allemand vers le français : sites "
+                        "web, documents techniques et institutionnels.",
+        "skills": [({"concept": "traduire des textes"}, 4, 14),
+                   ({"concept": "traduire une langue étrangère"}, 4, 14),
+                   ({"label": "Localisation de sites web"}, 3, 6)],
+        "trades": ["Traductrice"],
+        "languages": [("fr", "native"), ("en", "C2"), ("de", "C1")], "place": (PARIS, 450),
+        "day_rate": (35_000, 45_000), "days_per_week": 5,
+        "references": [("Traduction du site d'un musée", "Musée des Confluences", 2024, None)],
+        "network": NETWORK_FIELDS + ("languages",)},
+}
+GROUP = {"name": "Bâtiment durable", "topic": "Rénovation énergétique et écoconstruction",
+         "description": "Les entrepreneurs du bâtiment d'Oxalis répondent ensemble aux "
+                        "chantiers de rénovation."}
+GROUP_MEMBERS = ("Marc", "Thomas", "Yanis")
+CALL_PLACE = VILLEURBANNE
+# the call's requirements: (code, skill concept, minimum level, certifications to take it)
+CALL_REQUIREMENTS = (("WEB", "programmation web", 3, ()),
+                     ("FORMATION", "créer du matériel de formation", 3, ("qualiopi",)),
+                     ("TRADUCTION", "traduire des textes", 3, ()))
+WEB_DEVELOPER = ("Oxalis", "Chloé")  # whom another cooperative finds as « développeuse web »
+ANSWERS = ("Coopaname", "Sophie")  # who accepts the team proposed (from her own cooperative)
+
+
+def month_end(day: date) -> date:
+    return next_month(day) - timedelta(days=1)
+
+
+def seed_matching(matching: Api, token, people: dict, staff: dict) -> dict:
+    """Profiles, consents, a certification, a group, a call for tenders to the network, the
+    team proposed and an answer. ``people``: (cooperative name, first name) -> (cooperative
+    id, member id, last name); ``staff``: cooperative name -> a staff token."""
+    # matching learns the cooperatives and members from members' events: asked again until
+    # it knows each entrepreneur who writes a profile (a 404 member.unknown until then)
+    for (name, first), (coop, member_id, last) in people.items():
+        if (name, first) not in PROFILES:
+            continue
+
+        def known(coop=coop, member_id=member_id, staff_token=staff[name],
+                  who=f"{first} {last}"):
+            found = matching.call("GET", f"/cooperatives/{coop}/profiles/{member_id}/consent",
+                                  staff_token, ok=None)
+            if found.status_code not in (200, 404):
+                sys.exit(f"demo: matching, GET consent of {who}: "
+                         f"{found.status_code} {found.text[:2000]}")
+            return found.ok
+
+        eventually(f"matching does not know {first} {last} of {name} (members' "
+                   "member_joined event; see matching.log)", known)
+
+    def as_member(key) -> str:
+        coop, member_id, _ = people[key]
+        return token(member_id, ["entrepreneur"], coop)
+
+    reader = as_member(WEB_DEVELOPER)
+    uris: dict[str, str] = {}
+
+    def concept(label: str) -> str:
+        """The URI of the taxonomy's skill of this label, by the autocomplete."""
+        if label not in uris:
+            items = matching.call("GET", "/concepts", reader,
+                                  params={"q": label, "kind": "skill", "limit": 10}).json()["items"]
+            same = [i for i in items if i["label"].casefold() == label.casefold()]
+            if not same:
+                sys.exit(f"demo: the taxonomy has no skill « {label} »: "
+                         f"{[i['label'] for i in items]}")
+            uris[label] = same[0]["uri"]
+        return uris[label]
+
+    today = date.today()
+    starts_on = next_month(today)
+    ends_on = month_end(starts_on)
+    available_until = month_end(next_month(next_month(starts_on)))  # three months ahead
+    for key, profile in PROFILES.items():
+        coop, member_id, _ = people[key]
+        (commune, code, latitude, longitude), radius = profile["place"]
+        low, high = profile["day_rate"]
+        body = {
+            "presentation": profile["presentation"],
+            "skills": [{**({"concept_uri": concept(s["concept"])} if "concept" in s
+                           else {"label": s["label"]}), "level": level, "years": years}
+                       for s, level, years in profile["skills"]],
+            "trades": profile["trades"],
+            "languages": [{"code": c, "level": level} for c, level in profile["languages"]],
+            "place": {"commune": commune, "commune_code": code, "latitude": latitude,
+                      "longitude": longitude, "travel_radius_km": radius},
+            "day_rate": {"min_cents": low, "max_cents": high},
+            "availability": [{"starts_on": today.isoformat(),
+                              "ends_on": available_until.isoformat(),
+                              "days_per_week": profile["days_per_week"]}],
+            "references": [{"title": t, "client": c, "year": y,
+                            **({"description": d} if d else {})}
+                           for t, c, y, d in profile["references"]]}
+        entrepreneur = as_member(key)
+        matching.call("PUT", f"/cooperatives/{coop}/profiles/{member_id}", entrepreneur, body)
+        if profile["network"]:  # each entrepreneur chooses what the network sees
+            matching.call("PUT", f"/cooperatives/{coop}/profiles/{member_id}/consent",
+                          entrepreneur, {f: True for f in profile["network"]})
+
+    # Oxalis's staff: its Qualiopi certification, a professional group, a call for tenders
+    ox_coop = people[WEB_DEVELOPER][0]
+    ox_staff = staff[ASSEMBLY_COOP]
+    g = f"/cooperatives/{ox_coop}"
+    certified_on = today - timedelta(days=300)
+    matching.call("POST", f"{g}/certifications", ox_staff, {
+        "kind": "qualiopi", "name": "Qualiopi - actions de formation",
+        "scope": "Actions concourant au développement des compétences : actions de formation",
+        "number": "QUALIOPI-2025-0413", "valid_from": certified_on.isoformat(),
+        "valid_until": (certified_on + timedelta(days=3 * 365)).isoformat(),  # 3 years
+        "all_activities": True})
+    group = matching.call("POST", f"{g}/groups", ox_staff, GROUP).json()
+    for first in GROUP_MEMBERS:
+        group = matching.call("PUT", f"{g}/groups/{group['id']}/members/"
+                                     f"{people[(ASSEMBLY_COOP, first)][1]}", ox_staff).json()
+    commune, _, latitude, longitude = CALL_PLACE
+    call = matching.call("POST", f"{g}/calls", ox_staff, {
+        "title": "Site internet bilingue et formation des équipes de la Maison de l'ESS",
+        "description": "Refonte du site de la Maison de l'économie sociale et solidaire, sa "
+                       "version anglaise, et la formation de ses dix salariés à sa mise à jour.",
+        "buyer": "Ville de Villeurbanne", "commune": commune,
+        "latitude": float(latitude), "longitude": float(longitude),
+        "starts_on": starts_on.isoformat(), "ends_on": ends_on.isoformat(),
+        "deadline": (starts_on - timedelta(days=1)).isoformat(), "budget_cents": 2_400_000,
+        "objective": "smallest", "scope": "network",
+        "requirements": [{"code": code, "concept_uri": concept(label), "min_level": level,
+                          "people": 1, "certifications": list(kinds)}
+                         for code, label, level, kinds in CALL_REQUIREMENTS]}).json()
+    c = f"{g}/calls/{call['id']}"
+    matching.call("POST", f"{c}/publication", ox_staff)
+    proposed = matching.call("POST", f"{c}/proposals", ox_staff,
+                             {"time_limit_seconds": 5, "alternatives": 2}).json()
+    if not proposed["proposals"]:
+        sys.exit(f"demo: matching proposed no team for the call: uncovered "
+                 f"{proposed['uncovered']}, excluded {proposed['excluded']}")
+    proposal = proposed["proposals"][0]
+    answerer_coop, answerer, _ = people[ANSWERS]
+    if answerer in {m["member_id"] for m in proposal["members"]}:
+        matching.call("POST", f"/cooperatives/{answerer_coop}/members/{answerer}/proposals/"
+                              f"{proposal['proposal_id']}/answer", as_member(ANSWERS),
+                      {"accept": True})
+    proposal = matching.call("GET", f"{g}/proposals/{proposal['proposal_id']}", ox_staff).json()
+    names = {member_id: f"{first} {last}" for (_, first), (_, member_id, last) in people.items()}
+    return {"call": call, "proposal": proposal, "starts_on": starts_on, "ends_on": ends_on,
+            "group": group, "names": names,
+            "sharing": [f"{first} {people[(n, first)][2]}" for (n, first), p in PROFILES.items()
+                        if p["network"]],
+            "private": [f"{first} {people[(n, first)][2]}" for (n, first), p in PROFILES.items()
+                        if not p["network"]]}
+
+
+def check_matching(matching: Api, people: dict, staff: dict, seeded: dict) -> str:
+    """Smoke: another cooperative finds Oxalis's web developer in the network, not those
+    who share nothing; the proposal has a team covering every requirement."""
+    other = ANSWERS[0]
+    other_coop = people[ANSWERS][0]
+    coop, developer, last = people[WEB_DEVELOPER]
+    found = matching.call("GET", f"/cooperatives/{other_coop}/directory", staff[other],
+                          params={"q": "développeuse web", "scope": "network"}).json()["items"]
+    hit = next((h for h in found if h["member_id"] == developer), None)
+    if hit is None or hit["cooperative_id"] != coop:
+        sys.exit(f"demo smoke: {other}'s network search « développeuse web » does not find "
+                 f"{WEB_DEVELOPER[1]} {last} of {ASSEMBLY_COOP}: {found}")
+    for key, profile in PROFILES.items():  # who shares nothing: unseen by the other one
+        if not profile["network"]:
+            viewer = ASSEMBLY_COOP if key[0] == other else other
+            seen_by = people[next(k for k in PROFILES if k[0] == viewer)][0]
+            hidden = matching.call("GET", f"/cooperatives/{seen_by}/directory/{people[key][1]}",
+                                   staff[viewer], ok=None)
+            if hidden.status_code != 404 or "member.unknown" not in hidden.text:
+                sys.exit(f"demo smoke: {viewer} sees {key[1]} of {key[0]}, who shares nothing "
+                         f"with the network: {hidden.status_code} {hidden.text[:2000]}")
+    proposal = seeded["proposal"]
+    covered = {code for m in proposal["members"] for code in m["covers"]}
+    wanted = {code for code, *_ in CALL_REQUIREMENTS}
+    if not proposal["members"] or covered != wanted:
+        sys.exit(f"demo smoke: the team proposed covers {sorted(covered)}, not "
+                 f"{sorted(wanted)}: {proposal}")
+    answers = {m["member_id"]: m["answer"] for m in proposal["members"]}
+    if answers.get(people[ANSWERS][1]) != "accepted":
+        sys.exit(f"demo smoke: {ANSWERS[1]} did not accept the team proposed: {proposal}")
+    return (f"demo smoke: matching OK ({other} finds {WEB_DEVELOPER[1]} {last} of "
+            f"{ASSEMBLY_COOP} in the network; a team of {len(proposal['members'])} proposed)")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--members", required=True)
     parser.add_argument("--ledger", required=True)
     parser.add_argument("--payroll", required=True)
     parser.add_argument("--governance", required=True)
+    parser.add_argument("--matching", required=True)
     parser.add_argument("--dir", default="var/demo", help="the demo's directory (stores, logs)")
     parser.add_argument("--root", default=".", help="the checkout (where .venv/bin/cae is)")
     parser.add_argument("--smoke", action="store_true")
@@ -322,6 +587,7 @@ def main() -> int:
     wait_ready(args.ledger)
     wait_ready(args.payroll)
     wait_ready(args.governance)
+    wait_ready(args.matching)
     operator = token("network-ops", ["network_operator"])
     seeded = []
     for name, siren, form, people in NETWORK:
@@ -439,6 +705,41 @@ def main() -> int:
     attendance = assembly["attendance"]
     ga = f"{args.governance}/cooperatives/{ox_coop}/assemblies/{assembly['id']}"
 
+    # matching: entrepreneurs of Oxalis and of another cooperative write their profiles, some
+    # share them with the network; Oxalis calls the network for tenders, a team is proposed
+    people_by_name = {(n, first): (c, member_id, last)
+                      for (n, c, _, ids), (_, _, _, persons) in zip(seeded, NETWORK, strict=True)
+                      for (member_id, _), (first, last, _, _) in zip(ids, persons, strict=True)}
+    staff_by_name = {n: s for n, _, s, _ in seeded}
+    matching = Api(args.matching)
+    matched = seed_matching(matching, token, people_by_name, staff_by_name)
+    m = args.matching
+    call, proposal, names = matched["call"], matched["proposal"], matched["names"]
+    coops = {c: n for n, c, _, _ in seeded}
+    order = [code for code, *_ in CALL_REQUIREMENTS]
+    team = sorted(proposal["members"], key=lambda p: min(order.index(c) for c in p["covers"]))
+    accepted = [names[p["member_id"]] for p in team if p["answer"] == "accepted"]
+    developer = people_by_name[WEB_DEVELOPER]
+
+    def quoted(text: str) -> str:  # « text », its first and last words kept with the marks
+        return f"«\N{NO-BREAK SPACE}{text}\N{NO-BREAK SPACE}»"
+
+    matching_text = textwrap.fill(
+        f"Matching: {len(PROFILES)} entrepreneurs wrote their profiles (ESCO and free-text "
+        "skills, trades, languages, commune and travel radius, day rates, availability, "
+        f"references); {', '.join(matched['sharing'])} share part of theirs with the network, "
+        f"{', '.join(matched['private'])} with their cooperative only. {ASSEMBLY_COOP} holds "
+        f"Qualiopi for all its activities, has a professional group {quoted(matched['group']['name'])} "
+        f"({', '.join(g['name'] for g in matched['group']['members'])}) and called the network "
+        f"for tenders: {quoted(call['title'])}, in {call['commune']} from {matched['starts_on']} to "
+        f"{matched['ends_on']}. The team proposed: " + ", ".join(
+            f"{names[p['member_id']]}"
+            f"{'' if p['cooperative_id'] == ox_coop else ' of ' + coops[p['cooperative_id']]}"
+            f" ({', '.join(p['covers'])})" for p in team)
+        + (f"; {', '.join(accepted)} accepted from {'her' if len(accepted) == 1 else 'their'} "
+           "own cooperative, the others have yet to answer." if accepted else "."),
+        width=96, break_on_hyphens=False)
+
     name, coop, staff, ids = seeded[0]
     member_id, code = ids[0]
     entrepreneur = token(member_id, ["entrepreneur"], coop)
@@ -457,13 +758,15 @@ CAE platform demo: {len(seeded)} cooperatives, {expected} entrepreneurs, {expect
 opened in the ledger from activity_opened events, each with a quarter of invoices, payments
 (the contribution charged on each) and expenses, a CESA each, and a March payroll run
 whose payslips the ledger posted as salaries. {ASSEMBLY_COOP}'s associates held their annual
-general assembly just now (below).
+general assembly just now; entrepreneurs wrote their professional profiles and {ASSEMBLY_COOP}'s
+call for tenders was proposed a team across the network (below).
 
   members    {args.members}   (health: /health/ready, metrics: /metrics, API: /docs)
   ledger     {args.ledger}
   payroll    {args.payroll}
   governance {args.governance}
-  logs       {shown(args.dir)}/members.log, ledger.log, payroll.log, governance.log
+  matching   {args.matching}
+  logs       {shown(args.dir)}/members.log, ledger.log, payroll.log, governance.log, matching.log
   broker     http://127.0.0.1:15672 (guest/guest), vhost {vhost}
   settings   {shown(env_file)}: the CAE_* settings of the demo, read by `cae` by itself
 
@@ -506,6 +809,15 @@ of {held["candidate_name"]}); the minutes, drawn at its close, are sealed by the
   curl -s "{ga}/minutes?format=pdf" -H "Authorization: Bearer $OXALIS" -o {shown(held["path"])}
   curl -s {ga}/resolutions/{election["id"]}/ballots -H "Authorization: Bearer $OXALIS"   # {held["voter"]}'s receipt: {held["receipt"]}
 
+{matching_text}
+  matching   {m}   (API documentation: {m}/docs)
+  call       {call["id"]}
+  proposal   {proposal["proposal_id"]}
+  curl -s -G {m}/cooperatives/{coop}/directory --data-urlencode "q=développeuse web" -d scope=network -H "Authorization: Bearer $STAFF"   # {name} finds {WEB_DEVELOPER[1]} {developer[2]} of {ASSEMBLY_COOP}
+  curl -s {m}/cooperatives/{coop}/directory/{developer[1]} -H "Authorization: Bearer $LEA"   # her profile, what she shares with the network
+  curl -s "{m}/concepts?q=programmation&kind=skill" -H "Authorization: Bearer $LEA"   # the ESCO taxonomy, in French
+  curl -s {m}/cooperatives/{ox_coop}/proposals/{proposal["proposal_id"]} -H "Authorization: Bearer $OXALIS"   # who covers what, their answers
+
 The command line, in another shell in {root}{"" if found_by_cae else f" (export CAE_ENV_FILE={os.path.abspath(env_file)} first: cae looks for var/demo/demo.env)"}:
   .venv/bin/cae --help
   .venv/bin/cae token --sub alice --roles staff --coop {coop}
@@ -514,6 +826,7 @@ The command line, in another shell in {root}{"" if found_by_cae else f" (export 
   .venv/bin/cae ledger fec --cooperative {coop} --year 2026 --output {shown(args.dir)}
   .venv/bin/cae payroll run --cooperative {coop} --period 2026-04
   .venv/bin/cae payroll resume --cooperative {coop} --run {march_runs[coop]}
+  .venv/bin/cae matching erase-expired
   .venv/bin/cae prune ledger --days 30
   .venv/bin/cae dlq queues
   .venv/bin/cae dlq list {DLQ_EXAMPLE}
@@ -534,6 +847,7 @@ The command line, in another shell in {root}{"" if found_by_cae else f" (export 
         if [s["member_id"] for s in slips] != [member_id]:
             sys.exit(f"demo smoke: the entrepreneur's payslips are wrong: {slips}")
         check_assembly(members, ledger, ox_coop, ox_staff, held)
+        print(check_matching(matching, people_by_name, staff_by_name, matched))
         print("demo smoke: OK")
     return 0
 

@@ -112,8 +112,9 @@ def demo(tmp_path_factory):
     vhost = f"cae_test_readme_{uuid.uuid4().hex[:8]}"  # make test removes cae_test_* leftovers
     env = {**os.environ, "CAE_DEMO_DIR": str(directory), "CAE_DEMO_VHOST": vhost,
            **dict(zip(("CAE_DEMO_MEMBERS_PORT", "CAE_DEMO_LEDGER_PORT", "CAE_DEMO_PAYROLL_PORT",
-                       "CAE_DEMO_GOVERNANCE_PORT", "CAE_DEMO_HTTP_PORT"),
-                      map(str, free_ports(5)), strict=True)),
+                       "CAE_DEMO_GOVERNANCE_PORT", "CAE_DEMO_MATCHING_PORT",
+                       "CAE_DEMO_HTTP_PORT"),
+                      map(str, free_ports(6)), strict=True)),
            "CAE_LOG_LEVEL": "WARNING"}
     process = subprocess.Popen(["bash", "scripts/demo.sh"], cwd=ROOT, env=env, text=True,
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
@@ -266,8 +267,8 @@ def test_every_readme_command_works_as_written_in_a_second_shell(demo):
     assert len(ran) >= 17, ran  # 14 lines: fec without and with its options, show|replay|purge
     # no store was made anywhere but by the demo's `cae migrate`
     assert sorted(p.relative_to(demo.checkout).as_posix() for p in demo.checkout.rglob("*.db")) == [
-        "var/demo/governance.db", "var/demo/ledger.db", "var/demo/members.db",
-        "var/demo/payroll.db"]
+        "var/demo/governance.db", "var/demo/ledger.db", "var/demo/matching.db",
+        "var/demo/members.db", "var/demo/payroll.db"]
 
 
 def test_every_command_the_demo_prints_works_as_written(demo):
@@ -337,8 +338,8 @@ def _check(command: str, result, demo: Demo, values: dict) -> None:
         assert "payslips to issue" in err or "payslips asked again" in err, err
     elif what == "dlq queues":
         assert f"       1  {DLQ_QUEUE}--dead" in out, out
-        # the payroll parks the same poison in its own queue: at least the ledger's one
-        assert re.search(r"^[12] parked event\(s\) in \d+ parking queue\(s\) of vhost 'cae_test_",
+        # payroll and matching park the same poison in their own queues: at least the ledger's
+        assert re.search(r"^[1-3] parked event\(s\) in \d+ parking queue\(s\) of vhost 'cae_test_",
                          out, re.M) and demo.settings["CAE_DEMO_VHOST"] in out, out
     elif what in ("dlq list", "dlq show"):
         assert values["event id"] in out, out

@@ -43,7 +43,7 @@ SERVICE_COMMANDS = {
     "ledger": "ledger's commands: export a cooperative's FEC for a year",
     "payroll": "payroll's commands: start, resume or follow a month's run",
     "governance": "governance's commands",
-    "matching": "matching's commands",
+    "matching": "matching's commands: import the ESCO taxonomy, erase expired profiles",
 }
 
 DEMO_ENV_FILE = os.path.join("var", "demo", "demo.env")

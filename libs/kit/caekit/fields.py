@@ -3,7 +3,10 @@ service's request and query schemas, so that the OpenAPI documents carry them.""
 
 from __future__ import annotations
 
+import base64
+import json
 import re
+from datetime import UTC, date, datetime
 from typing import Any
 
 from marshmallow import ValidationError, fields, validate
@@ -101,3 +104,44 @@ def limit(default: int = 100, **kwargs: Any) -> fields.Integer:
     return AsciiInteger(load_default=default, validate=validate.Range(min=1, max=MAX_LIMIT),
                         **kwargs)
 
+
+# -- pages ------------------------------------------------------------------------------
+MAX_CURSOR = 2000
+CURSOR_TEXT = "not a cursor of this listing: pass the `next_cursor` of the previous page as is"
+
+
+def encode_cursor(position: tuple | None) -> str | None:
+    """The opaque ``next_cursor`` of a page: its last row's position in the listing's order."""
+    if position is None:
+        return None
+    values = [v.isoformat() if isinstance(v, date) else v for v in position]
+    raw = json.dumps(values, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
+
+
+def _position_value(value, kind):
+    if kind is str and isinstance(value, str) and len(value) <= 200 and "\x00" not in value:
+        value.encode("utf-8")  # a lone surrogate raises UnicodeEncodeError (a ValueError)
+        return value
+    if kind is int and type(value) is int and -(2**63) <= value < 2**63:
+        return value
+    if kind is date and isinstance(value, str):
+        return date.fromisoformat(value)
+    if kind is datetime and isinstance(value, str):
+        instant = datetime.fromisoformat(value)
+        if instant.tzinfo is not None:
+            return instant.astimezone(UTC)
+    raise ValueError(f"not a {kind.__name__}")
+
+
+def decode_cursor(cursor: str, kinds: tuple[type, ...]) -> tuple:
+    """The position an ``encode_cursor`` text stands for, its values of ``kinds``;
+    ``ValidationError`` on ``cursor`` for anything else."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        values = json.loads(raw.decode("utf-8"))
+        if not isinstance(values, list) or len(values) != len(kinds):
+            raise ValueError("not a position of this listing")
+        return tuple(_position_value(v, k) for v, k in zip(values, kinds, strict=True))
+    except (ValueError, OverflowError, RecursionError) as exc:
+        raise ValidationError(CURSOR_TEXT, field_name="cursor") from exc

@@ -193,12 +193,11 @@ def test_the_refusal_is_one_line_and_exit_code_2_end_to_end(tmp_path):
 
 
 def test_a_service_not_installed_is_one_line_too(capsys, no_cae_variables, monkeypatch):
-    # installed (its domain and solver only), without a command line or a service yet
-    _refused(capsys, ["matching", "anything"], "the matching service has no commands")
-    _refused(capsys, ["run", "matching"], "the matching service is not installed here")
+    # installed, without a command line
+    _refused(capsys, ["governance", "anything"], "the governance service has no commands")
     # an image built without it
-    monkeypatch.setattr(cli, "_installed", lambda module: not module.startswith("cae_matching"))
-    _refused(capsys, ["matching", "anything"], "the matching service is not installed here")
+    monkeypatch.setattr(cli, "_installed", lambda module: not module.startswith("cae_governance"))
+    _refused(capsys, ["governance", "anything"], "the governance service is not installed here")
 
 
 def test_a_port_in_use_is_seen():
@@ -224,8 +223,7 @@ def test_help_lists_every_command_and_the_services_own(capsys):
     assert "import people" in out and "FEC" in out and "month's run" in out
     assert ("governance's commands [none yet: cae_governance has no command line]"
             in " ".join(out.split()))
-    assert ("matching's commands [none yet: cae_matching has no command line]"
-            in " ".join(out.split()))
+    assert "matching's commands: import the ESCO taxonomy" in " ".join(out.split())
     assert "var/demo/demo.env" in out
 
 

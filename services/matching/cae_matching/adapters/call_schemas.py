@@ -15,9 +15,7 @@ nor ``"true"``), a number is a JSON number (not a string).
 
 from __future__ import annotations
 
-import base64
-import json
-from datetime import UTC, date, datetime
+from datetime import datetime
 
 from marshmallow import (
     RAISE,
@@ -32,7 +30,7 @@ from marshmallow import (
 from cae_matching.adapters.schemas import CONCEPT_URI
 from caekit import fields as bounded
 from caekit.bounds import MAX_CENTS
-from caekit.fields import WholeRegexp
+from caekit.fields import CURSOR_TEXT, MAX_CURSOR, WholeRegexp, decode_cursor
 
 KINDS = ("qualiopi", "rge", "qualibat", "qualifelec", "opqibi", "opqtecc", "iso_9001", "other")
 KINDS_TEXT = ("qualiopi (formation), rge (rénovation énergétique), qualibat (bâtiment), "
@@ -43,8 +41,6 @@ PROPOSAL_STATUSES = ("proposed", "accepted", "declined", "superseded")
 OBJECTIVES = ("smallest", "cheapest")
 SCOPES = ("cooperative", "network")
 MAX_ACTIVITIES = 500
-MAX_CURSOR = 2000
-CURSOR_TEXT = "not a cursor of this listing: pass the `next_cursor` of the previous page as is"
 
 
 class _In(Schema):
@@ -113,40 +109,6 @@ def _ordered(first: str, last: str, what: str):
             raise ValidationError(f"{what} on or after {first}", last)
 
     return check
-
-
-# -- pages ----------------------------------------------------------------------------------
-def encode_cursor(position: tuple | None) -> str | None:
-    """The opaque ``next_cursor`` of a page: its last row's position in the listing's order."""
-    if position is None:
-        return None
-    values = [v.isoformat() if isinstance(v, date) else v for v in position]
-    raw = json.dumps(values, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
-
-
-def _position_value(value, kind):
-    if kind is str and isinstance(value, str) and len(value) <= 200 and "\x00" not in value:
-        value.encode("utf-8")  # a lone surrogate raises UnicodeEncodeError (a ValueError)
-        return value
-    if kind is datetime and isinstance(value, str):
-        instant = datetime.fromisoformat(value)
-        if instant.tzinfo is not None:
-            return instant.astimezone(UTC)
-    raise ValueError(f"not a {kind.__name__}")
-
-
-def decode_cursor(cursor: str, kinds: tuple[type, ...]) -> tuple:
-    """The position an ``encode_cursor`` text stands for; ``ValidationError`` on ``cursor``
-    for anything else."""
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        values = json.loads(raw.decode("utf-8"))
-        if not isinstance(values, list) or len(values) != len(kinds):
-            raise ValueError("not a position of this listing")
-        return tuple(_position_value(v, k) for v, k in zip(values, kinds, strict=True))
-    except (ValueError, OverflowError, RecursionError) as exc:
-        raise ValidationError(CURSOR_TEXT, field_name="cursor") from exc
 
 
 def next_cursor() -> fields.String:

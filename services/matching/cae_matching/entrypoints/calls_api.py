@@ -49,11 +49,11 @@ from cae_matching.adapters.call_schemas import (
     ProposalsQuery,
     ProposeIn,
     ProposeOut,
-    encode_cursor,
 )
 from cae_matching.adapters.store import Person
 from cae_matching.usecases import calls, certifications, groups, replacements
 from caekit import context
+from caekit.fields import encode_cursor
 from caekit.http import api
 from caekit.problems import Forbidden
 from caekit.rules import UnknownRecord
