@@ -1,32 +1,39 @@
 """The search's SQL: the index of searchable fields, the taxonomy's narrower concepts and
 labels, and one ranked query over the whole network.
 
-Consent is filtered here, in SQL: a profile of another cooperative is a candidate only
-with ``share_identity``, each criterion reads only a field shared with the network
-(``share_skills`` for concepts, ``share_place``, ``share_availability``), free text
-matches only in the documents of shared fields, and a member who left (``people.left_on``)
-or was erased is never a candidate, even in their own cooperative. The use case checks
-every hit again with ``domain.profiles.visible_fields``.
+Consent is filtered here, in SQL: a profile of another cooperative is a hit only with
+``share_identity``, each criterion only on a field shared with the network
+(``share_skills`` for concepts and the taxonomy's widening, ``share_place``,
+``share_availability``, ``share_<field>`` for the words found in a field's document),
+and a member who left (``people.left_on``) or was erased never is, even in their own
+cooperative. The use case checks every hit again with ``domain.profiles.visible_fields``.
+Every session-level tenant filter is lifted (``all_tenants``): the scope is applied here.
 
-The query (every session-level tenant filter is lifted with ``all_tenants``: the scope
-and the consent are applied here):
+The ranked query (``statement``), one statement whatever the criteria:
 
-- ``base``: the candidates, ``profiles`` joined to ``people``, with the scope and every
-  criterion's filter: concept (``profile_skills`` by ``ix_profile_skills_concept``, the
-  concepts asked and their narrower ones, at least the level asked); text (one probe of
-  the full-text index a query word: PostgreSQL's GIN index on ``to_tsvector('cae_french',
-  body)``, SQLite's FTS5 ``search_fts``; the documents of visible fields only; every word
-  in some document of the profile; or a skill whose concept the whole query names, or a
-  narrower one); place (the bounding box on
-  ``ix_profiles_place``, then the great-circle distance).
-- ``coverage`` (with a window): the days of the window the availability covers and no
-  absence does, for the members with a period overlapping it (of the scope, of the
-  concepts' skills, in the place's box), by a window function over the periods.
+- each criterion but the place gives rows of one shape, gathered by ``UNION ALL``:
+  concept, a row per skill on the concepts asked or narrower ones at the level asked
+  (``ix_profile_skills_concept``); text, a row per query word and document holding it (one
+  probe of the full-text index a word: PostgreSQL's GIN index on
+  ``to_tsvector('cae_french', body)``, SQLite's FTS5 ``search_fts``; ``hit``: the word's
+  bit in its field's group of bits) and a row per skill on a concept the whole query names
+  or a narrower one; window, a row per availability period and absence overlapping it,
+  with the days it adds to the union of those before it (a window function);
+- one ``GROUP BY member_id`` over them, with what every criterion needs (a skill; every
+  word in some document; days available); then the profile and the person by their
+  primary keys, with the consent (which fields the viewer sees: the words found in the
+  visible fields only), the scope and the place (the bounding box of
+  ``ix_profiles_place``, then the great-circle distance); no join between aggregates that
+  a misjudged plan could turn into a nested loop;
 - the score, an integer: concept 20 x level + years (at most 20); text 55 + the weights of
-  the fields it matched in (``FIELD_WEIGHT``, at most 45; 50 for a skill on a concept the
-  query names only);
-  place 100 at the point down to 0 at the radius, availability the percentage of the window covered; then
-  ``ORDER BY score DESC, member_id`` from a keyset ``after``, with the count left.
+  the fields it matched in (``FIELD_WEIGHT``, at most 45), 50 by a named concept only;
+  place 100 at the point down to 0 at the radius; window, the percentage of its days
+  available; ``ORDER BY score DESC, member_id`` from the keyset ``after``, one row more
+  than a page (whether another follows). Without criteria: along the primary key.
+
+Each criterion's rows are only those of the members the cheap criteria keep
+(``narrowing``: the scope, the place's box, the concepts' skills), except the text's: a
+document's ``to_tsvector`` is computed, not stored, and only the index finds them cheaply.
 
 Query words (``query_words``): the stems of a word as ``text.terms`` makes them
 (``unaccent`` then the Snowball French stemmer, as the ``cae_french`` configuration does)
@@ -176,12 +183,12 @@ def narrower(session: Session, uris: Iterable[str]) -> set[str]:
 
 
 def lookup(session: Session, query: str) -> set[str]:
-    """The concepts one of whose labels the whole query names (its stems, either way)."""
+    """The concepts one of whose labels the whole query names: the same stems
+    (``concept_labels.terms``, ``text.terms`` of the label), by ``ix_concept_labels_terms``."""
     words = query_words(query)
     if not words:
         return set()
     keys = {text.terms(query), " ".join(w.variants[0] for w in words)}
-    keys.add(" ".join(w.variants[1] if len(w.variants) > 1 else w.variants[0] for w in words))
     return set(session.scalars(_all(select(CL.c.uri).where(CL.c.terms.in_(sorted(keys)))
                                      .distinct())))
 
@@ -210,7 +217,7 @@ def write_documents(session: Session, member_id: str, cooperative_id: str,
     for field, row in existing.items():
         if field not in bodies:
             session.delete(row)
-        elif row.body != bodies[field] or row.cooperative_id != cooperative_id:
+        elif row.body != bodies[field]:
             row.body, row.terms = bodies[field], text.terms(bodies[field])
     session.flush()
     for field, body in bodies.items():
@@ -320,12 +327,10 @@ def _distance(dialect: str, session: Session, lat_col, lon_col, lat_e6: int, lon
                 Integer)
 
 
-# Every criterion but the place gives rows of one shape (``_row``), gathered by UNION ALL
-# and grouped by member once: one aggregate, then the profile and the person by their
-# primary keys, whatever the criteria (no join between aggregates the planner could
-# misjudge into a nested loop).
-CONCEPT, TEXT, NAMED, WINDOW = 1, 2, 4, 8  # the kinds of rows
+CONCEPT, TEXT, NAMED, WINDOW = 1, 2, 4, 8  # the kinds of rows (``_row``)
 WORK_MEM = "32MB"
+"""PostgreSQL's memory for the one aggregate of a search (``SET LOCAL``: its transaction
+only): the default 4 MB spills to disk from some 100,000 rows."""
 MAX_WORDS = 12
 """At most this many words a query: a member's matches are one integer, a group of 12
 bits a searchable field (60 bits), a bit a word."""
@@ -388,7 +393,8 @@ def _text_rows(dialect: str, q: Ranking, narrowing: list) -> list:
     return rows
 
 
-def _window_rows(dialect: str, window: tuple[date, date], narrowing: list):
+def _window_rows(dialect: str, window: tuple[date, date], narrowing: list,
+                 absent_narrowing: list):
     """A row per availability period and absence overlapping the window: ``days``, its
     days not covered by the periods before it (sorted by start) and, for an absence,
     ``absent``, the same among absences only. Summed by member: |A or B| and |B| (A: the
@@ -397,19 +403,20 @@ def _window_rows(dialect: str, window: tuple[date, date], narrowing: list):
     first, last = window
     start, end = (first - EPOCH).days, (last - EPOCH).days
 
-    def periods(tbl, available: int):
+    def periods(tbl, available: int, keeping: list):
         return (select(tbl.c.member_id.label("member_id"),
                        _greatest(dialect, _day(dialect, tbl.c.starts_on), start).label("opens"),
                        (_least(dialect, _day(dialect, tbl.c.ends_on), end) + 1).label("closes"),
                        literal(available).label("available"))
                 .where(tbl.c.starts_on <= last, tbl.c.ends_on >= first,
-                       *[keep(tbl) for keep in narrowing]))
+                       *[keep(tbl) for keep in keeping]))
 
-    spans = union_all(periods(A, 1), periods(AB, 0)).subquery("spans")
-    before = {"rows": (None, -1), "order_by": (spans.c.opens, spans.c.closes)}
-    reached_any = func.max(spans.c.closes).over(partition_by=spans.c.member_id, **before)
-    reached_absent = func.max(spans.c.closes).over(
-        partition_by=(spans.c.member_id, spans.c.available), **before)
+    spans = union_all(periods(A, 1, narrowing),
+                      periods(AB, 0, absent_narrowing)).subquery("spans")
+    before = {"partition_by": spans.c.member_id, "order_by": (spans.c.opens, spans.c.closes),
+              "rows": (None, -1)}  # one sort for both
+    reached_any = func.max(spans.c.closes).over(**before)
+    reached_absent = func.max(case((spans.c.available == 0, spans.c.closes))).over(**before)
 
     def days(reached):
         return _greatest(dialect, 0, spans.c.closes - _greatest(
@@ -428,8 +435,6 @@ def rank(session: Session, q: Ranking) -> tuple[list[Ranked], bool]:
     """One page of the search's hits, best first, from ``q.after`` on; and whether more
     follow."""
     if session.get_bind().dialect.name == "postgresql":
-        # one aggregate over every criterion's rows: in memory rather than in batches on
-        # disk (the default 4 MB spills from some 100,000 rows); this transaction only
         session.execute(text_sql(f"SET LOCAL work_mem = '{WORK_MEM}'"))
     rows = session.execute(_all(statement(session, q))).mappings().all()
     hits = []
@@ -472,6 +477,17 @@ def statement(session: Session, q: Ranking):
         distance = _distance(dialect, session, P.c.latitude_e6, P.c.longitude_e6, lat, lon)
         where += [*in_box, distance <= radius, visible("place")]
     sources = []
+
+    def consenting(field: str) -> list:
+        """``narrowing``, and on the network the members who show ``field`` to the viewer:
+        for the rows of a criterion most members have (availability), not worth a scan of
+        the profiles for those an index finds few of (skills)."""
+        if not q.network:
+            return narrowing
+        shown = select(P.c.member_id).where(or_(own, and_(P.c.share_identity,
+                                                          P.c[f"share_{field}"])))
+        return [*narrowing, lambda tbl: tbl.c.member_id.in_(shown)]
+
     if q.concepts is not None:
         sources.append(_concept_rows(dialect, q, narrowing))
         having_skill = (select(S.c.member_id).where(S.c.concept_uri.in_(sorted(q.concepts)),
@@ -480,8 +496,18 @@ def statement(session: Session, q: Ranking):
         where.append(visible("skills"))
     if q.words:  # by the index alone: a narrowing would cost a to_tsvector() a document
         sources += _text_rows(dialect, q, [] if q.network else narrowing[:1])
+    # a window alone: its rows already hold every condition but the person's, so the page
+    # is chosen among the members' aggregates, and only its rows join the profiles
+    window_only = (q.window is not None and q.concepts is None and not q.words
+                   and q.place is None)
     if q.window is not None:
-        sources.append(_window_rows(dialect, q.window, narrowing))
+        keeping = consenting("availability")
+        if window_only:
+            alive = select(PE.c.member_id).where(PE.c.left_on.is_(None),
+                                                 PE.c.erased.is_(false()))
+            keeping = [*keeping, lambda tbl: tbl.c.member_id.in_(alive)]
+        sources.append(_window_rows(dialect, q.window, keeping,
+                                    narrowing))  # absences: few, and only subtract
         where.append(visible("availability"))
 
     shares = [P.c[f"share_{field}"].label(f"share_{field}") for field in FIELDS]
@@ -507,6 +533,16 @@ def statement(session: Session, q: Ranking):
         per_member = (select(found.c.member_id, concept_points, named, covered, hits)
                       .group_by(found.c.member_id).having(and_(*required))
                       .subquery("per_member"))
+        if window_only:
+            days = (q.window[1] - q.window[0]).days + 1
+            score = cast((100 * per_member.c.covered_days) / days, Integer)
+            top = _keyset(select(per_member.c.member_id, per_member.c.covered_days,
+                                 score.label("score")), score, per_member.c.member_id, q)
+            top = top.subquery("top")
+            return (select(*columns, top.c.covered_days, top.c.score)
+                    .select_from(top.join(P, P.c.member_id == top.c.member_id)
+                                 .join(PE, PE.c.member_id == top.c.member_id))
+                    .where(*where).order_by(top.c.score.desc(), top.c.member_id))
         source = per_member.join(P, P.c.member_id == per_member.c.member_id).join(
             PE, PE.c.member_id == per_member.c.member_id)
         if q.concepts is not None:
@@ -542,10 +578,14 @@ def statement(session: Session, q: Ranking):
     score = cast(reduce(lambda a, b: a + b, scores), Integer)
     ranked = (select(*columns, score.label("score")).select_from(source).where(*where)
               .subquery("ranked"))
-    page = select(ranked)
+    return _keyset(select(ranked), ranked.c.score, ranked.c.member_id, q)
+
+
+def _keyset(page, score, member_id, q: Ranking):
+    """``page`` by score then member, from the keyset ``q.after`` on, a row more than a page
+    (whether another follows)."""
     if q.after is not None:
         after_score, after_member = q.after
-        page = page.where(or_(ranked.c.score < after_score,
-                              and_(ranked.c.score == after_score,
-                                   ranked.c.member_id > after_member)))
-    return page.order_by(ranked.c.score.desc(), ranked.c.member_id).limit(q.limit + 1)
+        page = page.where(or_(score < after_score,
+                              and_(score == after_score, member_id > after_member)))
+    return page.order_by(score.desc(), member_id).limit(q.limit + 1)

@@ -497,9 +497,8 @@ def _reasons(session: Session, rows, visible: dict[str, frozenset[str]],
         if row.member_id not in visible:
             continue
         if row.distance_km is not None and criteria.place is not None:
-            label = criteria.place.label or "du point cherché"
-            where = f"à {row.distance_km} km de {label}" if criteria.place.label \
-                else f"à {row.distance_km} km {label}"
+            where = f"à {row.distance_km} km " + (f"de {criteria.place.label}"
+                                                  if criteria.place.label else "du point cherché")
             commune = ((profiles.get(row.member_id) or {}).get("place") or {}).get("commune")
             out[row.member_id].append({"criterion": "place", "field": "place",
                                        "detail": f"{where} ({commune})" if commune else where})
