@@ -45,6 +45,18 @@ def sessions(database_url):
     engine.dispose()
 
 
+@pytest.fixture
+def seeded(sessions):
+    """``sessions`` over a store holding the builders' two cooperatives (Oxalis and
+    Coopaname) and their small taxonomy (``builders.py``)."""
+    from services.matching.tests.integration.builders import cooperatives, taxonomy
+
+    with sessions.begin() as session:
+        cooperatives(session)
+        taxonomy(session)
+    return sessions
+
+
 @dataclass(frozen=True)
 class Skill:
     label: str

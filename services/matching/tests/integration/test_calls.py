@@ -34,7 +34,7 @@ from cae_matching.usecases.certifications import (
     list_certifications,
     update_certification,
 )
-from caekit.db import acting_session, make_engine, make_session_factory
+from caekit.db import acting_session
 from caekit.rules import ConflictingState, RuleViolation, UnknownRecord
 from services.matching.tests.integration.builders import (
     AUDIT,
@@ -54,11 +54,9 @@ from services.matching.tests.integration.builders import (
     accepted_team,
     activity,
     certification,
-    cooperatives,
     events,
     member,
     outbox_text,
-    taxonomy,
 )
 
 MARCH = (date(2026, 3, 2), date(2026, 3, 13))
@@ -67,19 +65,9 @@ ACCEPTED = "cae.matching.team_accepted.v1"
 ESCO_UNKNOWN = "http://data.europa.eu/esco/skill/not-in-the-taxonomy"
 
 
-@pytest.fixture
-def sessions(database_url):
-    engine = make_engine(database_url("matching"))
-    factory = make_session_factory(engine)
-    with factory.begin() as session:
-        cooperatives(session)
-        taxonomy(session)
-    yield factory
-    engine.dispose()
 
-
-def staff(sessions, coop=OXALIS):
-    return acting_session(sessions, coop, "staff-1")
+def staff(seeded, coop=OXALIS):
+    return acting_session(seeded, coop, "staff-1")
 
 
 def a_call(requirements, **fields) -> CallInput:
@@ -90,23 +78,23 @@ def a_call(requirements, **fields) -> CallInput:
     return CallInput(**values)
 
 
-def published(sessions, data: CallInput, coop: str = OXALIS) -> str:
-    with staff(sessions, coop) as session:
+def published(seeded, data: CallInput, coop: str = OXALIS) -> str:
+    with staff(seeded, coop) as session:
         call = create_call(session, coop, data, "staff-1", NOW)
         publish_call(session, call["id"], NOW)
         session.commit()
     return call["id"]
 
 
-def run_propose(sessions, call_id: str, coop: str = OXALIS, **options) -> dict:
-    with staff(sessions, coop) as session:
+def run_propose(seeded, call_id: str, coop: str = OXALIS, **options) -> dict:
+    with staff(seeded, coop) as session:
         result = propose(session, call_id, NOW, time_limit=5.0, **options)
         session.commit()
     return result
 
 
-def reply(sessions, coop: str, proposal_id: str, member_id: str, accept: bool) -> dict:
-    with acting_session(sessions, coop, member_id, roles=("entrepreneur",)) as session:
+def reply(seeded, coop: str, proposal_id: str, member_id: str, accept: bool) -> dict:
+    with acting_session(seeded, coop, member_id, roles=("entrepreneur",)) as session:
         result = answer(session, proposal_id, member_id, accept, NOW)
         session.commit()
     return result
@@ -119,22 +107,22 @@ def renovation() -> list[RequirementInput]:
 
 
 # -- the optimum, where the greedy is not optimal ---------------------------------------------
-def test_the_cheapest_team_beats_the_greedy_and_alternatives_are_ranked(sessions):
+def test_the_cheapest_team_beats_the_greedy_and_alternatives_are_ranked(seeded):
     """At day rates the greedy takes Zoé first (three slots for 600 EUR, 200 EUR a slot),
     then Wassim (450 EUR, who blows cellulose wadding: two levels narrower than
     insulation): 1,050 EUR. Xavier and Yasmine cover everything for 1,000 EUR, the
     optimum; next come Zoé and Wassim (1,050 EUR), then Zoé with Xavier or Yasmine
     (1,100 EUR)."""
-    with sessions.begin() as s:
+    with seeded.begin() as s:
         xavier = member(s, OXALIS, "Xavier", skills={AUDIT: 3, INSUL: 2}, day_rate=50_000)
         yasmine = member(s, OXALIS, "Yasmine", skills={ELEC: 3, INSUL: 2}, day_rate=50_000,
                          place=VILLEURBANNE)
         zoe = member(s, OXALIS, "Zoé", skills={AUDIT: 3, ELEC: 2, INSUL: 4}, day_rate=60_000)
         wassim = member(s, OXALIS, "Wassim", skills={INSUL_CELLULOSE: 3}, day_rate=45_000,
                         place=VIENNE)
-    call_id = published(sessions, a_call(renovation(), objective="cheapest"))
+    call_id = published(seeded, a_call(renovation(), objective="cheapest"))
 
-    result = run_propose(sessions, call_id, alternatives=3)
+    result = run_propose(seeded, call_id, alternatives=3)
 
     assert result["status"] == "proposed" and result["uncovered"] == []
     assert result["greedy"]["cost"] == 105_000
@@ -156,7 +144,7 @@ def test_the_cheapest_team_beats_the_greedy_and_alternatives_are_ranked(sessions
             if m["member_id"] == wassim][0] == 27
     assert result["excluded"] == []
 
-    with sessions() as s:
+    with seeded() as s:
         assert s.scalar(select(Call.status).where(Call.id == call_id)) == "proposed"
         rows = s.execute(select(Proposal.rank, Proposal.cost, Proposal.status, Proposal.method)
                          .where(Proposal.call_id == call_id).order_by(Proposal.rank)).all()
@@ -168,24 +156,24 @@ def test_the_cheapest_team_beats_the_greedy_and_alternatives_are_ranked(sessions
         assert event["data"]["uncovered"] == []
         assert len(events(s, "cae.matching.call_published.v1")) == 1
 
-    with staff(sessions) as s:  # read back: the same proposals, names as Oxalis sees them
+    with staff(seeded) as s:  # read back: the same proposals, names as Oxalis sees them
         listed = list_proposals(s, call_id)
         assert [p["proposal_id"] for p in listed] == [p["proposal_id"]
                                                       for p in result["proposals"]]
         assert get_proposal(s, best["proposal_id"])["members"][0]["name"] is not None
 
 
-def test_the_smallest_team_and_proposing_again_supersedes(sessions):
-    with sessions.begin() as s:
+def test_the_smallest_team_and_proposing_again_supersedes(seeded):
+    with seeded.begin() as s:
         member(s, OXALIS, "Anna", skills={AUDIT: 2, ELEC: 2, INSUL: 2})
         member(s, OXALIS, "Basile", skills={INSUL: 3})
         member(s, OXALIS, "Chloé", skills={AUDIT: 3})
-    call_id = published(sessions, a_call(renovation()))
-    first = run_propose(sessions, call_id, alternatives=1)
+    call_id = published(seeded, a_call(renovation()))
+    first = run_propose(seeded, call_id, alternatives=1)
     assert [p["cost"] for p in first["proposals"]] == [2]  # Anna and Basile
-    second = run_propose(sessions, call_id, alternatives=2)
+    second = run_propose(seeded, call_id, alternatives=2)
     assert [p["cost"] for p in second["proposals"]] == [2]  # the only team of two...
-    with sessions() as s:
+    with seeded() as s:
         statuses = dict(s.execute(select(Proposal.id, Proposal.status)
                                   .where(Proposal.call_id == call_id)).all())
     assert statuses[first["proposals"][0]["proposal_id"]] == "superseded"
@@ -194,17 +182,17 @@ def test_the_smallest_team_and_proposing_again_supersedes(sessions):
 
 
 # -- no team ----------------------------------------------------------------------------------
-def test_a_call_no_team_can_cover_names_the_missing_skills(sessions):
-    with sessions.begin() as s:
+def test_a_call_no_team_can_cover_names_the_missing_skills(seeded):
+    with seeded.begin() as s:
         member(s, OXALIS, "Xavier", skills={AUDIT: 3, INSUL: 2})
         member(s, OXALIS, "Zoé", skills={AUDIT: 4, ELEC: 2, INSUL: 4})
     requirements = renovation() + [
         RequirementInput("training", concept_uri=TRAIN, min_level=1),
         RequirementInput("senior-audit", concept_uri=AUDIT, min_level=3, people=3),
         RequirementInput("plaster", label="Pose de plaques de plâtre", min_level=2)]
-    call_id = published(sessions, a_call(requirements))
+    call_id = published(seeded, a_call(requirements))
 
-    result = run_propose(sessions, call_id)
+    result = run_propose(seeded, call_id)
 
     assert result["proposals"] == [] and result["greedy"] is None
     assert result["status"] == "published"
@@ -215,7 +203,7 @@ def test_a_call_no_team_can_cover_names_the_missing_skills(sessions):
          "concept_uri": AUDIT, "min_level": 3, "people": 3, "qualified": 2, "left_out": 0},
         {"code": "plaster", "label": "Pose de plaques de plâtre", "concept_uri": None,
          "min_level": 2, "people": 1, "qualified": 0, "left_out": 0}]
-    with sessions() as s:
+    with seeded() as s:
         (event,) = events(s, PROPOSED)
         assert event["data"]["proposals"] == []
         assert event["data"]["uncovered"] == ["training", "senior-audit", "plaster"]
@@ -223,8 +211,8 @@ def test_a_call_no_team_can_cover_names_the_missing_skills(sessions):
 
 
 # -- availability, reach and consent ------------------------------------------------------------
-def test_availability_reach_and_consent_leave_people_out(sessions):
-    with sessions.begin() as s:
+def test_availability_reach_and_consent_leave_people_out(seeded):
+    with seeded.begin() as s:
         anna = member(s, OXALIS, "Anna", skills={AUDIT: 4},
                       available=[(date(2026, 1, 1), date(2026, 3, 5))])  # not the whole call
         bruno = member(s, OXALIS, "Bruno", skills={ELEC: 3})
@@ -242,11 +230,11 @@ def test_availability_reach_and_consent_leave_people_out(sessions):
         ines = member(s, OXALIS, "Inès", skills={ELEC: 3}, place=None)
         jules = member(s, OXALIS, "Jules", skills={ELEC: 1})  # below the level asked
         far = member(s, COOPANAME, "Karim", skills={AUDIT: 3}, share=NETWORK, place=PARIS)
-    call_id = published(sessions, a_call(
+    call_id = published(seeded, a_call(
         [RequirementInput("audit", concept_uri=AUDIT, min_level=2),
          RequirementInput("electrics", concept_uri=ELEC, min_level=2)], scope="network"))
 
-    result = run_propose(sessions, call_id)
+    result = run_propose(seeded, call_id)
 
     (team,) = result["proposals"]
     assert {(m["member_id"], m["cooperative_id"]) for m in team["members"]} == {
@@ -259,7 +247,7 @@ def test_availability_reach_and_consent_leave_people_out(sessions):
         far: ["out_of_reach"]}
     assert [e["distance_km"] for e in result["excluded"] if e["member_id"] == hugo][0] > 50
     everything = repr(result)
-    with sessions() as s:
+    with seeded() as s:
         everything += outbox_text(s)
     for nobody in (chloe, gaelle, jules):
         assert nobody not in everything
@@ -267,9 +255,9 @@ def test_availability_reach_and_consent_leave_people_out(sessions):
 
 
 # -- certifications ---------------------------------------------------------------------------
-def test_the_call_certification_is_one_the_member_activity_may_use(sessions):
+def test_the_call_certification_is_one_the_member_activity_may_use(seeded):
     network = ("identity", "skills", "availability")
-    with sessions.begin() as s:
+    with seeded.begin() as s:
         kim = member(s, OXALIS, "Kim", skills={TRAIN: 3})
         lea = member(s, OXALIS, "Léa", skills={TRAIN: 4})
         marc = member(s, OXALIS, "Marc", skills={TRAIN: 4})
@@ -287,12 +275,12 @@ def test_the_call_certification_is_one_the_member_activity_may_use(sessions):
                       all_activities=True)  # expired
         certification(s, COOPANAME, "qualiopi", date(2024, 1, 1), date(2028, 12, 31),
                       all_activities=True)
-    call_id = published(sessions, a_call(
+    call_id = published(seeded, a_call(
         [RequirementInput("training", concept_uri=TRAIN, min_level=2, people=2)],
         latitude=None, longitude=None, commune=None, scope="network",
         certifications=["Qualiopi"]))
 
-    result = run_propose(sessions, call_id)
+    result = run_propose(seeded, call_id)
 
     (team,) = result["proposals"]
     assert {m["member_id"] for m in team["members"]} == {kim, nora}
@@ -300,7 +288,7 @@ def test_the_call_certification_is_one_the_member_activity_may_use(sessions):
             for e in result["excluded"]} == {
         lea: (["certification"], ["qualiopi"]), marc: (["certification"], ["qualiopi"]),
         omar: (["certification"], ["qualiopi"])}  # Omar has no activity
-    with staff(sessions) as s:
+    with staff(seeded) as s:
         assert allowed_kinds(s, kim, OXALIS, *MARCH) == {"qualiopi"}
         assert allowed_kinds(s, lea, OXALIS, *MARCH) == set()
         assert allowed_kinds(s, marc, OXALIS, date(2025, 3, 2), date(2025, 3, 13)) == {
@@ -310,15 +298,15 @@ def test_the_call_certification_is_one_the_member_activity_may_use(sessions):
         assert allowed_kinds(s, nora, OXALIS, *MARCH) == set()  # not Oxalis's certifications
 
 
-def test_certifications_are_written_checked_and_listed(sessions):
-    with sessions.begin() as s:
+def test_certifications_are_written_checked_and_listed(seeded):
+    with seeded.begin() as s:
         kim = member(s, OXALIS, "Kim", skills={TRAIN: 3})
         mine = activity(s, OXALIS, [kim], code="FORM")
         theirs = activity(s, COOPANAME, [], code="AUTRE")
     qualiopi = CertificationInput("qualiopi", "Qualiopi actions de formation",
                                   date(2025, 1, 1), date(2027, 12, 31), scope="Formation",
                                   number="QUA-123", activity_ids=[mine])
-    with staff(sessions) as s:
+    with staff(seeded) as s:
         created = create_certification(s, OXALIS, qualiopi)
         assert created["kind"] == "qualiopi" and created["activity_ids"] == [mine]
         for data, rule, field in (
@@ -349,130 +337,130 @@ def test_certifications_are_written_checked_and_listed(sessions):
         assert [c["id"] for c in list_certifications(s, kind="rge")] == [created["id"]]
         assert list_certifications(s, valid_on=date(2029, 1, 1)) == []
         s.commit()
-    with staff(sessions, COOPANAME) as s:  # another cooperative sees none of it
+    with staff(seeded, COOPANAME) as s:  # another cooperative sees none of it
         assert list_certifications(s) == []
         with pytest.raises(UnknownRecord):
             get_certification(s, created["id"])
-    with staff(sessions) as s:
+    with staff(seeded) as s:
         delete_certification(s, created["id"])
         s.commit()
         assert list_certifications(s) == []
 
 
 # -- a network call, the answers ---------------------------------------------------------------
-def test_a_network_team_of_two_cooperatives_accepted_by_both(sessions):
-    with sessions.begin() as s:
+def test_a_network_team_of_two_cooperatives_accepted_by_both(seeded):
+    with seeded.begin() as s:
         paul = member(s, OXALIS, "Paul", skills={AUDIT: 3})
         rita = member(s, COOPANAME, "Rita", place=VILLEURBANNE, share=NETWORK,
                       skills=[(ELEC, "câblage", 3), (None, "pose de plaque de plâtre", 3)])
-    call_id = published(sessions, a_call(
+    call_id = published(seeded, a_call(
         [RequirementInput("audit", concept_uri=AUDIT, min_level=2),
          RequirementInput("electrics", concept_uri=ELEC, min_level=2),
          RequirementInput("plaster", label="Pose de plaques de plâtre", min_level=2)],
         scope="network"))
 
-    result = run_propose(sessions, call_id)
+    result = run_propose(seeded, call_id)
     (team,) = result["proposals"]
     assert {(m["member_id"], m["cooperative_id"], tuple(m["covers"]))
             for m in team["members"]} == {(paul, OXALIS, ("audit",)),
                                           (rita, COOPANAME, ("electrics", "plaster"))}
     proposal_id = team["proposal_id"]
 
-    with acting_session(sessions, COOPANAME, rita, roles=("entrepreneur",)) as s:
+    with acting_session(seeded, COOPANAME, rita, roles=("entrepreneur",)) as s:
         (waiting,) = member_proposals(s, rita)
         assert (waiting["proposal_id"], waiting["cooperative_id"], waiting["covers"]) == (
             proposal_id, OXALIS, ["electrics", "plaster"])
-    first = reply(sessions, OXALIS, proposal_id, paul, True)
+    first = reply(seeded, OXALIS, proposal_id, paul, True)
     assert first["proposal"]["status"] == "proposed" and not first["team_accepted"]
-    done = reply(sessions, COOPANAME, proposal_id, rita, True)  # from her cooperative
+    done = reply(seeded, COOPANAME, proposal_id, rita, True)  # from her cooperative
     assert done["team_accepted"] and done["call_status"] == "staffed"
     assert done["proposal"]["status"] == "accepted"
     names = {m["member_id"]: m["name"] for m in done["proposal"]["members"]}
     assert names == {paul: None, rita: "Rita Martin"}  # Paul shares nothing with Coopaname
-    again = reply(sessions, COOPANAME, proposal_id, rita, True)  # the same answer again
+    again = reply(seeded, COOPANAME, proposal_id, rita, True)  # the same answer again
     assert again["call_status"] == "staffed"
 
-    with sessions() as s:
+    with seeded() as s:
         (event,) = events(s, ACCEPTED)
         assert event["data"]["call_id"] == call_id and event["tenantid"] == OXALIS
         assert event["data"]["cooperative_id"] == OXALIS
         assert {(m["member_id"], m["cooperative_id"]) for m in event["data"]["members"]} == {
             (paul, OXALIS), (rita, COOPANAME)}
-    with staff(sessions) as s:
+    with staff(seeded) as s:
         assert get_call(s, call_id)["status"] == "staffed"
         with pytest.raises(ConflictingState) as refused:
             propose(s, call_id, NOW, time_limit=5.0)
         assert refused.value.rule == "call.not_open"
 
 
-def test_a_decline_then_a_new_proposal_without_the_decliner_then_acceptance(sessions):
-    with sessions.begin() as s:
+def test_a_decline_then_a_new_proposal_without_the_decliner_then_acceptance(seeded):
+    with seeded.begin() as s:
         ids = {name: member(s, OXALIS, name, skills={ELEC: level})
                for name, level in (("Emma", 2), ("Bruno", 3), ("Farid", 4))}
         stranger = member(s, OXALIS, "Ugo", skills={AUDIT: 2})
-    call_id = published(sessions, a_call(
+    call_id = published(seeded, a_call(
         [RequirementInput("electrics", concept_uri=ELEC, min_level=2)]))
-    result = run_propose(sessions, call_id, alternatives=3)
+    result = run_propose(seeded, call_id, alternatives=3)
     assert [p["rank"] for p in result["proposals"]] == [1, 2, 3]
     assert [p["cost"] for p in result["proposals"]] == [1, 1, 1]
     first = result["proposals"][0]
     (decliner,) = [m["member_id"] for m in first["members"]]
 
     with pytest.raises(UnknownRecord) as refused:
-        reply(sessions, OXALIS, first["proposal_id"], stranger, True)
+        reply(seeded, OXALIS, first["proposal_id"], stranger, True)
     assert refused.value.rule == "proposal.unknown"
-    declined = reply(sessions, OXALIS, first["proposal_id"], decliner, False)
+    declined = reply(seeded, OXALIS, first["proposal_id"], decliner, False)
     assert declined["proposal"]["status"] == "declined"
     assert declined["call_status"] == "proposed"  # two alternatives still wait
     with pytest.raises(ConflictingState) as refused:
-        reply(sessions, OXALIS, first["proposal_id"], decliner, True)
+        reply(seeded, OXALIS, first["proposal_id"], decliner, True)
     assert refused.value.rule == "proposal.not_open"
 
-    again = run_propose(sessions, call_id, alternatives=3)
+    again = run_propose(seeded, call_id, alternatives=3)
     assert len(again["proposals"]) == 2
     assert decliner not in {m["member_id"] for p in again["proposals"] for m in p["members"]}
     assert [(e["member_id"], e["reasons"]) for e in again["excluded"]] == [
         (decliner, ["declined"])]
     chosen = again["proposals"][0]
     (taker,) = [m["member_id"] for m in chosen["members"]]
-    accepted = reply(sessions, OXALIS, chosen["proposal_id"], taker, True)
+    accepted = reply(seeded, OXALIS, chosen["proposal_id"], taker, True)
     assert accepted["team_accepted"] and accepted["call_status"] == "staffed"
-    with sessions() as s:
+    with seeded() as s:
         statuses = sorted(s.scalars(select(Proposal.status).where(Proposal.call_id == call_id)))
         assert statuses == ["accepted", "declined", "superseded", "superseded", "superseded"]
         assert len(events(s, ACCEPTED)) == 1 and len(events(s, PROPOSED)) == 2
     with pytest.raises(ConflictingState):
-        reply(sessions, OXALIS, again["proposals"][1]["proposal_id"],
+        reply(seeded, OXALIS, again["proposals"][1]["proposal_id"],
               again["proposals"][1]["members"][0]["member_id"], True)
 
     # the member who accepted is engaged over March: out of an overlapping call
-    overlapping = published(sessions, a_call(
+    overlapping = published(seeded, a_call(
         [RequirementInput("electrics", concept_uri=ELEC, min_level=2)],
         title="Autre chantier", starts_on=date(2026, 3, 10), ends_on=date(2026, 3, 20)))
-    other = run_propose(sessions, overlapping)
+    other = run_propose(seeded, overlapping)
     assert {"member_id": taker, "reasons": ["unavailable", "engaged"]} == {
         k: v for k, v in next(e for e in other["excluded"] if e["member_id"] == taker).items()
         if k in ("member_id", "reasons")}
     assert set(ids.values()) >= {decliner, taker}
 
 
-def test_accepting_is_refused_to_a_member_engaged_in_an_overlapping_team(sessions):
-    with sessions.begin() as s:
+def test_accepting_is_refused_to_a_member_engaged_in_an_overlapping_team(seeded):
+    with seeded.begin() as s:
         emma = member(s, OXALIS, "Emma", skills={ELEC: 2})
-    first = published(sessions, a_call([RequirementInput("e", concept_uri=ELEC)]))
-    second = published(sessions, a_call([RequirementInput("e", concept_uri=ELEC)],
+    first = published(seeded, a_call([RequirementInput("e", concept_uri=ELEC)]))
+    second = published(seeded, a_call([RequirementInput("e", concept_uri=ELEC)],
                                         title="Le même mois"))
-    one = run_propose(sessions, first)["proposals"][0]["proposal_id"]
-    two = run_propose(sessions, second)["proposals"][0]["proposal_id"]
-    reply(sessions, OXALIS, one, emma, True)
+    one = run_propose(seeded, first)["proposals"][0]["proposal_id"]
+    two = run_propose(seeded, second)["proposals"][0]["proposal_id"]
+    reply(seeded, OXALIS, one, emma, True)
     with pytest.raises(ConflictingState) as refused:
-        reply(sessions, OXALIS, two, emma, True)
+        reply(seeded, OXALIS, two, emma, True)
     assert refused.value.rule == "proposal.engaged"
 
 
 # -- writing calls ------------------------------------------------------------------------------
-def test_a_call_is_checked_rewritten_while_draft_listed_and_closed(sessions):
-    with staff(sessions) as s:
+def test_a_call_is_checked_rewritten_while_draft_listed_and_closed(seeded):
+    with staff(seeded) as s:
         for requirements, fields, rule in (
                 ([], {}, "call.requirements"),
                 ([RequirementInput("a", concept_uri=AUDIT),
@@ -526,7 +514,7 @@ def test_a_call_is_checked_rewritten_while_draft_listed_and_closed(sessions):
                         NOW + timedelta(minutes=n + 1))
         s.commit()
 
-    with staff(sessions) as s:
+    with staff(seeded) as s:
         seen, after = [], None
         while True:
             page = list_calls(s, limit=2, after=after)
@@ -541,7 +529,7 @@ def test_a_call_is_checked_rewritten_while_draft_listed_and_closed(sessions):
         with pytest.raises(ConflictingState):
             close_call(s, draft["id"], NOW)
         s.commit()
-    with staff(sessions, COOPANAME) as s:
+    with staff(seeded, COOPANAME) as s:
         assert list_calls(s)["items"] == []
         with pytest.raises(UnknownRecord):
             get_call(s, draft["id"])

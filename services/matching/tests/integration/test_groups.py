@@ -16,35 +16,24 @@ from cae_matching.usecases.groups import (
     remove_member,
     update_group,
 )
-from caekit.db import acting_session, make_engine, make_session_factory
+from caekit.db import acting_session
 from caekit.rules import ConflictingState, RuleViolation, UnknownRecord
 from services.matching.tests.integration.builders import (
     COOPANAME,
     NOW,
     OXALIS,
-    cooperatives,
     member,
 )
 
 
-@pytest.fixture
-def sessions(database_url):
-    engine = make_engine(database_url("matching"))
-    factory = make_session_factory(engine)
-    with factory.begin() as session:
-        cooperatives(session)
-    yield factory
-    engine.dispose()
-
-
-def test_groups_and_their_members(sessions):
-    with sessions.begin() as s:
+def test_groups_and_their_members(seeded):
+    with seeded.begin() as s:
         anna = member(s, OXALIS, "Anna", "Bernard")
         basile = member(s, OXALIS, "Basile", "Arnaud")
         leaving = member(s, OXALIS, "Léon", "Dupont")
         theirs = member(s, COOPANAME, "Rose")
 
-    with acting_session(sessions, OXALIS, "staff-1") as s:
+    with acting_session(seeded, OXALIS, "staff-1") as s:
         renovation = create_group(s, OXALIS, "Rénovation énergétique", "isolation, RGE", NOW,
                                   description="Les pros de la rénovation")
         bois = create_group(s, OXALIS, "Bois", "menuiserie", NOW)
@@ -71,10 +60,10 @@ def test_groups_and_their_members(sessions):
         add_member(s, bois["id"], anna)
         s.commit()
 
-    with sessions.begin() as s:  # Léon leaves the cooperative
+    with seeded.begin() as s:  # Léon leaves the cooperative
         s.get(Person, leaving).left_on = date(2026, 2, 1)
 
-    with acting_session(sessions, OXALIS, "staff-1") as s:
+    with acting_session(seeded, OXALIS, "staff-1") as s:
         listed = list_groups(s)
         assert [(g["name"], g["member_count"]) for g in listed] == [
             ("Bois", 1), ("Rénovation énergétique", 2)]
@@ -93,13 +82,13 @@ def test_groups_and_their_members(sessions):
         delete_group(s, bois["id"])
         s.commit()
 
-    with acting_session(sessions, COOPANAME, "staff-2") as s:  # another cooperative
+    with acting_session(seeded, COOPANAME, "staff-2") as s:  # another cooperative
         assert list_groups(s) == []
         with pytest.raises(UnknownRecord) as refused:
             get_group(s, renovation["id"])
         assert refused.value.rule == "group.unknown"
         create_group(s, COOPANAME, "Rénovation énergétique", "la leur", NOW)  # its own names
         s.commit()
-    with acting_session(sessions, OXALIS, "staff-1") as s:
+    with acting_session(seeded, OXALIS, "staff-1") as s:
         assert [(g["name"], g["member_count"]) for g in list_groups(s)] == [
             ("Rénovation énergétique", 1)]

@@ -13,14 +13,13 @@ from __future__ import annotations
 import uuid
 from datetime import date
 
-import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import delete
 
 from cae_matching.adapters.store import Base, Concept, ConceptBroader, ConceptLabel, OccupationSkill
 from cae_matching.usecases import calls
-from caekit.db import acting_session, make_engine, make_session_factory
+from caekit.db import acting_session
 from caekit.tables import outbox_table
 from services.matching.tests.integration.builders import (
     AUDIT,
@@ -52,12 +51,6 @@ call = st.fixed_dictionaries({
     "people": st.integers(1, 2),
 })
 
-
-@pytest.fixture
-def sessions(database_url):
-    engine = make_engine(database_url("matching"))
-    yield make_session_factory(engine)
-    engine.dispose()
 
 
 def _empty(sessions) -> None:

@@ -12,7 +12,7 @@ from cae_matching.usecases.replacements import (
     get_absence,
     list_absences,
 )
-from caekit.db import acting_session, make_engine, make_session_factory
+from caekit.db import acting_session
 from caekit.rules import RuleViolation, UnknownRecord
 from services.matching.tests.integration.builders import (
     AUDIT,
@@ -28,38 +28,26 @@ from services.matching.tests.integration.builders import (
     VILLEURBANNE,
     absence,
     accepted_team,
-    cooperatives,
     events,
     member,
     outbox_text,
-    taxonomy,
 )
 
 SUGGESTED = "cae.matching.replacement_suggested.v1"
 
 
-@pytest.fixture
-def sessions(database_url):
-    engine = make_engine(database_url("matching"))
-    factory = make_session_factory(engine)
-    with factory.begin() as session:
-        cooperatives(session)
-        taxonomy(session)
-    yield factory
-    engine.dispose()
+
+def as_member(seeded, member_id, coop=OXALIS):
+    return acting_session(seeded, coop, member_id, roles=("entrepreneur",))
 
 
-def as_member(sessions, member_id, coop=OXALIS):
-    return acting_session(sessions, coop, member_id, roles=("entrepreneur",))
-
-
-def test_an_engagement_is_taken_over_by_the_own_cooperative_first(sessions):
+def test_an_engagement_is_taken_over_by_the_own_cooperative_first(seeded):
     """Marie is away from 9 to 20 March; she does the electrics of a job in Lyon from 2
     to 13 March. Over the 9th to the 13th: Oscar (Villeurbanne, 4 km, expert), Olga
     (Villeurbanne, confirmed), Odile (Vienne, 27 km, confirmed, free from the 6th only),
     Octave (Vienne, autonomous), then Nadia of Coopaname (Lyon, 0 km, expert)."""
     network_without_place = ("identity", "skills", "availability")
-    with sessions.begin() as s:
+    with seeded.begin() as s:
         marie = member(s, OXALIS, "Marie", skills={ELEC: 3})
         teammate = member(s, OXALIS, "Thomas", skills={ELEC: 3, AUDIT: 3})
         octave = member(s, OXALIS, "Octave", skills={ELEC: 2}, place=VIENNE)
@@ -81,7 +69,7 @@ def test_an_engagement_is_taken_over_by_the_own_cooperative_first(sessions):
             requirements=[("electrics", ELEC, "câblage électrique", 2),
                           ("audit", AUDIT, "audit énergétique", 2)])
 
-    with as_member(sessions, marie) as s:
+    with as_member(seeded, marie) as s:
         declared = declare_absence(s, marie, date(2026, 3, 9), date(2026, 3, 20), "arrêt",
                                    NOW)
         s.commit()
@@ -96,7 +84,7 @@ def test_an_engagement_is_taken_over_by_the_own_cooperative_first(sessions):
     assert [x["own_cooperative"] for x in declared["suggestions"]] == [True] * 4 + [False]
     assert declared["suggestions"][-1]["name"] == "Nadia Martin"
     everything = repr(declared)
-    with sessions() as s:
+    with seeded() as s:
         (event,) = events(s, SUGGESTED)
         everything += outbox_text(s)
     assert event["data"]["absence_id"] == declared["id"]
@@ -107,21 +95,21 @@ def test_an_engagement_is_taken_over_by_the_own_cooperative_first(sessions):
     for nobody in (hidden, no_place, away, far, novice, teammate):
         assert nobody not in everything
 
-    with as_member(sessions, marie) as s:
+    with as_member(seeded, marie) as s:
         (listed,) = list_absences(s, marie)
         assert listed["id"] == declared["id"] and listed["reason"] == "arrêt"
         assert [x["member_id"] for x in listed["suggestions"]] == [oscar, olga, odile, octave,
                                                                   nadia]
         cancel_absence(s, declared["id"], marie)
         s.commit()
-    with as_member(sessions, marie) as s:
+    with as_member(seeded, marie) as s:
         assert list_absences(s, marie) == []
         with pytest.raises(UnknownRecord):
             get_absence(s, declared["id"])
 
 
-def test_without_engagement_the_member_skills_are_replaced(sessions):
-    with sessions.begin() as s:
+def test_without_engagement_the_member_skills_are_replaced(seeded):
+    with seeded.begin() as s:
         paula = member(s, OXALIS, "Paula", skills=[(TRAIN, "formation", 3),
                                                    (None, "Menuiserie", 2)])
         quentin = member(s, OXALIS, "Quentin", skills={TRAIN: 3})
@@ -131,7 +119,7 @@ def test_without_engagement_the_member_skills_are_replaced(sessions):
         busy = member(s, OXALIS, "Victor", skills={TRAIN: 4},
                       available=[(date(2026, 1, 1), date(2026, 4, 1))])
 
-    with as_member(sessions, paula) as s:
+    with as_member(seeded, paula) as s:
         declared = declare_absence(s, paula, date(2026, 4, 1), date(2026, 4, 10), None, NOW)
         s.commit()
 
@@ -141,17 +129,17 @@ def test_without_engagement_the_member_skills_are_replaced(sessions):
     assert all(x["call_id"] is None and x["distance_km"] is None
                for x in declared["suggestions"])
     assert sam not in repr(declared) and busy not in repr(declared)
-    with sessions() as s:
+    with seeded() as s:
         (event,) = events(s, SUGGESTED)
     assert [x["member_id"] for x in event["data"]["suggestions"]] == [quentin, rose, ugo]
 
 
-def test_an_absence_is_checked(sessions):
-    with sessions.begin() as s:
+def test_an_absence_is_checked(seeded):
+    with seeded.begin() as s:
         paula = member(s, OXALIS, "Paula", skills={TRAIN: 3})
         gone = member(s, OXALIS, "Gilles", left_on=date(2026, 1, 1))
         theirs = member(s, COOPANAME, "Rose")
-    with as_member(sessions, paula) as s:
+    with as_member(seeded, paula) as s:
         with pytest.raises(RuleViolation) as refused:
             declare_absence(s, paula, date(2026, 4, 10), date(2026, 4, 1), None, NOW)
         assert refused.value.rule == "period.order"
@@ -164,6 +152,6 @@ def test_an_absence_is_checked(sessions):
             assert refused.value.rule == "member.unknown"
         declared = declare_absence(s, paula, date(2026, 4, 1), date(2026, 4, 2), None, NOW)
         s.commit()
-    with as_member(sessions, theirs, COOPANAME) as s:  # another cooperative's absence
+    with as_member(seeded, theirs, COOPANAME) as s:  # another cooperative's absence
         with pytest.raises(UnknownRecord):
             cancel_absence(s, declared["id"])
