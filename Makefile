@@ -1,5 +1,5 @@
 # The two commands of the README: `make demo` and `make test`. Everything else helps them.
-.PHONY: install infra demo test test-unit lint format asyncapi openapi bench bench-kit bench-members bench-ledger bench-payroll bench-governance
+.PHONY: install infra demo test test-unit lint format asyncapi openapi bench bench-kit bench-members bench-ledger bench-payroll bench-governance bench-matching
 
 install:            ## the locked virtual environment (.venv), installing uv if needed
 	bash scripts/bootstrap.sh
@@ -29,7 +29,7 @@ asyncapi: install   ## regenerate docs/asyncapi.yaml from the event contracts
 openapi: install    ## regenerate docs/openapi/<service>.yaml from the HTTP entrypoints
 	.venv/bin/python -m caekit.openapi --write docs/openapi
 
-bench: bench-kit bench-members bench-ledger bench-payroll bench-governance  ## every benchmark under bench/
+bench: bench-kit bench-members bench-ledger bench-payroll bench-governance bench-matching  ## every benchmark under bench/
 
 bench-kit: install infra   ## kit throughput: broker limit vs naive consumer vs outbox->relay->handler
 	.venv/bin/python bench/bench_kit.py
@@ -45,3 +45,6 @@ bench-payroll: install infra  ## engine vs OpenFisca on 10k payslips; a 100k-pay
 
 bench-governance: install infra  ## 100k votes by API vs a bare endpoint; a poll's close at 1k/10k voters
 	.venv/bin/python bench/bench_governance.py
+
+bench-matching: install infra  ## search p50/p95 at 10k and 100k profiles; a team's optimum vs the greedy
+	.venv/bin/python bench/bench_matching.py
