@@ -94,10 +94,6 @@ class MatchingService(CallsApi, ServiceBase):
 
     # -- who is calling --------------------------------------------------------------------
     @staticmethod
-    def _subject() -> str:
-        return context.caller.get().subject
-
-    @staticmethod
     def _self_only(member_id: str, what: str) -> str:
         who = context.caller.get()
         if who.subject != str(member_id):
