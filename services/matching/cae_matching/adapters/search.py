@@ -174,12 +174,23 @@ def stems_of(terms: str) -> set[str]:
 def narrower(session: Session, uris: Iterable[str]) -> set[str]:
     """The concepts ``uris`` and every concept narrower than one of them (a recursive CTE
     over ``concept_broader``, by ``ix_concept_broader_broader``; cycles are harmless)."""
-    uris = sorted(set(uris))
-    if not uris:
-        return set()
-    found = select(CB.c.uri).where(CB.c.broader_uri.in_(uris)).cte("narrower", recursive=True)
-    found = found.union(select(CB.c.uri).join(found, CB.c.broader_uri == found.c.uri))
-    return set(uris) | set(session.scalars(_all(select(found.c.uri))))
+    return set().union(*narrower_by_root(session, uris).values())
+
+
+def narrower_by_root(session: Session, uris: Iterable[str]) -> dict[str, frozenset[str]]:
+    """Each of ``uris`` with every concept narrower than it, itself included: one recursive
+    CTE carrying each row's root (``UNION`` drops repeated rows: a cycle ends)."""
+    roots = sorted({uri for uri in uris if isinstance(uri, str)})
+    if not roots:
+        return {}
+    found = (select(CB.c.uri, CB.c.broader_uri.label("root"))
+             .where(CB.c.broader_uri.in_(roots)).cte("narrower", recursive=True))
+    found = found.union(select(CB.c.uri, found.c.root)
+                        .join(found, CB.c.broader_uri == found.c.uri))
+    closure = {root: {root} for root in roots}
+    for uri, root in session.execute(select(found.c.uri, found.c.root)):
+        closure[root].add(uri)
+    return {root: frozenset(found) for root, found in closure.items()}
 
 
 def lookup(session: Session, query: str) -> set[str]:

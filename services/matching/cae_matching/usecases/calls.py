@@ -103,13 +103,13 @@ from sqlalchemy import and_, literal, or_, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from cae_matching.adapters import solver
+from cae_matching.adapters.search import narrower_by_root
 from cae_matching.adapters.store import (
     Absence,
     Availability,
     Call,
     CallRequirement,
     Concept,
-    ConceptBroader,
     Person,
     Profile,
     ProfileSkill,
@@ -135,6 +135,7 @@ __all__ = [
     "answer",
     "close_call",
     "create_call",
+    "degrees",
     "find_people",
     "get_call",
     "get_proposal",
@@ -142,7 +143,6 @@ __all__ = [
     "list_proposals",
     "member_proposals",
     "names_for",
-    "narrower_closure",
     "propose",
     "publish_call",
     "reach",
@@ -161,7 +161,6 @@ MAX_TITLE = 300
 MAX_DESCRIPTION = 20_000
 MAX_NAME = 200
 MAX_URI = 200
-MAX_TAXONOMY_DEPTH = 50
 _CHUNK = 500
 
 
@@ -325,7 +324,7 @@ def _checked(session: Session, data: CallInput) -> tuple[dict, list[dict]]:
 
 
 # -- reading ------------------------------------------------------------------------------
-def _degrees(e6: int | None) -> float | None:
+def degrees(e6: int | None) -> float | None:
     return None if e6 is None else e6 / 1_000_000
 
 
@@ -338,7 +337,7 @@ def _requirement_dict(row: CallRequirement) -> dict:
 def _call_dict(call: Call, requirements: Sequence[CallRequirement]) -> dict:
     return {"id": call.id, "cooperative_id": call.cooperative_id, "title": call.title,
             "description": call.description, "buyer": call.buyer, "commune": call.commune,
-            "latitude": _degrees(call.latitude_e6), "longitude": _degrees(call.longitude_e6),
+            "latitude": degrees(call.latitude_e6), "longitude": degrees(call.longitude_e6),
             "starts_on": call.starts_on, "ends_on": call.ends_on, "deadline": call.deadline,
             "budget_cents": call.budget_cents,
             "certifications": json.loads(call.certifications), "objective": call.objective,
@@ -528,38 +527,6 @@ class Found:
     levels: dict[str, int]
 
 
-def narrower_closure(session: Session, uris: Iterable[str]) -> dict[str, frozenset[str]]:
-    """Each concept with every concept narrower than it, transitively (itself included):
-    ``concept_broader`` read level by level, one query a level (of at most 500 concepts)."""
-    roots = sorted(set(uris))
-    children: dict[str, set[str]] = {}
-    seen = set(roots)
-    frontier = list(roots)
-    depth = 0
-    while frontier and depth < MAX_TAXONOMY_DEPTH:
-        depth += 1
-        new: list[str] = []
-        for chunk in _chunks(frontier):
-            for narrower, broader in session.execute(select(
-                    ConceptBroader.uri, ConceptBroader.broader_uri).where(
-                    ConceptBroader.broader_uri.in_(chunk))):
-                children.setdefault(broader, set()).add(narrower)
-                if narrower not in seen:
-                    seen.add(narrower)
-                    new.append(narrower)
-        frontier = new
-    closure: dict[str, frozenset[str]] = {}
-    for root in roots:
-        found, stack = {root}, [root]
-        while stack:
-            for child in children.get(stack.pop(), ()):
-                if child not in found:
-                    found.add(child)
-                    stack.append(child)
-        closure[root] = frozenset(found)
-    return closure
-
-
 def _who(home: str, network: bool, place: bool, day_rate: bool):
     if not network:
         return Profile.cooperative_id == home
@@ -582,7 +549,7 @@ def find_people(session: Session, home_cooperative_id: str, needs: Sequence[Need
     Concepts are looked up by index (``concept_uri IN`` the closure, 500 at a time); a
     free-text need compares the stems of every visible skill's label, a scan of the
     visible profiles' skills."""
-    closures = narrower_closure(session, [n.concept_uri for n in needs if n.concept_uri])
+    closures = narrower_by_root(session, [n.concept_uri for n in needs if n.concept_uri])
     stems = {n.key: terms(n.label) for n in needs if not n.concept_uri}
     base = (select(ProfileSkill.member_id, ProfileSkill.cooperative_id, ProfileSkill.concept_uri,
                    ProfileSkill.label, ProfileSkill.level)
@@ -632,8 +599,8 @@ def find_people(session: Session, home_cooperative_id: str, needs: Sequence[Need
             rate = profile.day_rate_min_cents if own or profile.share_day_rate else None
             found.append(Found(
                 profile.member_id, profile.cooperative_id, own, f"{first} {last}",
-                _degrees(profile.latitude_e6) if shows_place else None,
-                _degrees(profile.longitude_e6) if shows_place else None,
+                degrees(profile.latitude_e6) if shows_place else None,
+                degrees(profile.longitude_e6) if shows_place else None,
                 (profile.travel_radius_km or 0) if shows_place else 0, rate, wanted[key]))
     found.sort(key=lambda f: (not f.own, f.name.casefold(), f.member_id))
     return found
@@ -807,7 +774,7 @@ def propose(session: Session, call_id: str, now: datetime, *, time_limit: float 
                                f"(this one is {call.status})", ("call_id",))
     requirements = _requirements_of(session, [call])[call.id]
     objective = OBJECTIVES[call.objective]
-    latitude, longitude = _degrees(call.latitude_e6), _degrees(call.longitude_e6)
+    latitude, longitude = degrees(call.latitude_e6), degrees(call.longitude_e6)
     needs = [Need(r.code, r.concept_uri, r.label, r.min_level) for r in requirements]
     found = find_people(session, call.cooperative_id, needs, network=call.scope == "network",
                         place=latitude is not None, day_rate=objective is Objective.COST)

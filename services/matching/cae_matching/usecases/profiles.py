@@ -179,7 +179,8 @@ def put_profile(session: Session, cooperative_id: str, member_id: str, data: Pro
     _check(data)
     skills = [_resolve(session, n, skill) for n, skill in enumerate(data.skills)]
     profile = session.get(Profile, member_id)
-    before = _snapshot(session, cooperative_id, member_id) if profile is not None else None
+    before = (_snapshot(get_profile(session, cooperative_id, member_id, cooperative_id))
+              if profile is not None else None)
     if profile is None:
         profile = Profile(cooperative_id=cooperative_id, member_id=member_id)
         session.add(profile)
@@ -213,13 +214,14 @@ def put_profile(session: Session, cooperative_id: str, member_id: str, data: Pro
                                  days_per_week=period.get("days_per_week", 5)))
     session.flush()
     search.index_profile(session, member_id)
-    after = _snapshot(session, cooperative_id, member_id)
+    written = get_profile(session, cooperative_id, member_id, cooperative_id)
+    after = _snapshot(written)
     changed = [name for name in FIELDS if before is None or before[name] != after[name]]
-    if before is None or changed:
+    if changed:  # every field of a new profile
         outbox.publish(session, "cae.matching.profile_updated.v1", {
             "member_id": member_id, "cooperative_id": cooperative_id,
-            "updated_at": now.isoformat(), "changed_fields": changed or list(FIELDS)})
-    return get_profile(session, cooperative_id, member_id, cooperative_id)
+            "updated_at": now.isoformat(), "changed_fields": changed})
+    return written
 
 
 def _check(data: ProfileIn) -> None:
@@ -280,9 +282,8 @@ def _e6(value) -> int | None:
     return None if value is None else int((Decimal(str(value)) * 1_000_000).to_integral_value())
 
 
-def _snapshot(session: Session, cooperative_id: str, member_id: str) -> dict:
+def _snapshot(view: dict) -> dict:
     """Each field's content, to tell which fields a write changed."""
-    view = search.views(session, [member_id], cooperative_id).get(member_id) or {}
     return {name: json.dumps(view.get(name), sort_keys=True, default=str) for name in FIELDS}
 
 

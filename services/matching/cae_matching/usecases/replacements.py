@@ -60,6 +60,7 @@ from cae_matching.adapters.store import (
 )
 from cae_matching.usecases.calls import (
     Need,
+    degrees,
     find_people,
     names_for,
     reach,
@@ -122,8 +123,7 @@ def _for_engagement(session: Session, home: str, absent: str, mine: ProposalMemb
         ProposalMember.proposal_id == proposal.id,
         ProposalMember.cooperative_id == proposal.cooperative_id)
         .execution_options(all_tenants=True)))
-    latitude = None if call.latitude_e6 is None else call.latitude_e6 / 1_000_000
-    longitude = None if call.longitude_e6 is None else call.longitude_e6 / 1_000_000
+    latitude, longitude = degrees(call.latitude_e6), degrees(call.longitude_e6)
     found = [f for f in find_people(session, home, needs, network=True,
                                     place=latitude is not None)
              if f.member_id not in team and f.member_id != absent]

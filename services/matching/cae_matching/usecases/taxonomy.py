@@ -49,6 +49,7 @@ from sqlalchemy import case, delete, func, literal, select
 from sqlalchemy.orm import Session
 
 from cae_matching.adapters import esco, text
+from cae_matching.adapters import search as index
 from cae_matching.adapters.store import Concept, ConceptBroader, ConceptLabel, OccupationSkill
 from caekit.db import insert_rows
 from caekit.rules import RuleViolation, UnknownRecord
@@ -304,11 +305,4 @@ def search_concepts(session: Session, q: str, kind: str | None = None,
 
 def narrower(session: Session, uris: Iterable[str]) -> set[str]:
     """``uris`` and every concept narrower than one of them, transitively."""
-    roots = sorted({uri for uri in uris if isinstance(uri, str)})
-    if not roots:
-        return set()
-    down = (select(ConceptBroader.uri).where(ConceptBroader.broader_uri.in_(roots))
-            .cte("down", recursive=True))
-    down = down.union(select(ConceptBroader.uri)
-                      .join(down, ConceptBroader.broader_uri == down.c.uri))
-    return set(roots) | set(session.scalars(select(down.c.uri)))
+    return index.narrower(session, uris)
