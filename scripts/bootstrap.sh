@@ -24,4 +24,7 @@ fi
 # never download interpreters: use the machine's Python
 export UV_PYTHON_DOWNLOADS=never
 "$UV" sync --frozen --quiet
+# checkov (deploy/ tests) conflicts with the payroll oracle's pins: its own
+# environment, from the same lock file (pyproject.toml, group "checkov")
+UV_PROJECT_ENVIRONMENT=var/checkov "$UV" sync --frozen --quiet --only-group checkov
 echo "bootstrap: .venv ready ($(.venv/bin/python --version))"
