@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import func, literal_column, select
 from sqlalchemy.orm import Session, aliased
 
 from cae_ledger.adapters.store import (
@@ -104,7 +104,8 @@ def _write_balances(session: Session, pending: _Pending) -> None:
             "cooperative_id": cooperative, "activity_code": activity,
             "available_cents": _budget_of(row).available_cents,
             **{column: getattr(row, column) for column in columns},
-            "as_of": now.isoformat(), "last_entry_id": pending.last_entry[(cooperative, activity)],
+            "as_of": row.updated_at.isoformat(),
+            "last_entry_id": pending.last_entry[(cooperative, activity)],
         }, tenant_id=cooperative)
 
 
@@ -115,6 +116,14 @@ def _upsert(session, model, increments, now=None):
     changes = {column: table.c[column] + statement.excluded[column] for column in increments}
     if now is not None:
         changes["updated_at"] = statement.excluded.updated_at
+        if session.get_bind().dialect.name == "postgresql":
+            # A budget's as_of orders its versions for the readers (payroll keeps the latest
+            # as_of): strictly after the row's last change. ``now`` was read before the row's
+            # lock was waited for, so a writer that committed meanwhile may hold a later one
+            # (the e2e suite met it). SQLite has one writer at a time.
+            changes["updated_at"] = func.greatest(
+                table.c.updated_at + literal_column("interval '1 microsecond'"),
+                statement.excluded.updated_at)
     return statement.on_conflict_do_update(
         index_elements=[c.name for c in table.primary_key.columns], set_=changes)
 

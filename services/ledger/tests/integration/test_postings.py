@@ -4,9 +4,24 @@ from __future__ import annotations
 
 import json
 import uuid
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import text
 
 from cae_contracts import build_event, parse_event
-from caekit.testing import count_rows, eventually, message_count, publish_raw
+from cae_ledger.usecases import books
+from caekit.db import make_engine
+from caekit.testing import backend, count_rows, eventually, message_count, publish_raw
+
+
+def rows(url: str, sql: str) -> list:
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            return conn.execute(text(sql)).all()
+    finally:
+        engine.dispose()
 
 
 def test_invoice_payment_and_contribution_move_the_budget(ledger):
@@ -131,3 +146,34 @@ def test_a_payslip_event_posts_the_salary_and_a_wrong_one_is_parked(ledger):
     dead = "ledger--cae.payroll.payslip_issued.v1--dead"
     eventually(lambda: message_count(ledger.amqp_uri, dead) == 1)
     assert count_rows(ledger.db, "entries", "WHERE kind = 'salary'") == 1
+
+
+@pytest.mark.skipif(backend() != "postgresql",
+                    reason="SQLite has one writer at a time: no writer commits between another's "
+                           "clock reading and its write")
+def test_a_budget_version_is_later_than_the_last_even_when_its_clock_was_read_earlier(
+        ledger, monkeypatch):
+    """Two postings on one activity: the second read the clock before the first committed
+    (it waited for the row's lock meanwhile). Payroll keeps the budget with the latest as_of:
+    the second version must carry a later one, or payroll would keep the first for good."""
+    ledger.open("TRAD")
+    ledger.payment("TRAD", "2026-03-02", "VIR-1", 12000, vat=2000)
+
+    class EarlierClock(datetime):
+        @classmethod
+        def now(cls, tz=None):
+            return datetime(2026, 1, 1, tzinfo=UTC)
+
+    monkeypatch.setattr(books, "datetime", EarlierClock)
+    ledger.payment("TRAD", "2026-03-03", "VIR-2", 6000, vat=1000)
+    monkeypatch.undo()
+    versions = []
+    for (body,) in rows(ledger.db, "SELECT body FROM outbox WHERE event_type = "
+                                   "'cae.ledger.activity_balance_changed.v1' ORDER BY seq"):
+        events = json.loads(body)
+        versions += [(e["data"]["as_of"], e["data"]["available_cents"])
+                     for e in (events if isinstance(events, list) else [events])]
+    assert [available for _, available in versions] == [9000, 13500]
+    first, second = (datetime.fromisoformat(as_of) for as_of, _ in versions)
+    assert second > first
+    assert ledger.budget("TRAD")["available_cents"] == 13500
