@@ -1,9 +1,10 @@
-# syntax=docker/dockerfile:1.7
+# syntax=docker/dockerfile:1.7@sha256:a57df69d0ea827fb7266491f2813635de6f17269be881f696fbfdf2d83dda33e
 #
 # One image for every CAE service (see docs/adr/0005-deployment.md).
 # The whole uv workspace is installed once; the service is chosen at run time:
 #
-#   docker build -t cae-platform:dev .
+#   make image                                                      # cae-platform:dev
+#   docker build -t cae-platform:dev .                              # the same, by hand
 #   docker run --rm -p 8000:8000 cae-platform:dev                  # cae run members
 #   docker run --rm -p 8000:8000 cae-platform:dev run ledger
 #   docker run --rm cae-platform:dev relay ledger                  # outbox relay alone
@@ -11,22 +12,42 @@
 #
 # Build and run stages share the same base image, so the virtualenv's
 # interpreter path (/usr/local/bin/python3.11) exists in both.
-
-ARG PYTHON_IMAGE=python:3.11-slim-bookworm
+#
+# Every image this file pulls is pinned by digest (tests/image checks it): the
+# Dockerfile frontend above (docker/dockerfile:1.7, the frozen 1.7 line) and the
+# base below, the only one. uv comes from PyPI, at the version scripts/bootstrap.sh
+# installs, not from a second image.
+#
+# PYTHON_IMAGE: the multi-arch index digest (linux/amd64, linux/arm64...) of
+# python:3.11-slim-bookworm when it carried Python 3.11.17 (the same index as
+# python:3.11.17-slim-bookworm then). Not resolved from this repository's machines
+# (no Docker Hub access there): taken from public Dockerfiles on GitHub that pin it,
+# one commented "Pinned by digest (3.11.17, 2026-10-06)", others naming it the
+# multi-arch index digest of python:3.11.17-slim-bookworm, and a CI build report of
+# 2026-10-08 in which python:3.11-slim-bookworm resolved to it.
+# To move to a newer base (Debian security fixes come with rebuilt bases):
+#   scripts/pin-image.sh            # prints the tag's current digest, and how to update
+# then change the line below, its date above, and run `make image` and
+# `pytest tests/image -rs` where a container engine answers.
+ARG PYTHON_IMAGE=python:3.11-slim-bookworm@sha256:0a310eeecf4e1f5a0743f9a6520c90c88d089c903ca5fd283f501e3a805f5f89
 ARG UV_VERSION=0.13.9
-
-FROM ghcr.io/astral-sh/uv:${UV_VERSION} AS uv
 
 # --------------------------------------------------------------------------- build
 FROM ${PYTHON_IMAGE} AS build
 
-COPY --from=uv /uv /uvx /usr/local/bin/
-
-ENV UV_PROJECT_ENVIRONMENT=/opt/cae/venv \
+ARG UV_VERSION
+ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    PIP_ROOT_USER_ACTION=ignore \
+    UV_PROJECT_ENVIRONMENT=/opt/cae/venv \
     UV_COMPILE_BYTECODE=1 \
     UV_LINK_MODE=copy \
     UV_PYTHON_DOWNLOADS=0 \
     UV_PYTHON=/usr/local/bin/python3.11
+
+# uv from PyPI into the build stage only (the run stage gets the virtualenv alone)
+RUN --mount=type=cache,target=/root/.cache/pip \
+    python -m pip install "uv==${UV_VERSION}" \
+ && uv --version
 
 WORKDIR /src
 
@@ -38,7 +59,8 @@ RUN --mount=type=cache,target=/root/.cache/uv \
 
 # 2) The workspace packages (kit, contracts, every service), installed as
 #    regular (non-editable) wheels so the run stage needs no source tree.
-#    Only libs/ and services/ are copied: never the host's .venv or .git.
+#    Only libs/ and services/ are copied, and .dockerignore keeps everything
+#    else (.git, .venv, var/, tests, caches, databases) out of the build context.
 COPY libs ./libs
 COPY services ./services
 RUN --mount=type=cache,target=/root/.cache/uv \
@@ -66,7 +88,8 @@ ENV PATH=/opt/cae/venv/bin:$PATH \
     CAE_HTTP_PORT=8000
 
 # Nothing is written outside /tmp at run time (Kubernetes mounts an emptyDir
-# there and keeps the root filesystem read-only).
+# there and keeps the root filesystem read-only; tests/image runs the image with
+# --read-only --tmpfs /tmp).
 WORKDIR /tmp
 USER 10001:10001
 EXPOSE 8000

@@ -1,5 +1,5 @@
 # The two commands of the README: `make demo` and `make test`. Everything else helps them.
-.PHONY: install infra demo test test-unit lint format asyncapi openapi bench bench-kit bench-members bench-ledger bench-payroll bench-governance bench-matching
+.PHONY: install infra demo test test-unit lint format asyncapi openapi image bench bench-kit bench-members bench-ledger bench-payroll bench-governance bench-matching
 
 install:            ## the locked virtual environment (.venv), installing uv if needed
 	bash scripts/bootstrap.sh
@@ -28,6 +28,18 @@ asyncapi: install   ## regenerate docs/asyncapi.yaml from the event contracts
 
 openapi: install    ## regenerate docs/openapi/<service>.yaml from the HTTP entrypoints
 	.venv/bin/python -m caekit.openapi --write docs/openapi
+
+IMAGE_TAG ?= dev
+image:              ## the container image cae-platform:$(IMAGE_TAG) from the root Dockerfile (docker, else podman)
+	@engine=; for e in docker podman; do \
+	  if command -v $$e >/dev/null 2>&1 && $$e info >/dev/null 2>&1; then engine=$$e; break; fi; \
+	done; \
+	if [ -z "$$engine" ]; then \
+	  echo "make image: no container engine answers (\`docker info\` and \`podman info\` fail or are not installed): start the Docker daemon, or install podman" >&2; \
+	  exit 1; \
+	fi; \
+	echo "make image: $$engine build -t cae-platform:$(IMAGE_TAG) ."; \
+	DOCKER_BUILDKIT=1 $$engine build -t cae-platform:$(IMAGE_TAG) .
 
 bench: bench-kit bench-members bench-ledger bench-payroll bench-governance bench-matching  ## every benchmark under bench/
 
