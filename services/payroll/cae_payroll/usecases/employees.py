@@ -9,7 +9,7 @@ withholding rate, job, classification, address and monthly hours).
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -29,7 +29,7 @@ from cae_payroll.domain.employees import (
 )
 from cae_payroll.domain.runs import year_to_date as engine_year_to_date
 from caekit.bounds import FIRST_DAY
-from caekit.db import get_or_insert
+from caekit.db import dialect_insert, get_or_insert
 from caekit.period import Period
 from caekit.rules import UnknownRecord
 
@@ -175,17 +175,23 @@ def year_to_date(session: Session, cooperative_id: str, member_id: str,
 
 def record_budget(session: Session, cooperative_id: str, activity: str, available: int,
                   as_of: datetime) -> None:
-    """The ledger's latest word on an activity's budget (an older event changes nothing)."""
-    row = session.get(Budget, (cooperative_id, activity))
-    if row is None:
-        session.add(Budget(cooperative_id=cooperative_id, activity_code=activity,
-                           available_cents=available, as_of=as_of))
-    elif _aware(row.as_of) < as_of:
-        row.available_cents, row.as_of = available, as_of
+    """The ledger's latest word on an activity's budget (an older event changes nothing).
+
+    One statement: two versions handled at once in two transactions (the handler's
+    batches run concurrently) keep the later, since the second waits for the first's row
+    lock and then compares with what it committed. A read then a write would let the
+    earlier version overwrite the later one (the e2e suite met it)."""
+    table = Budget.__table__
+    statement = dialect_insert(session)(table).values(
+        cooperative_id=cooperative_id, activity_code=activity, available_cents=available,
+        as_of=as_of)
+    session.execute(statement.on_conflict_do_update(
+        index_elements=[table.c.cooperative_id, table.c.activity_code],
+        set_={"available_cents": statement.excluded.available_cents,
+              "as_of": statement.excluded.as_of},
+        where=table.c.as_of < statement.excluded.as_of))
 
 
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def available(session: Session, cooperative_id: str, activity: str | None) -> int:
