@@ -17,8 +17,12 @@ Checks, without kubectl or a cluster:
   securityContext (runAsNonRoot) and, on every container, resources requests
   and limits and a restrictive securityContext; long-running workloads have
   liveness and readiness probes on every container, named probe ports exist,
-  and a Deployment's selector matches its pod labels; Jobs are cleaned up
-  (ttlSecondsAfterFinished);
+  and a Deployment's selector matches its pod labels; Jobs and the Jobs of
+  CronJobs are cleaned up (ttlSecondsAfterFinished);
+* no resource is an Argo CD PreSync hook: a PreSync hook runs before any
+  manifest of the sync is applied, so it cannot read this tree's hash-suffixed
+  ConfigMap nor, on a first install, its Secrets and database (the migration
+  Jobs are Sync hooks in a sync wave instead);
 * Services and PodDisruptionBudgets that select CAE pods (by
   app.kubernetes.io/component) match some workload's pod labels.
 
@@ -39,6 +43,7 @@ KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization
 WORKLOAD_KINDS = {"Deployment", "StatefulSet", "DaemonSet", "Job", "CronJob"}
 LONG_RUNNING_KINDS = {"Deployment", "StatefulSet", "DaemonSet"}
 REQUIRED_LABELS = {"app.kubernetes.io/name": None, "app.kubernetes.io/part-of": "cae"}
+ARGOCD_HOOK = "argocd.argoproj.io/hook"
 
 
 @dataclass
@@ -286,6 +291,13 @@ def _check_workload(tree: Tree, path: Path, doc: dict) -> None:
         tree.error(path, f"{where}: pod template label app.kubernetes.io/part-of must be 'cae'")
     if kind == "Job" and "ttlSecondsAfterFinished" not in (doc.get("spec") or {}):
         tree.error(path, f"{where}: set spec.ttlSecondsAfterFinished so finished Jobs go away")
+    if kind == "CronJob":
+        job_spec = ((doc.get("spec") or {}).get("jobTemplate") or {}).get("spec") or {}
+        if "ttlSecondsAfterFinished" not in job_spec:
+            tree.error(
+                path,
+                f"{where}: set spec.jobTemplate.spec.ttlSecondsAfterFinished so finished Jobs go away",
+            )
 
     psc = pod.get("securityContext")
     if not psc:
@@ -318,6 +330,13 @@ def _check_resources(tree: Tree) -> None:
                 tree.error(path, f"resource without {', '.join(missing)}")
                 continue
             where = f"{doc['kind']} {doc['metadata']['name']}"
+            hook = ((doc.get("metadata") or {}).get("annotations") or {}).get(ARGOCD_HOOK, "")
+            if "PreSync" in str(hook).split(","):
+                tree.error(
+                    path,
+                    f"{where}: an Argo CD PreSync hook runs before the sync applies its "
+                    "ConfigMaps and Secrets; make it a Sync hook in a sync wave",
+                )
             labels = _labels(doc)
             for key, value in REQUIRED_LABELS.items():
                 if key not in labels:

@@ -128,7 +128,8 @@ class ServiceBase:
             info = Connection(self.settings.amqp_uri).info()
             connection = amqp.Connection(
                 host=f"{info['hostname']}:{info['port']}", userid=info["userid"],
-                password=info["password"], virtual_host=info["virtual_host"], connect_timeout=1)
+                password=info["password"], virtual_host=info["virtual_host"],
+                ssl=info["ssl"], connect_timeout=1)  # amqps:// in production
             connection.connect()  # one attempt (kombu's retries would sleep 2 s)
             connection.close()
             ok = True
