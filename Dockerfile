@@ -66,7 +66,7 @@ COPY services ./services
 RUN --mount=type=cache,target=/root/.cache/uv \
     uv sync --frozen --no-dev --no-editable \
  && /opt/cae/venv/bin/python -c "import importlib.util as u, sys; \
-        missing = [m for m in ('caekit', 'cae_contracts', 'cae_members', 'cae_ledger', 'cae_payroll', 'cae_governance', 'cae_matching') if u.find_spec(m) is None]; \
+        missing = [m for m in ('caekit', 'cae_contracts', 'cae_members', 'cae_ledger', 'cae_payroll', 'cae_governance', 'cae_matching', 'cae_portal') if u.find_spec(m) is None]; \
         sys.exit(f'not installed: {missing}' if missing else 0)"
 
 # --------------------------------------------------------------------------- run

@@ -4,6 +4,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/bootstrap.sh
 bash scripts/ensure-infra.sh
+bash scripts/ensure-browser.sh   # Debian's Chromium, for the portal's browser tests
 
 export CAE_TEST_DB=${CAE_TEST_DB:-postgresql}
 export CAE_TEST_PG_URL=${CAE_TEST_PG_URL:-postgresql://cae:cae@127.0.0.1:5432/postgres}

@@ -1,6 +1,7 @@
 """``cae``: the operators' command line (``cae --help`` lists every command).
 
     cae run <service>                 run a service (HTTP, handlers, in-process relay)
+    cae run portal [--port P]         run the web portal (cae_portal, when installed)
     cae relay <service>               run a service's outbox relay as its own process
     cae migrate <service>             apply the service's database migrations (creates the store)
     cae prune <service> [--days 30]   delete confirmed outbox rows and old inbox rows
@@ -539,6 +540,14 @@ def _service_main(service: str, argv) -> int:
     return module.main(argv)
 
 
+def _portal_main(argv) -> int:
+    """``cae run portal``: the web portal's server (imported by name: the kit imports no
+    service or portal)."""
+    if not _installed("cae_portal"):
+        raise CommandError("the portal is not installed here (no cae_portal package)")
+    return importlib.import_module("cae_portal.entrypoints.server").main(argv)
+
+
 def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     if argv and argv[0] in ("run", "relay"):
@@ -557,6 +566,8 @@ def main(argv=None) -> int:
         if taken and sys.stderr.isatty():
             print(f"cae: settings from {path} (the demo's; variables set here win)",
                   file=sys.stderr)
+        if argv[:2] == ["run", "portal"]:  # the portal is no nameko service: its own server
+            return _portal_main(argv[2:])
         if argv and argv[0] in SERVICES:  # a service's own commands: cae <service> ...
             with existing_stores_only(argv[0]):
                 return _service_main(argv[0], argv[1:])

@@ -1,0 +1,195 @@
+"""The portal's WSGI application: sessions, CSRF, catalogues, security headers, error pages,
+and one blueprint per role (the entrepreneur's today; staff, governance and matching slot in
+the same way: a blueprint and its entries in ``NAVIGATION``)."""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from datetime import date
+
+from flask import Flask, abort, g, render_template, request, session
+from werkzeug.exceptions import HTTPException
+
+from cae_portal.adapters import catalogues
+from cae_portal.adapters.services import HttpGateway
+from cae_portal.adapters.sessions import MemorySessionStore, ServerSessionInterface
+from cae_portal.adapters.settings import PortalSettings
+from cae_portal.domain.money import format_cents
+from cae_portal.usecases.gateway import ServiceError, Unavailable, Viewer
+from cae_portal.usecases.pages import NotAnEntrepreneur
+
+# what each role sees in the menu: (endpoint, label msgid); later roles add theirs
+NAVIGATION = {
+    "entrepreneur": [
+        ("entrepreneur.home", "Home"),
+        ("entrepreneur.treasury", "Treasury statement"),
+        ("entrepreneur.income", "Income statement"),
+        ("entrepreneur.simulator", "Salary"),
+        ("entrepreneur.payslips", "Payslips"),
+        ("entrepreneur.contract", "My contract"),
+    ],
+}
+
+MONTHS_SHORT = ("Jan.", "Feb.", "Mar.", "Apr.", "May.", "Jun.", "Jul.", "Aug.", "Sep.", "Oct.",
+                "Nov.", "Dec.")
+MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
+          "September", "October", "November", "December")
+
+
+def create_app(settings: PortalSettings | None = None, *, today=date.today) -> Flask:
+    settings = settings or PortalSettings.from_env()
+    app = Flask(__name__)
+    app.config.update(PORTAL=settings, SECRET_KEY=secrets.token_hex(32),
+                      MAX_CONTENT_LENGTH=64 * 1024)
+    app.session_interface = ServerSessionInterface(
+        MemorySessionStore(settings.session_hours * 3600), secure=not settings.development)
+    translations = catalogues.load_all()
+    app.extensions["portal.today"] = today
+    app.jinja_env.add_extension("jinja2.ext.i18n")
+    app.jinja_env.policies["ext.i18n.trimmed"] = True
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda message: g.translations.gettext(message),
+        ngettext=lambda singular, plural, n: g.translations.ngettext(singular, plural, n),
+        newstyle=True)
+
+    @app.before_request
+    def _language_and_csrf():
+        language = request.accept_languages.best_match(catalogues.LANGUAGES,
+                                                       catalogues.DEFAULT)
+        g.language = language or catalogues.DEFAULT
+        g.translations = translations[g.language]
+        if "csrf" not in session:
+            session["csrf"] = secrets.token_urlsafe(32)
+        if request.method == "POST":
+            sent = request.form.get("csrf", "")
+            if not hmac.compare_digest(sent.encode(), session["csrf"].encode()):
+                abort(403, description="csrf")
+
+    @app.after_request
+    def _headers(response):
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+            "form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["Referrer-Policy"] = "same-origin"
+        response.headers["X-Frame-Options"] = "DENY"
+        if request.endpoint not in ("static", "health_live", "health_ready"):
+            response.headers["Cache-Control"] = "private, no-store"
+        return response
+
+    @app.context_processor
+    def _template_helpers():
+        viewer = current_viewer()
+        menu = [item for role in sorted(viewer.roles) for item in NAVIGATION.get(role, [])] \
+            if viewer else []
+        return {"viewer": viewer, "menu": menu, "euros": format_cents,
+                "csrf_token": session.get("csrf", ""), "language": g.get("language", "fr"),
+                "month_name": lambda m: t(MONTHS[int(m) - 1]),
+                "month_short": lambda m: t(MONTHS_SHORT[int(m) - 1]),
+                "period_name": period_name, "development": settings.development,
+                "day": day_text}
+
+    @app.get("/health/live")
+    def health_live():
+        return {"status": "ok"}
+
+    @app.get("/health/ready")
+    def health_ready():
+        return {"status": "ok", "checks": {"sessions": "ok"}}
+
+    @app.errorhandler(HTTPException)
+    def _http_error(error: HTTPException):
+        return error_page(error.code or 500, error.description)
+
+    @app.errorhandler(ServiceError)
+    def _service_error(error: ServiceError):
+        if isinstance(error, Unavailable):
+            return error_page(503)
+        if error.status == 401:
+            session.clear()
+            return error_page(401)
+        if error.status in (403, 404):
+            return error_page(error.status)
+        if error.status == 422:
+            return error_page(400, error.detail)
+        app.logger.error("service error %s", error)
+        return error_page(502)
+
+    @app.errorhandler(NotAnEntrepreneur)
+    def _not_an_entrepreneur(_error):
+        return error_page(403)
+
+    from cae_portal.entrypoints import auth, entrepreneur
+
+    app.register_blueprint(auth.blueprint)
+    app.register_blueprint(entrepreneur.blueprint)
+    auth.setup(app, settings)
+    return app
+
+
+def t(message: str, **values) -> str:
+    """The message in the request's language, with its %(name)s values filled in."""
+    translated = g.translations.gettext(message) if "translations" in g else message
+    return translated % values if values else translated
+
+
+def day_text(iso: str | None) -> str:
+    """``2026-01-05`` -> ``05/01/2026``; nothing -> a dash."""
+    if not iso:
+        return "\N{EM DASH}"
+    return date.fromisoformat(str(iso)[:10]).strftime("%d/%m/%Y")
+
+
+def period_name(period: str) -> str:
+    year, month = period.split("-")
+    return f"{t(MONTHS[int(month) - 1])} {year}"
+
+
+ERRORS = {
+    400: ("Request refused", "The page could not use what was sent."),
+    401: ("Session ended", "Your session has ended: please sign in again."),
+    403: ("Access refused", "This page is not yours: you can only see your own activity, "
+                            "payslips and contract."),
+    404: ("Page not found", "This page does not exist, or no longer does."),
+    405: ("Request refused", "This page cannot be used that way."),
+    413: ("Request refused", "What was sent is too large."),
+    502: ("Service error", "A service of the platform answered with an error. Please try "
+                           "again later."),
+    503: ("Service unavailable", "A service of the platform does not answer right now. "
+                                 "Please try again in a moment."),
+}
+
+
+def error_page(status: int, description: str | None = None):
+    title, text = ERRORS.get(status, ERRORS[502] if status >= 500 else ERRORS[400])
+    if status == 403 and description == "csrf":
+        title, text = ("Form refused", "This form has expired or was not sent from this "
+                                       "portal: nothing was saved. Please open the page again "
+                                       "and send it from there.")
+    return render_template("error.html", status=status, title=t(title), text=t(text)), status
+
+
+def current_viewer() -> Viewer | None:
+    person = session.get("viewer")
+    if not person or "token" not in session:
+        return None
+    return Viewer(person["subject"], person.get("cooperative_id"),
+                  frozenset(person.get("roles", ())), person.get("name", ""),
+                  person.get("activity_code"), person.get("cooperative_name", ""))
+
+
+def gateway_for_viewer() -> HttpGateway:
+    from flask import current_app
+
+    settings: PortalSettings = current_app.config["PORTAL"]
+    return HttpGateway(settings.service_urls, session["token"],
+                       timeout=settings.service_timeout,
+                       correlation_id=request.headers.get("X-Correlation-ID"))
+
+
+def today() -> date:
+    from flask import current_app
+
+    return current_app.extensions["portal.today"]()

@@ -1,0 +1,1 @@
+"""What each page needs, read and written through a ``Gateway`` (no HTTP library here)."""
