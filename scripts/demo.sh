@@ -9,7 +9,7 @@
 # works as written in another shell. The file stays after the demo stops (the stores
 # too); the next `make demo` starts afresh.
 #   CAE_DEMO_DIR, CAE_DEMO_VHOST, CAE_DEMO_{MEMBERS,LEDGER,PAYROLL,GOVERNANCE,MATCHING}_PORT
-#   (8001 to 8005) change the defaults;
+#   (8001 to 8005) and CAE_DEMO_PORTAL_PORT (8080, the web portal) change the defaults;
 #   CAE_DEMO_HTTP_PORT (8000) is the port of a `cae run` or `cae relay` of another shell.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -26,6 +26,7 @@ LEDGER_PORT=${CAE_DEMO_LEDGER_PORT:-8002}
 PAYROLL_PORT=${CAE_DEMO_PAYROLL_PORT:-8003}
 GOVERNANCE_PORT=${CAE_DEMO_GOVERNANCE_PORT:-8004}
 MATCHING_PORT=${CAE_DEMO_MATCHING_PORT:-8005}
+PORTAL_PORT=${CAE_DEMO_PORTAL_PORT:-8080}
 HTTP_PORT=${CAE_DEMO_HTTP_PORT:-8000}
 
 rm -rf "$DEMO_DIR" && mkdir -p "$DEMO_DIR"
@@ -118,11 +119,18 @@ CAE_MEMBERS_HTTP_PORT=$MEMBERS_PORT .venv/bin/cae run members >"$DEMO_DIR/member
 CAE_PAYROLL_HTTP_PORT=$PAYROLL_PORT .venv/bin/cae run payroll >"$DEMO_DIR/payroll.log" 2>&1 & pids+=($!)
 CAE_GOVERNANCE_HTTP_PORT=$GOVERNANCE_PORT .venv/bin/cae run governance >"$DEMO_DIR/governance.log" 2>&1 & pids+=($!)
 CAE_MATCHING_HTTP_PORT=$MATCHING_PORT .venv/bin/cae run matching >"$DEMO_DIR/matching.log" 2>&1 & pids+=($!)
+# the web portal, in front of them (its demo sign-in page lists the seeded people)
+CAE_PORTAL_HTTP_PORT=$PORTAL_PORT CAE_PORTAL_MEMBERS_URL=http://127.0.0.1:$MEMBERS_PORT \
+  CAE_PORTAL_LEDGER_URL=http://127.0.0.1:$LEDGER_PORT CAE_PORTAL_PAYROLL_URL=http://127.0.0.1:$PAYROLL_PORT \
+  CAE_PORTAL_GOVERNANCE_URL=http://127.0.0.1:$GOVERNANCE_PORT \
+  CAE_PORTAL_MATCHING_URL=http://127.0.0.1:$MATCHING_PORT \
+  .venv/bin/cae run portal >"$DEMO_DIR/portal.log" 2>&1 & pids+=($!)
 
 .venv/bin/python scripts/demo_seed.py \
   --members "http://127.0.0.1:$MEMBERS_PORT" --ledger "http://127.0.0.1:$LEDGER_PORT" \
   --payroll "http://127.0.0.1:$PAYROLL_PORT" --governance "http://127.0.0.1:$GOVERNANCE_PORT" \
-  --matching "http://127.0.0.1:$MATCHING_PORT" --dir "$DEMO_DIR" --root "$ROOT" $([ "$SMOKE" = 1 ] && echo --smoke)
+  --matching "http://127.0.0.1:$MATCHING_PORT" --portal "http://127.0.0.1:$PORTAL_PORT" \
+  --dir "$DEMO_DIR" --root "$ROOT" $([ "$SMOKE" = 1 ] && echo --smoke)
 
 [ "$SMOKE" = 1 ] && exit 0
 echo "The platform runs; logs in $DEMO_DIR/*.log (JSON lines). Ctrl-C stops it."

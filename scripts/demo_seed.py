@@ -566,6 +566,7 @@ def main() -> int:
     parser.add_argument("--payroll", required=True)
     parser.add_argument("--governance", required=True)
     parser.add_argument("--matching", required=True)
+    parser.add_argument("--portal", help="the web portal's address, printed with who to sign in as")
     parser.add_argument("--dir", default="var/demo", help="the demo's directory (stores, logs)")
     parser.add_argument("--root", default=".", help="the checkout (where .venv/bin/cae is)")
     parser.add_argument("--smoke", action="store_true")
@@ -588,6 +589,8 @@ def main() -> int:
     wait_ready(args.payroll)
     wait_ready(args.governance)
     wait_ready(args.matching)
+    if args.portal:
+        wait_ready(args.portal)
     operator = token("network-ops", ["network_operator"])
     seeded = []
     for name, siren, form, people in NETWORK:
@@ -753,6 +756,17 @@ def main() -> int:
     found_by_cae = os.path.abspath(env_file) == os.path.join(root, "var", "demo", "demo.env")
     cooperatives = "\n".join(f"  {n:<16} {c}   March run {march_runs[c]}"
                               for n, c, _, _ in seeded)
+    portal_text = ""
+    if args.portal:
+        by_coop = "\n".join(
+            f"  {n:<16} " + ", ".join(f"{first} {last}" for first, last, *_ in persons)
+            for n, _, _, persons in NETWORK)
+        portal_text = f"""
+The web portal, in French, for the people who use the platform:
+  portal     {args.portal}/connexion   (demo sign-in: choose a person, no password)
+Sign in as any entrepreneur seeded above (their budget, statements, salary, payslips, contract):
+{by_coop}
+"""
     print(f"""
 CAE platform demo: {len(seeded)} cooperatives, {expected} entrepreneurs, {expected} activities
 opened in the ledger from activity_opened events, each with a quarter of invoices, payments
@@ -766,10 +780,11 @@ call for tenders was proposed a team across the network (below).
   payroll    {args.payroll}
   governance {args.governance}
   matching   {args.matching}
-  logs       {shown(args.dir)}/members.log, ledger.log, payroll.log, governance.log, matching.log
+  logs       {shown(args.dir)}/members.log, ledger.log, payroll.log, governance.log, matching.log{", portal.log" if args.portal else ""}
   broker     http://127.0.0.1:15672 (guest/guest), vhost {vhost}
   settings   {shown(env_file)}: the CAE_* settings of the demo, read by `cae` by itself
 
+{portal_text}
 Cooperatives:
 {cooperatives}
 
@@ -846,6 +861,12 @@ The command line, in another shell in {root}{"" if found_by_cae else f" (export 
                              headers=auth(entrepreneur), timeout=10).json()["items"]
         if [s["member_id"] for s in slips] != [member_id]:
             sys.exit(f"demo smoke: the entrepreneur's payslips are wrong: {slips}")
+        if args.portal:  # the portal's sign-in page lists the seeded people
+            page = requests.get(f"{args.portal}/connexion", timeout=30)
+            if page.status_code != 200 or "Léa Martin" not in page.text:
+                sys.exit(f"demo smoke: the portal's sign-in page: {page.status_code} "
+                         f"{page.text[:500]}")
+            print("demo smoke: portal OK (its sign-in page lists the seeded people)")
         check_assembly(members, ledger, ox_coop, ox_staff, held)
         print(check_matching(matching, people_by_name, staff_by_name, matched))
         print("demo smoke: OK")

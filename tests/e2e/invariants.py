@@ -181,3 +181,25 @@ def check_payroll(payroll_url: str, ledger_url: str, people: int, months: int,
     differ = {k: (read.get(k), v) for k, v in ledger_budgets.items() if read.get(k) != v}
     assert not differ, f"payroll's budgets differ from the ledger's: {list(differ.items())[:5]}"
     return len(slips)
+
+
+def budget_trail(databases: dict, cooperative_id: str, code: str) -> list:
+    """An activity's budget versions in the ledger's outbox, and whether payroll handled
+    each, then the budget payroll holds: what a disagreement is explained by."""
+    trail = []
+    for seq, sent_at, body in rows(databases["ledger"], """
+            SELECT seq, sent_at, body FROM outbox
+            WHERE event_type = 'cae.ledger.activity_balance_changed.v1'
+              AND tenant_id = :c ORDER BY seq""", c=cooperative_id):
+        events = json.loads(body)
+        for event in events if isinstance(events, list) else [events]:
+            if event["data"]["activity_code"] != code:
+                continue
+            handled = rows(databases["payroll"], "SELECT handled_at FROM inbox WHERE "
+                           "consumer = 'payroll' AND event_id = :e", e=event["id"])
+            trail.append((seq, str(sent_at), event["id"], event["data"]["as_of"],
+                          event["data"]["available_cents"], handled[0][0] if handled else None))
+    trail.append(rows(databases["payroll"], "SELECT available_cents, as_of FROM budgets "
+                      "WHERE cooperative_id = :c AND activity_code = :a", c=cooperative_id,
+                      a=code))
+    return trail

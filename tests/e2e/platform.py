@@ -62,6 +62,13 @@ class Process:
         self.popen.send_signal(signal.SIGKILL)
         self.popen.wait(timeout=30)
 
+    def exited_by_itself(self) -> bool:
+        return self.popen is not None and self.popen.poll() is not None
+
+    def log_tail(self, lines: int = 15) -> str:
+        return "\n".join(self.log.read_text(encoding="utf-8", errors="replace")
+                         .splitlines()[-lines:])
+
     def stop(self) -> None:
         if self.popen is not None and self.popen.poll() is None:
             self.popen.send_signal(signal.SIGTERM)
@@ -107,7 +114,10 @@ class Platform:
     logs: Path
     processes: dict = field(default_factory=dict)  # name -> Process
     faults: list = field(default_factory=list)
+    crashes: list = field(default_factory=list)  # (name, log tail) of processes that exited
     _threads: list = field(default_factory=list)
+    _stopping: threading.Event = field(default_factory=threading.Event)
+    _restarting: set = field(default_factory=set)  # names killed by a fault, not crashed
 
     def __post_init__(self) -> None:
         ports = iter(self.ports)
@@ -126,6 +136,17 @@ class Platform:
         for process in self.processes.values():
             process.start()
         self.wait_ready(timeout, broker=True)
+        threading.Thread(target=self._supervise, name="supervisor", daemon=True).start()
+
+    def _supervise(self) -> None:
+        """As the kubelet would: a process that exits by itself (not killed by a fault) is
+        restarted; the test then fails with its log, since none should."""
+        while not self._stopping.wait(0.5):
+            for process in list(self.processes.values()):
+                if process.name not in self._restarting and process.exited_by_itself():
+                    self.crashes.append((process.name, process.popen.returncode,
+                                         process.log_tail()))
+                    process.start()
 
     def wait_ready(self, timeout: float, broker: bool = False) -> None:
         deadline = time.monotonic() + timeout
@@ -138,6 +159,7 @@ class Platform:
             time.sleep(0.2)
 
     def stop(self) -> None:
+        self._stopping.set()
         for thread in self._threads:
             thread.join(timeout=180)
         for process in self.processes.values():
@@ -157,12 +179,14 @@ class Platform:
         """``kill -9`` of one process; it is restarted a second later, in the background."""
         process = self.processes[name]
         fault = Fault(f"kill -9 {name}", time.monotonic())
+        self._restarting.add(name)
         process.kill()
         self.faults.append(fault)
 
         def restart():
             time.sleep(RESTART_AFTER)
             process.start()
+            self._restarting.discard(name)
             _until(lambda: process.ready(), 120, f"{name} did not come back after kill -9")
 
         self._in_background(fault, restart)

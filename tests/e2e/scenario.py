@@ -234,7 +234,8 @@ class Network:
                                     f"{person.member_id}/simulation", coop.staff,
                                     params={"period": f"{YEAR}-{month:02d}"}, expect=(200, 404))
             if payroll is None or payroll.get("available_cents") != ledger["available_cents"]:
-                self.disagreement = (coop.name, person.code, ledger, payroll)
+                self.disagreement = (coop.id, person.code, ledger["available_cents"],
+                                     payroll and payroll.get("available_cents"))
                 return False
         return True
 

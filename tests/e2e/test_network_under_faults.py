@@ -10,13 +10,21 @@ run beside another suite using them (``make test`` runs the suites one after the
 
 from __future__ import annotations
 
+import shutil
 import time
+from pathlib import Path
 
 import pytest
 
 from caekit.config import Settings
 from caekit.testing import backend, free_ports
-from tests.e2e.invariants import check_events, check_ledger, check_payroll, quiet
+from tests.e2e.invariants import (
+    budget_trail,
+    check_events,
+    check_ledger,
+    check_payroll,
+    quiet,
+)
 from tests.e2e.platform import SERVICES, Platform
 from tests.e2e.scenario import COOPERATIVES, MONTHS, PEOPLE, Api, Network
 
@@ -27,6 +35,8 @@ pytestmark = [
                               "`make test` sets it): it restarts the database server"),
 ]
 
+SUMMARY = Path(__file__).resolve().parents[2] / "var" / "e2e" / "summary.txt"
+LOGS = SUMMARY.parent / "logs"  # every process's output, of the last run
 # where each fault is caused: by name, at a point of the scenario where it hurts
 FAULTS = ("members-relay", "members", "ledger", "ledger-relay", "payroll", "RabbitMQ",
           "payroll-relay", "PostgreSQL", "governance", "governance-relay", "matching",
@@ -34,10 +44,12 @@ FAULTS = ("members-relay", "members", "ledger", "ledger-relay", "payroll", "Rabb
 
 
 @pytest.mark.timeout(1500)
-def test_a_quarter_of_the_network_under_faults(amqp_uri, database_url, tmp_path):
+def test_a_quarter_of_the_network_under_faults(amqp_uri, database_url):
     started = time.monotonic()
     databases = {service: database_url(service) for service in SERVICES}
-    platform = Platform(amqp_uri, databases, free_ports(2 * len(SERVICES)), tmp_path)
+    shutil.rmtree(LOGS, ignore_errors=True)  # the last run's logs are kept for a look
+    LOGS.mkdir(parents=True)
+    platform = Platform(amqp_uri, databases, free_ports(2 * len(SERVICES)), LOGS)
     caused = []
 
     def fault(name: str) -> None:
@@ -62,7 +74,8 @@ def test_a_quarter_of_the_network_under_faults(amqp_uri, database_url, tmp_path)
             network.business(month, faults)
             api.until("payroll's budgets are not the ledger's",
                       lambda month=month: network.budgets_agree(month),
-                      explain=lambda: network.disagreement)
+                      explain=lambda: (network.disagreement[:2], budget_trail(
+                          databases, network.disagreement[0], network.disagreement[1])))
             if month == MONTHS[0]:
                 network.choose_salaries()
             network.start_runs(month, network_wide=month == 2,
@@ -78,6 +91,7 @@ def test_a_quarter_of_the_network_under_faults(amqp_uri, database_url, tmp_path)
     finally:
         platform.stop()
 
+    assert not platform.crashes, f"processes exited by themselves: {platform.crashes}"
     assert caused == list(FAULTS), caused
     assert [p.starts for p in platform.processes.values()] == [2] * len(platform.processes)
     assert (before, after) == (10_000, 8_000), "10 % before the adopted date, 8 % from it"
@@ -90,12 +104,14 @@ def test_a_quarter_of_the_network_under_faults(amqp_uri, database_url, tmp_path)
     payslips = check_payroll(databases["payroll"], databases["ledger"],
                              COOPERATIVES * PEOPLE, len(MONTHS), ledger["budgets"])
 
-    print(f"\ne2e: {COOPERATIVES} cooperatives, {COOPERATIVES * PEOPLE} entrepreneurs, "
+    lines = [f"e2e: {COOPERATIVES} cooperatives, {COOPERATIVES * PEOPLE} entrepreneurs, "
           f"{len(MONTHS)} months in {load_seconds:.0f} s; {api.stats['requests']} HTTP requests; "
           f"{events['events published']} events published, {events['events handled']} "
-          f"handled once each; {ledger['entries']} ledger entries; {payslips} payslips")
-    for item in platform.faults:
-        print(f"e2e fault: {item.what:<22} recovered in {item.seconds:5.1f} s")
-    for what, count in sorted(api.stats.items()):
-        if what != "requests":
-            print(f"e2e client: {what}: {count}")
+          f"handled once each; {ledger['entries']} ledger entries; {payslips} payslips"]
+    lines += [f"e2e fault: {item.what:<24} recovered in {item.seconds:5.1f} s"
+              for item in platform.faults]
+    lines += [f"e2e client: {what}: {count}" for what, count in sorted(api.stats.items())
+              if what != "requests"]
+    SUMMARY.parent.mkdir(parents=True, exist_ok=True)
+    SUMMARY.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    print("\n" + "\n".join(lines))

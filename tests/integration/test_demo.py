@@ -18,8 +18,9 @@ def test_make_demo_seeds_and_serves_the_network(tmp_path):
     vhost = f"cae_test_demo_{uuid.uuid4().hex[:8]}"  # its own: tests may run side by side
     env = {**os.environ, "CAE_DEMO_DIR": str(demo_dir), "CAE_DEMO_VHOST": vhost,
            **dict(zip(("CAE_DEMO_MEMBERS_PORT", "CAE_DEMO_LEDGER_PORT", "CAE_DEMO_PAYROLL_PORT",
-                       "CAE_DEMO_GOVERNANCE_PORT", "CAE_DEMO_MATCHING_PORT"),
-                      map(str, free_ports(5)), strict=True)),
+                       "CAE_DEMO_GOVERNANCE_PORT", "CAE_DEMO_MATCHING_PORT",
+                       "CAE_DEMO_PORTAL_PORT"),
+                      map(str, free_ports(6)), strict=True)),
            "CAE_LOG_LEVEL": "WARNING"}
     root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     try:
@@ -37,6 +38,11 @@ def test_make_demo_seeds_and_serves_the_network(tmp_path):
     assert re.search(r"^demo smoke: matching OK \(Coopaname finds Chloé Fontaine of Oxalis in "
                      r"the network; a team of [1-9] proposed\)$", out, re.M), out[-3000:]
     assert "curl -s" in out and "export STAFF=" in out
+    # the portal's address and who to sign in as
+    portal = f"http://127.0.0.1:{env['CAE_DEMO_PORTAL_PORT']}"
+    assert f"  portal     {portal}/connexion" in out
+    assert re.search(r"^  Oxalis\s+Marc Petit, Inès Moreau, .*Sarah Lambert$", out, re.M), out
+    assert "demo smoke: portal OK" in out
 
     uuid_ = r"[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}"
     # the settings the command line reads by itself, with absolute store paths
