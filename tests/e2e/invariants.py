@@ -8,7 +8,6 @@ from collections import Counter, defaultdict
 from urllib.parse import quote, urlsplit
 
 from nameko.extensions import ENTRYPOINT_EXTENSIONS_ATTR
-from sqlalchemy import text
 
 from cae_governance.entrypoints.service import GovernanceService
 from cae_ledger.domain.entries import Line, budget_effects
@@ -17,9 +16,9 @@ from cae_matching.entrypoints.service import MatchingService
 from cae_members.entrypoints.service import MembersService
 from cae_payroll.entrypoints.service import PayrollService
 from caekit import topology
-from caekit.db import make_engine
 from caekit.handlers import ReliableHandler
 from caekit.testing import management
+from caekit.testing import query_rows as rows
 
 SERVICE_CLASSES = (MembersService, LedgerService, PayrollService, GovernanceService,
                    MatchingService)
@@ -34,15 +33,6 @@ def subscriptions() -> dict[str, set[str]]:
                 if isinstance(entrypoint, ReliableHandler):
                     found[cls.name].add(entrypoint.event_type)
     return found
-
-
-def rows(url: str, sql: str, **params) -> list:
-    engine = make_engine(url)
-    try:
-        with engine.connect() as conn:
-            return conn.execute(text(sql), params).all()
-    finally:
-        engine.dispose()
 
 
 def vhost_queues(amqp_uri: str) -> dict[str, dict]:

@@ -137,10 +137,15 @@ def publish_raw(amqp: str, body: dict | list | bytes, *, routing_key: str | None
 
 
 def count_rows(url: str, table: str, where: str = "") -> int:
+    return query_rows(url, f"SELECT count(*) FROM {table} {where}")[0][0]
+
+
+def query_rows(url: str, sql: str, **params) -> list:
+    """The rows of one query on a store, read over a connection of its own."""
     engine = make_engine(url)
     try:
         with engine.connect() as conn:
-            return conn.execute(text(f"SELECT count(*) FROM {table} {where}")).scalar_one()
+            return conn.execute(text(sql), params).all()
     finally:
         engine.dispose()
 

@@ -7,21 +7,17 @@ import uuid
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import text
 
 from cae_contracts import build_event, parse_event
 from cae_ledger.usecases import books
-from caekit.db import make_engine
-from caekit.testing import backend, count_rows, eventually, message_count, publish_raw
-
-
-def rows(url: str, sql: str) -> list:
-    engine = make_engine(url)
-    try:
-        with engine.connect() as conn:
-            return conn.execute(text(sql)).all()
-    finally:
-        engine.dispose()
+from caekit.testing import (
+    backend,
+    count_rows,
+    eventually,
+    message_count,
+    publish_raw,
+    query_rows,
+)
 
 
 def test_invoice_payment_and_contribution_move_the_budget(ledger):
@@ -168,7 +164,7 @@ def test_a_budget_version_is_later_than_the_last_even_when_its_clock_was_read_ea
     ledger.payment("TRAD", "2026-03-03", "VIR-2", 6000, vat=1000)
     monkeypatch.undo()
     versions = []
-    for (body,) in rows(ledger.db, "SELECT body FROM outbox WHERE event_type = "
+    for (body,) in query_rows(ledger.db, "SELECT body FROM outbox WHERE event_type = "
                                    "'cae.ledger.activity_balance_changed.v1' ORDER BY seq"):
         events = json.loads(body)
         versions += [(e["data"]["as_of"], e["data"]["available_cents"])

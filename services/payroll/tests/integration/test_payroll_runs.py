@@ -12,25 +12,14 @@ import time
 import uuid
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import text
-
 from cae_contracts import build_event, parse_event
 from cae_payroll.domain import documents
 from cae_payroll.usecases.clock import today
-from caekit.db import make_engine
 from caekit.period import Period
 from caekit.testing import bearer, count_rows, eventually, publish_raw
+from caekit.testing import query_rows as _rows
 
 SETTINGS = {"staff": 12, "at_rate": "0.0125", "run_day": None}
-
-
-def _rows(url: str, sql: str, **params) -> list:
-    engine = make_engine(url)
-    try:
-        with engine.connect() as conn:
-            return conn.execute(text(sql), params).all()
-    finally:
-        engine.dispose()
 
 
 def _events(url: str, type_: str) -> list:
