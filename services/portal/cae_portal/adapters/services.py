@@ -7,17 +7,47 @@ with the fields it names; a service that does not answer, an ``Unavailable``.
 
 from __future__ import annotations
 
+import http.cookiejar
+import os
+import urllib.request
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import requests
+from requests.adapters import HTTPAdapter
 
 from cae_portal.domain.refusals import ServiceError, Unavailable
 
 PAGE = 1000
-_POOL = ThreadPoolExecutor(max_workers=16, thread_name_prefix="portal-call")
+_POOL = ThreadPoolExecutor(max_workers=64, thread_name_prefix="portal-call")
+
+
+class _NoCookies(http.cookiejar.DefaultCookiePolicy):
+    def set_ok(self, cookie, request):  # the shared session serves every signed-in person
+        return False
+
+    def return_ok(self, cookie, request):
+        return False
+
+
+def _shared_session() -> requests.Session:
+    """One session for the process: keep-alive connections to each service, reused by every
+    page (not a connection a call); no cookie kept; the environment (proxies, CA bundle)
+    read once here rather than at each call, unless a proxy is configured."""
+    session = requests.Session()
+    session.cookies.set_policy(_NoCookies())
+    session.mount("http://", HTTPAdapter(pool_connections=8, pool_maxsize=64))
+    session.mount("https://", HTTPAdapter(pool_connections=8, pool_maxsize=64))
+    if not urllib.request.getproxies():
+        session.trust_env = False
+        session.verify = (os.environ.get("REQUESTS_CA_BUNDLE")
+                          or os.environ.get("CURL_CA_BUNDLE") or True)
+    return session
+
+
+_HTTP = _shared_session()
 
 
 class HttpGateway:
@@ -25,7 +55,7 @@ class HttpGateway:
                  http: requests.Session | None = None, correlation_id: str | None = None):
         self.urls = urls
         self.timeout = timeout
-        self.http = http or requests.Session()
+        self.http = http or _HTTP
         self.headers = {"Authorization": f"Bearer {token}", "Accept": "application/json",
                         "X-Correlation-ID": correlation_id or uuid.uuid4().hex}
 
@@ -53,10 +83,10 @@ class HttpGateway:
         return self._call(service, "GET", path, params={k: v for k, v in params.items()
                                                          if v is not None} or None)
 
-    def _all_pages(self, service: str, path: str) -> list[dict]:
+    def _all_pages(self, service: str, path: str, **params) -> list[dict]:
         items, cursor = [], None
         while True:
-            page = self._get(service, path, limit=PAGE, cursor=cursor)
+            page = self._get(service, path, limit=PAGE, cursor=cursor, **params)
             items.extend(page["items"])
             cursor = page.get("next_cursor")
             if not cursor:
@@ -78,7 +108,60 @@ class HttpGateway:
     def contracts(self, coop: str, member_id: str) -> list[dict]:
         return self._all_pages("members", f"/cooperatives/{coop}/members/{member_id}/contracts")
 
+    def _post(self, service: str, path: str, body: dict, idempotency_key: str):
+        return self._call(service, "POST", path, json=body,
+                          headers={"Idempotency-Key": idempotency_key})
+
+    def register_member(self, coop: str, body: dict, idempotency_key: str) -> dict:
+        return self._post("members", f"/cooperatives/{coop}/members", body, idempotency_key)
+
+    def history(self, coop: str, member_id: str) -> dict:
+        return self._get("members", f"/cooperatives/{coop}/members/{member_id}/history")
+
+    def record_step(self, coop: str, member_id: str, body: dict, idempotency_key: str) -> dict:
+        return self._post("members", f"/cooperatives/{coop}/members/{member_id}/steps", body,
+                          idempotency_key)
+
+    def sign_contract(self, coop: str, member_id: str, body: dict,
+                      idempotency_key: str) -> dict:
+        return self._post("members", f"/cooperatives/{coop}/members/{member_id}/contracts",
+                          body, idempotency_key)
+
+    def record_interview(self, coop: str, member_id: str, body: dict,
+                         idempotency_key: str) -> dict:
+        return self._post("members", f"/cooperatives/{coop}/members/{member_id}/interviews",
+                          body, idempotency_key)
+
+    def associate_deadlines(self, coop: str, today: str, within_days: int) -> list[dict]:
+        return self._all_pages("members", f"/cooperatives/{coop}/associate-deadlines",
+                               today=today, within_days=within_days)
+
+    def follow_up_due(self, coop: str, today: str) -> list[dict]:
+        return self._all_pages("members", f"/cooperatives/{coop}/follow-up-due", today=today)
+
     # -- ledger --------------------------------------------------------------------------
+    def ledger_activities(self, coop: str) -> list[dict]:
+        return self._get("ledger", f"/cooperatives/{coop}/activities")["items"]
+
+    def post_entry(self, coop: str, kind: str, body: dict, idempotency_key: str) -> dict:
+        """``kind``: invoices, payments or expenses."""
+        return self._post("ledger", f"/cooperatives/{coop}/{kind}", body, idempotency_key)
+
+    def closed_periods(self, coop: str) -> list[dict]:
+        return self._get("ledger", f"/cooperatives/{coop}/closed-periods")["items"]
+
+    def close_period(self, coop: str, period: str, idempotency_key: str) -> dict:
+        return self._post("ledger", f"/cooperatives/{coop}/closed-periods", {"period": period},
+                          idempotency_key)
+
+    def trial_balance(self, coop: str, from_period: str | None, to_period: str | None) -> dict:
+        return self._get("ledger", f"/cooperatives/{coop}/trial-balance",
+                         **{"from": from_period, "to": to_period})
+
+    def fec(self, coop: str, year: int) -> bytes:
+        return self._call("ledger", "GET", f"/cooperatives/{coop}/fec", params={"year": year},
+                          raw=True, headers={"Accept": "text/plain"})
+
     def balance(self, coop: str, code: str) -> dict:
         return self._get("ledger", f"/cooperatives/{coop}/activities/{code}/balance")
 
@@ -107,11 +190,13 @@ class HttpGateway:
                          period=period, gross=gross_cents)
 
     def choose_salary(self, coop: str, member_id: str, period: str, gross_cents: int,
-                      idempotency_key: str) -> dict:
+                      idempotency_key: str, override_reason: str | None = None) -> dict:
+        body = {"period": period, "gross_cents": gross_cents}
+        if override_reason is not None:
+            body["override_reason"] = override_reason
         return self._call("payroll", "POST",
                           f"/cooperatives/{coop}/employees/{member_id}/salary",
-                          json={"period": period, "gross_cents": gross_cents},
-                          headers={"Idempotency-Key": idempotency_key})
+                          json=body, headers={"Idempotency-Key": idempotency_key})
 
     def payslips(self, coop: str, member_id: str) -> list[dict]:
         return self._get("payroll", f"/cooperatives/{coop}/payslips", member=member_id,
@@ -119,6 +204,16 @@ class HttpGateway:
 
     def payslip(self, coop: str, payslip_id: str) -> dict:
         return self._get("payroll", f"/cooperatives/{coop}/payslips/{payslip_id}")
+
+    def runs(self, coop: str) -> list[dict]:
+        return self._get("payroll", f"/cooperatives/{coop}/payroll-runs", limit=PAGE)["items"]
+
+    def run(self, coop: str, run_id: str) -> dict:
+        return self._get("payroll", f"/cooperatives/{coop}/payroll-runs/{run_id}")
+
+    def start_run(self, coop: str, period: str, idempotency_key: str) -> dict:
+        return self._post("payroll", f"/cooperatives/{coop}/payroll-runs", {"period": period},
+                          idempotency_key)
 
     def payslip_document(self, coop: str, payslip_id: str, fmt: str) -> bytes:
         return self._call("payroll", "GET",

@@ -1,6 +1,6 @@
 """The portal's WSGI application: sessions, CSRF, catalogues, security headers, error pages,
-and one blueprint per role (the entrepreneur's today; staff, governance and matching slot in
-the same way: a blueprint and its entries in ``NAVIGATION``)."""
+and one blueprint per role (the entrepreneur's and the support staff's today; governance and
+matching slot in the same way: a blueprint and its entries in ``NAVIGATION``)."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from cae_portal.adapters.settings import PortalSettings
 from cae_portal.domain.money import format_cents
 from cae_portal.usecases.gateway import ServiceError, Unavailable, Viewer
 from cae_portal.usecases.pages import NotAnEntrepreneur
+from cae_portal.usecases.staff import NotStaff
 
 # what each role sees in the menu: (endpoint, label msgid); later roles add theirs
 NAVIGATION = {
@@ -29,7 +30,25 @@ NAVIGATION = {
         ("entrepreneur.payslips", "Payslips"),
         ("entrepreneur.contract", "My contract"),
     ],
+    "staff": [
+        ("staff.members", "Members"),
+        ("staff.deadlines", "Associate deadlines"),
+        ("staff.follow_up", "Follow-up interviews"),
+        ("staff.entries", "Entries"),
+        ("staff.closing", "Month closing"),
+        ("staff.trial_balance", "Trial balance"),
+        ("staff.fec_page", "FEC"),
+        ("staff.runs", "Payroll"),
+        ("staff.salary_form", "Salary above the budget"),
+    ],
 }
+
+
+def home_endpoint(viewer: Viewer | None) -> str:
+    """Where a signed-in person lands: their role's first page."""
+    if viewer is not None and viewer.is_staff and viewer.cooperative_id:
+        return "staff.members"
+    return "entrepreneur.home"
 
 MONTHS_SHORT = ("Jan.", "Feb.", "Mar.", "Apr.", "May.", "Jun.", "Jul.", "Aug.", "Sep.", "Oct.",
                 "Nov.", "Dec.")
@@ -121,10 +140,15 @@ def create_app(settings: PortalSettings | None = None, *, today=date.today) -> F
     def _not_an_entrepreneur(_error):
         return error_page(403)
 
-    from cae_portal.entrypoints import auth, entrepreneur
+    @app.errorhandler(NotStaff)
+    def _not_staff(_error):
+        return error_page(403)
+
+    from cae_portal.entrypoints import auth, entrepreneur, staff
 
     app.register_blueprint(auth.blueprint)
     app.register_blueprint(entrepreneur.blueprint)
+    app.register_blueprint(staff.blueprint)
     auth.setup(app, settings)
     return app
 
@@ -161,9 +185,15 @@ ERRORS = {
                                  "Please try again in a moment."),
 }
 
+STAFF_403 = ("This page is not yours: you can only see the pages of your own cooperative's "
+             "support staff.")
+
 
 def error_page(status: int, description: str | None = None):
     title, text = ERRORS.get(status, ERRORS[502] if status >= 500 else ERRORS[400])
+    viewer = current_viewer()
+    if status == 403 and viewer is not None and viewer.is_staff:
+        text = STAFF_403
     if status == 403 and description == "csrf":
         title, text = ("Form refused", "This form has expired or was not sent from this "
                                        "portal: nothing was saved. Please open the page again "

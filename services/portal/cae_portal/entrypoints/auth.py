@@ -20,7 +20,7 @@ from flask import (
 from cae_portal.adapters import oidc
 from cae_portal.adapters.services import HttpGateway
 from cae_portal.adapters.settings import PortalSettings
-from cae_portal.entrypoints.app import current_viewer, t
+from cae_portal.entrypoints.app import current_viewer, home_endpoint, t
 from cae_portal.usecases.gateway import ServiceError
 from cae_portal.usecases.pages import demo_people
 from caekit.auth import mint
@@ -72,8 +72,9 @@ def _person(token: str, subject: str, coop: str | None, roles: list[str]) -> dic
 
 @blueprint.get("/")
 def index():
-    if current_viewer():
-        return redirect(url_for("entrepreneur.home"))
+    viewer = current_viewer()
+    if viewer:
+        return redirect(url_for(home_endpoint(viewer)))
     return redirect(url_for("auth.sign_in" if _settings().development else "auth.oidc_sign_in"))
 
 
@@ -85,7 +86,10 @@ def sign_in():
     operator = mint("portal-demo", roles=["network_operator"], settings=_token_settings(),
                     ttl_seconds=300)
     gateway = _DemoGateway(settings, operator)
-    return render_template("sign_in.html", people=demo_people(gateway),
+    people = demo_people(gateway)
+    cooperatives = sorted({(p.cooperative_name, p.cooperative_id) for p in people})
+    return render_template("sign_in.html", people=people,
+                           staff=[(name, coop, staff_subject(name)) for name, coop in cooperatives],
                            oidc=current_app.extensions.get("portal.oauth") is not None)
 
 
@@ -115,6 +119,8 @@ def sign_in_as():
         abort(400)
     if not subject:
         abort(400)
+    if request.form.get("role") == "staff":
+        return _sign_in_as_staff(coop)
     try:
         token = mint(subject, roles=["entrepreneur"], cooperative_id=coop,
                      settings=_token_settings(), ttl_seconds=DEMO_TOKEN_SECONDS)
@@ -125,6 +131,30 @@ def sign_in_as():
         abort(403)
     _sign_in(token, person)
     return redirect(url_for("entrepreneur.home"), 303)
+
+
+def _sign_in_as_staff(coop: str):
+    """The demo's support staff of ``coop`` (development only): the subject the demo's seed
+    uses, ``staff@<the cooperative's name>``."""
+    probe = mint("portal-demo", roles=["staff"], cooperative_id=coop,
+                 settings=_token_settings(), ttl_seconds=300)
+    gateway = HttpGateway(_settings().service_urls, probe, timeout=_settings().service_timeout)
+    try:
+        cooperative = gateway.cooperative(coop)
+    except ServiceError as error:
+        if error.status in (403, 404):
+            abort(400)
+        raise
+    subject = staff_subject(cooperative["name"])
+    token = mint(subject, roles=["staff"], cooperative_id=coop, settings=_token_settings(),
+                 ttl_seconds=DEMO_TOKEN_SECONDS)
+    _sign_in(token, {"subject": subject, "cooperative_id": coop, "roles": ["staff"],
+                     "name": subject, "cooperative_name": cooperative["name"]})
+    return redirect(url_for("staff.members", coop=coop), 303)
+
+
+def staff_subject(cooperative_name: str) -> str:
+    return f"staff@{cooperative_name.lower().replace(' ', '-')}"
 
 
 @blueprint.get("/connexion/oidc")
@@ -145,7 +175,7 @@ def oidc_return():
     claims = oidc.claims_of(access)
     roles = [r for r in claims.get("roles", []) if isinstance(r, str)]
     _sign_in(access, _person(access, str(claims.get("sub", "")), claims.get("coop"), roles))
-    return redirect(url_for("entrepreneur.home"), 303)
+    return redirect(url_for(home_endpoint(current_viewer())), 303)
 
 
 @blueprint.post("/deconnexion")

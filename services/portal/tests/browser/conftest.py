@@ -69,6 +69,8 @@ class World:
     payroll_db: str = ""
     urls: dict = field(default_factory=dict)
     staff: str = ""
+    coop_b: str = ""  # another cooperative: its staff never reach Les Ateliers' pages
+    member_b: str = ""
 
 
 def _token(subject, roles, coop=None):
@@ -187,6 +189,12 @@ def _seed(urls) -> World:
                                              "default_contribution_rate": "0.1000"}, ops)["id"]
     staff = _token("alice", ["staff"], coop)
     world = World(portal="", coop=coop, staff=staff)
+    world.coop_b = _post(f"{members}/cooperatives", {
+        "name": "Coopérative Oxalis Essai", "siren": "443061841", "legal_form": "SCOP-SA"},
+        ops)["id"]
+    world.member_b = _post(f"{members}/cooperatives/{world.coop_b}/members", {
+        "first_name": "Bruno", "last_name": "Oxalis", "email": "bruno@example.org",
+        "joined_on": f"{YEAR}-02-01"}, _token("bob", ["staff"], world.coop_b))["id"]
     for key, (first, last, code, name, _) in PEOPLE.items():
         member = _post(f"{members}/cooperatives/{coop}/members", {
             "first_name": first, "last_name": last, "email": f"{key}@example.org",
@@ -249,6 +257,7 @@ def journeys(world):
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     base = {"portal": world.portal, "coop": world.coop, "people": world.people,
             "budget": world.budget, "payslip": world.payslip, "axe": str(axe),
+            "coop_b": world.coop_b, "member_b": world.member_b,
             "screenshots": str(SCREENSHOTS), "chromium": str(CHROMIUM)}
 
     def run(name: str, **values):

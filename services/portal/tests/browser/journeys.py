@@ -286,6 +286,9 @@ JOURNEYS = {f.__name__: f for f in (home, statements, simulate, salary_refused, 
 
 
 def main(name: str) -> int:
+    from staff_journeys import STAFF_JOURNEYS  # the support staff's (staff_journeys.py)
+
+    JOURNEYS.update(STAFF_JOURNEYS)
     world = json.loads(sys.stdin.read())
     with sync_playwright() as playwright:
         journey = Journey(world, playwright)

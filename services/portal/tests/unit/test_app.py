@@ -11,7 +11,7 @@ from cae_portal.adapters import catalogues
 from cae_portal.adapters.oidc import claims_of
 from cae_portal.adapters.settings import SERVICES, PortalSettings
 from cae_portal.entrypoints import app as portal
-from cae_portal.entrypoints import entrepreneur
+from cae_portal.entrypoints import entrepreneur, staff
 
 NOWHERE = {s: "http://127.0.0.1:9" for s in SERVICES}
 PACKAGE = Path(portal.__file__).resolve().parents[1]
@@ -26,10 +26,14 @@ def test_every_message_the_portal_shows_has_its_french_translation():
             | catalogues.messages_in_code(PACKAGE)
             | {label for items in portal.NAVIGATION.values() for _, label in items}
             | set(portal.MONTHS) | set(portal.MONTHS_SHORT) | {m for pair in portal.ERRORS.values() for m in pair}
-            | set(entrepreneur.RULES.values()) | set(entrepreneur.SERIES_LABELS.values()))
+            | set(entrepreneur.RULES.values()) | set(entrepreneur.SERIES_LABELS.values())
+            | {portal.STAFF_403} | set(staff.RULES.values()) | set(staff.MESSAGES.values())
+            | set(staff.LEFT_OUT.values()) | set(staff.RUN_STATUS.values())
+            | set(staff.STAGES.values()) | set(staff.POSTED.values()))
     french = catalogues.load("fr")
     missing = sorted(m for m in used if french.gettext(m) == m and m not in {
-        "Budget", "Contribution", "Charges", "Base", "Documents", "Total"})
+        "Budget", "Contribution", "Charges", "Base", "Documents", "Total", "Action", "Date",
+        "E-mail", "FEC", "Notes", "CAPE", "CESA", "Diagnostic"})
     assert not missing, missing
 
 
