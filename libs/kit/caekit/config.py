@@ -9,10 +9,12 @@ over the shared one (``CAE_LEDGER_DATABASE_URL`` before ``CAE_DATABASE_URL``).
 | CAE_AMQP_URI | amqp://guest:guest@127.0.0.1:5672/ | RabbitMQ |
 | CAE_HTTP_PORT | 8000 (members 8001, ledger 8002 ... in `make demo`) | HTTP port |
 | CAE_ENV | development | anything else (`production`) refuses to start with the development JWT secret or a weak one |
-| CAE_JWT_ALGORITHM | HS256 | HS256 (shared secret) or RS256 (public key) |
+| CAE_JWT_ALGORITHM | HS256 | HS256 (shared secret), or RS256 / ES256 (the provider's public key, or its JWKS) |
 | CAE_JWT_SECRET | dev-secret-change-me-not-for-production | HS256 secret: never empty; outside development at least 32 characters and not the default |
-| CAE_JWT_PUBLIC_KEY | (none) | RS256 public key, PEM text or a path to a PEM file; required with RS256, checked at start |
-| CAE_JWT_ISSUER | cae-platform | expected `iss` claim |
+| CAE_JWT_PUBLIC_KEY | (none) | RS256 (RSA) or ES256 (EC P-256) public key, PEM text or a path to a PEM file; checked at start |
+| CAE_JWT_JWKS_URL | (none) | the provider's JWKS (`jwks_uri` of its discovery document): RS256 / ES256 keys fetched, cached 5 min, chosen by the token's `kid`; an unknown `kid` refetches the set (at most every 10 s). RS256 / ES256 need this or CAE_JWT_PUBLIC_KEY; https outside development |
+| CAE_JWT_ISSUER | cae-platform | expected `iss` claim (with a provider: its issuer, exactly as in its tokens) |
+| CAE_JWT_AUDIENCE | (none) | when set, tokens must carry it in `aud` (the provider's audience for the platform's APIs); unset, `aud` is not checked |
 | CAE_JWT_MAX_TTL_SECONDS | 86400 | tokens must carry `exp`, at most this far in the future (and after `iat`) |
 | CAE_RELAY_IN_PROCESS | true | run the outbox relay inside the service process |
 | CAE_RELAY_BATCH | 1000 | outbox rows published per confirm round |
@@ -25,6 +27,17 @@ over the shared one (``CAE_LEDGER_DATABASE_URL`` before ``CAE_DATABASE_URL``).
 | CAE_HANDLER_MAX_WAIT_MS | 20 | how long a partial batch waits for more deliveries |
 | CAE_MAX_BODY_BYTES | 1048576 | largest HTTP request body accepted |
 | CAE_LOG_LEVEL | INFO | log level; logs are JSON lines on stderr |
+
+Tokens of an OpenID Connect provider (CAE_JWT_JWKS_URL or CAE_JWT_PUBLIC_KEY) are read as
+the platform's own: the provider must issue, in the access token the portal forwards,
+``sub`` (the member's id, as the members service knows it), ``roles`` (a JSON list among
+entrepreneur, staff, admin, network_operator: an unknown role refuses the token, so map
+only these into this claim), ``coop`` (the cooperative's id, a UUID; absent for a network
+operator), ``iss``, ``exp`` (at most CAE_JWT_MAX_TTL_SECONDS ahead) and, with
+CAE_JWT_AUDIENCE, ``aud``. There is no claim mapping: configure the provider's mappers
+(Keycloak: a "User Attribute" mapper for ``coop``, a realm or client role mapper whose
+claim name is ``roles``, multivalued; ``sub`` a user attribute holding the member's id).
+The portal reads ``roles`` and ``coop`` from the same token.
 """
 
 from __future__ import annotations
@@ -67,6 +80,8 @@ class Settings:
     jwt_secret: str = DEVELOPMENT_JWT_SECRET
     jwt_public_key: str | None = None
     jwt_issuer: str = "cae-platform"
+    jwt_jwks_url: str | None = None
+    jwt_audience: str | None = None
     jwt_max_ttl_seconds: int = 86400
     relay_in_process: bool = True
     relay_batch: int = 1000
@@ -98,6 +113,8 @@ class Settings:
             jwt_secret=secret,
             jwt_public_key=public_key,
             jwt_issuer=g("JWT_ISSUER", "cae-platform"),
+            jwt_jwks_url=g("JWT_JWKS_URL") or None,
+            jwt_audience=g("JWT_AUDIENCE") or None,
             jwt_max_ttl_seconds=_positive(g("JWT_MAX_TTL_SECONDS", "86400"),
                                           "CAE_JWT_MAX_TTL_SECONDS"),
             relay_in_process=_bool(g("RELAY_IN_PROCESS", "true")),
@@ -158,31 +175,57 @@ def _read_key(public_key: str | None) -> str | None:
                                  f"({exc.__class__.__name__})") from exc
 
 
+ASYMMETRIC = ("RS256", "ES256")
+
+
 def check_token_settings(settings: Settings) -> None:
     """Refuse, when a process that verifies tokens starts, what would make every request
     fail later (an empty secret, no key or one that does not parse) and, outside
-    development, the development secret or a short one."""
+    development, the development secret or a short one, or a JWKS fetched in clear."""
     if settings.jwt_algorithm == "HS256":
+        if settings.jwt_jwks_url:
+            raise ConfigurationError("CAE_JWT_JWKS_URL is set: set CAE_JWT_ALGORITHM to the "
+                                     "provider's, RS256 or ES256 (HS256 uses CAE_JWT_SECRET)")
         if not settings.jwt_secret:
             raise ConfigurationError("CAE_JWT_SECRET is empty")
         if settings.production and settings.jwt_secret == DEVELOPMENT_JWT_SECRET:
             raise ConfigurationError("CAE_ENV is not development: set CAE_JWT_ALGORITHM=RS256 "
-                                     "with CAE_JWT_PUBLIC_KEY, or a CAE_JWT_SECRET of your own")
+                                     "with CAE_JWT_PUBLIC_KEY or CAE_JWT_JWKS_URL, or a "
+                                     "CAE_JWT_SECRET of your own")
         if settings.production and len(settings.jwt_secret) < MIN_SECRET_LENGTH:
             raise ConfigurationError("CAE_JWT_SECRET is too weak outside development: at least "
                                      f"{MIN_SECRET_LENGTH} characters")
         return
-    if settings.jwt_algorithm != "RS256":
-        raise ConfigurationError("CAE_JWT_ALGORITHM must be HS256 or RS256, not "
+    if settings.jwt_algorithm not in ASYMMETRIC:
+        raise ConfigurationError("CAE_JWT_ALGORITHM must be HS256, RS256 or ES256, not "
                                  f"{settings.jwt_algorithm!r}")
+    if settings.jwt_jwks_url:
+        _check_jwks_url(settings)
+        return
     if not settings.jwt_public_key:
-        raise ConfigurationError("CAE_JWT_ALGORITHM=RS256 needs CAE_JWT_PUBLIC_KEY")
-    from jwt.algorithms import RSAAlgorithm
+        raise ConfigurationError(f"CAE_JWT_ALGORITHM={settings.jwt_algorithm} needs "
+                                 "CAE_JWT_PUBLIC_KEY or CAE_JWT_JWKS_URL")
+    from jwt.algorithms import ECAlgorithm, RSAAlgorithm
 
+    kind, algorithm = (("an RSA", RSAAlgorithm(RSAAlgorithm.SHA256))
+                       if settings.jwt_algorithm == "RS256"
+                       else ("an EC P-256", ECAlgorithm(ECAlgorithm.SHA256)))
     try:
-        RSAAlgorithm(RSAAlgorithm.SHA256).prepare_key(settings.jwt_public_key)
+        algorithm.prepare_key(settings.jwt_public_key)
     except Exception as exc:  # noqa: BLE001 - any parse failure means the same
-        raise ConfigurationError("CAE_JWT_PUBLIC_KEY is not an RSA public key in PEM") from exc
+        raise ConfigurationError(f"CAE_JWT_PUBLIC_KEY is not {kind} public key in PEM") from exc
+
+
+def _check_jwks_url(settings: Settings) -> None:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(settings.jwt_jwks_url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigurationError("CAE_JWT_JWKS_URL must be an http(s) URL, not "
+                                 f"{settings.jwt_jwks_url!r}")
+    if settings.production and parts.scheme != "https":
+        raise ConfigurationError("CAE_JWT_JWKS_URL must be https outside development: the "
+                                 "keys it serves decide who is signed in")
 
 
 def settings_of(container) -> Settings:
