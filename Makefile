@@ -1,5 +1,5 @@
 # The two commands of the README: `make demo` and `make test`. Everything else helps them.
-.PHONY: install infra demo test test-unit lint format asyncapi openapi image bench bench-kit bench-members bench-ledger bench-payroll bench-governance bench-matching
+.PHONY: install infra demo test test-unit lint format asyncapi openapi image bench bench-kit bench-members bench-ledger bench-payroll bench-governance bench-matching bench-portal
 
 install:            ## the locked virtual environment (.venv), installing uv if needed
 	bash scripts/bootstrap.sh
@@ -41,7 +41,7 @@ image:              ## the container image cae-platform:$(IMAGE_TAG) from the ro
 	echo "make image: $$engine build -t cae-platform:$(IMAGE_TAG) ."; \
 	DOCKER_BUILDKIT=1 $$engine build -t cae-platform:$(IMAGE_TAG) .
 
-bench: bench-kit bench-members bench-ledger bench-payroll bench-governance bench-matching  ## every benchmark under bench/
+bench: bench-kit bench-members bench-ledger bench-payroll bench-governance bench-matching bench-portal  ## every benchmark under bench/
 
 bench-kit: install infra   ## kit throughput: broker limit vs naive consumer vs outbox->relay->handler
 	.venv/bin/python bench/bench_kit.py
@@ -60,3 +60,6 @@ bench-governance: install infra  ## 100k votes by API vs a bare endpoint; a poll
 
 bench-matching: install infra  ## search p50/p95 at 10k and 100k profiles; a team's optimum vs the greedy
 	.venv/bin/python bench/bench_matching.py
+
+bench-portal: install infra  ## the entrepreneur's home page, 50 sessions: portal p95 vs its API calls made directly
+	.venv/bin/python bench/bench_portal.py
