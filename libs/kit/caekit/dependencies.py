@@ -56,7 +56,24 @@ class Database(DependencyProvider):
     def worker_teardown(self, worker_ctx):
         session = self.sessions.pop(worker_ctx, None)
         if session is not None:
-            session.close()
+            close(session)
+
+
+def close(session: Session) -> None:
+    """Close a worker's session; when its connection broke mid-transaction (the database
+    restarted), the ROLLBACK that closing sends fails too: the connection is then
+    invalidated instead. An error raised from a worker's teardown would stop the whole
+    nameko container, and the process with it (the e2e suite met it on a PostgreSQL
+    restart during a pipelined insert)."""
+    try:
+        session.close()
+    except Exception as exc:  # noqa: BLE001 - the worker's own error was already answered
+        logger.warning("closing a worker's session failed (%s); its connection is discarded",
+                       exc)
+        try:
+            session.invalidate()
+        except Exception:  # noqa: BLE001 - nothing more to release
+            logger.warning("discarding the session's connection failed too", exc_info=True)
 
 
 class WorkerContext(DependencyProvider):
