@@ -522,3 +522,84 @@ class ImportRow(Schema):
     @pre_load
     def _blanks_are_absent(self, data, **_):
         return {k: v.strip() for k, v in data.items() if isinstance(v, str) and v.strip()}
+
+
+MAX_IMPORT_CHARACTERS = 1_000_000
+MAX_IMPORT_ROWS = 5_000
+
+
+class ImportIn(Schema):
+    """A CSV file to import (``POST /cooperatives/{id}/imports``): its text, and whether to
+    only check it (a dry run) or to import it."""
+
+    class Meta:
+        unknown = RAISE
+
+    csv = text(MAX_IMPORT_CHARACTERS, required=True, metadata={
+        "description": f"The file's text: a first line naming the columns (those of `cae "
+                       f"members import --help`: person_ref, first_name, last_name, email, "
+                       f"joined_on, cape_signed_on, cape_ends_on, cesa_signed_on, "
+                       f"trial_ends_on, associate_on, left_on, left_reason, activity_code, "
+                       f"activity_name), separated by \",\" or \";\", then one line per person; "
+                       f"at most {MAX_IMPORT_CHARACTERS:,} characters and "
+                       f"{MAX_IMPORT_ROWS:,} people (422 naming `csv` beyond), and the "
+                       f"body at most 1 MiB (413).",
+        "example": "person_ref,first_name,last_name,email,joined_on\n"
+                   "P-0042,Léa,Martin,lea.martin@example.org,2025-01-06\n"})
+    dry_run = fields.Boolean(load_default=False, metadata={
+        "description": "true: check every line and report what would be created, writing "
+                       "nothing (200); false (default): import (201), or nothing at all if "
+                       "a line is wrong (422)."})
+
+
+class ImportErrorOut(Schema):
+    """A line of the file that cannot be imported."""
+
+    line = fields.Integer(required=True, metadata={
+        "description": "The line in the file (1: the line naming the columns; 0: the whole "
+                       "file)."})
+    column = fields.String(required=True, metadata={
+        "description": "The column (or columns) concerned, else the rule refusing the line, "
+                       "else `-`."})
+    message = fields.String(required=True)
+
+
+class ImportLineOut(Schema):
+    """What one line of the file creates (or would create)."""
+
+    line = fields.Integer(required=True)
+    person_ref = fields.String(required=True, allow_none=True)
+    first_name = fields.String(required=True, allow_none=True)
+    last_name = fields.String(required=True, allow_none=True)
+    outcome = fields.String(required=True, validate=validate.OneOf(
+        ["created", "skipped", "refused"]), metadata={
+        "description": "`created`: the person is (or, in a dry run, would be) created; "
+                       "`skipped`: already imported (same person_ref); `refused`: the line "
+                       "has errors (see `errors`)."})
+    contracts = fields.List(fields.String(validate=validate.OneOf(["CAPE", "CESA"])),
+                            required=True, metadata={
+        "description": "The contracts the line creates (or would create)."})
+
+
+class ImportReportOut(Schema):
+    """The report of an import or of its dry run."""
+
+    dry_run = fields.Boolean(required=True)
+    rows = fields.Integer(required=True, metadata={"description": "The people lines read."})
+    people = fields.Integer(required=True, metadata={
+        "description": "The people created (in a dry run: that would be created)."})
+    contracts = fields.Integer(required=True, metadata={
+        "description": "The contracts (CAPE, CESA) created or that would be created."})
+    skipped = fields.Integer(required=True, metadata={
+        "description": "People already imported (same person_ref), left as they are."})
+    errors = fields.List(fields.Nested(ImportErrorOut), required=True, metadata={
+        "description": "Every error, by line (a dry run's; an import with errors is a 422)."})
+    lines = fields.List(fields.Nested(ImportLineOut), required=True)
+
+
+def import_problem_errors(errors) -> dict:
+    """The ``errors`` of the 422 of an import refused: ``csv`` -> line -> column -> messages."""
+    by_line: dict[str, dict[str, list[str]]] = {}
+    for line_number, column, message in errors:
+        by_line.setdefault(str(line_number), {}).setdefault(column, []).append(message)
+    return {"rule": ["import.rows_refused"], "csv": by_line}

@@ -15,6 +15,7 @@ from nameko.timer import timer
 
 from cae_contracts import Event
 from cae_members.adapters.schemas import (
+    MAX_IMPORT_ROWS,
     ActivitiesQuery,
     ActivityIn,
     ActivityList,
@@ -35,6 +36,8 @@ from cae_members.adapters.schemas import (
     FollowUpList,
     FollowUpQuery,
     HistoryOut,
+    ImportIn,
+    ImportReportOut,
     InterviewIn,
     InterviewOut,
     MemberIn,
@@ -51,14 +54,16 @@ from cae_members.adapters.schemas import (
     VersionList,
     VersionOut,
     VersionsQuery,
+    import_problem_errors,
     listing,
 )
-from cae_members.usecases import activities, cooperatives, membership
+from cae_members.usecases import activities, cooperatives, importer, membership
 from caekit import context
 from caekit.handlers import reliable_handler
 from caekit.http import api
 from caekit.logs import log
-from caekit.problems import Forbidden
+from caekit.openapi import Reply
+from caekit.problems import Forbidden, Unprocessable
 from caekit.rules import RuleViolation
 from caekit.service import ServiceBase
 
@@ -126,6 +131,21 @@ class MembersService(ServiceBase):
     def get_member(self, request, cooperative_id, member_id, query):
         self._own_record(member_id)
         return MemberOut().dump(membership.find_member(self.db, member_id))
+
+    @api("POST", "/cooperatives/<cooperative_id>/imports", roles=STAFF, schema=ImportIn,
+         idempotency_required=True)
+    def import_members(self, request, cooperative_id, body):
+        """Import people and their contracts from a CSV file, or check it (a dry run)."""
+        report = importer.import_file(self.db, cooperative_id, body["csv"],
+                                      dry_run=body["dry_run"], max_rows=MAX_IMPORT_ROWS)
+        if report.errors and not body["dry_run"]:
+            raise Unprocessable(
+                f"{len(report.errors)} error(s) in the file; nothing was imported: "
+                + "; ".join(report.lines()[:5]), errors=import_problem_errors(report.errors))
+        return (200 if body["dry_run"] else 201), ImportReportOut().dump({
+            "dry_run": body["dry_run"], "rows": report.rows, "people": report.created,
+            "contracts": report.contracts, "skipped": report.skipped, "lines": report.outcomes,
+            "errors": [{"line": n, "column": c, "message": m} for n, c, m in report.errors]})
 
     # -- history ------------------------------------------------------------------------------
     @api("POST", "/cooperatives/<cooperative_id>/members/<member_id>/steps", roles=STAFF,
@@ -327,6 +347,18 @@ RESPONSES = {
         409: "The activity code is already used in this cooperative (`errors.activity_code`)."}),
     "list_members": (200, MemberList, "A page of the cooperative's members, by last then "
                                             "first name.", {404: UNKNOWN_COOPERATIVE}),
+    "import_members": (
+        Reply(200, ImportReportOut, "The dry run's report: what each line would create, and "
+                                    "every error by line and column; nothing is written."),
+        Reply(201, ImportReportOut, "The import's report: the people and contracts created "
+                                    "(with their events); people already imported (same "
+                                    "person_ref) are skipped."),
+        {404: UNKNOWN_COOPERATIVE,
+         422: "A line is wrong, and nothing was imported: `errors.csv` maps each line number "
+              "to its columns and their messages (`errors.rule`: `import.rows_refused`); or "
+              "the file is refused as a whole, `errors.csv` saying why "
+              f"(`import.not_csv`, `import.too_many_rows`: more than {MAX_IMPORT_ROWS:,} "
+              "people lines), or a field of the body is invalid."}),
     "get_member": (200, MemberOut, "The member.",
                          {403: OWN_RECORD, 404: UNKNOWN_MEMBER}),
     "record_step": (201, StepOut, "The recorded step.",

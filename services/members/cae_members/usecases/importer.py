@@ -71,11 +71,25 @@ def help_text() -> str:
 
 
 @dataclass
+class Line:
+    """What one line of the file creates: ``outcome`` is created, skipped or refused."""
+
+    line: int
+    person_ref: str | None
+    first_name: str | None
+    last_name: str | None
+    outcome: str
+    contracts: list[str] = field(default_factory=list)  # CAPE, CESA
+
+
+@dataclass
 class Report:
     rows: int = 0
     created: int = 0
     skipped: int = 0
     errors: list[tuple[int, str, str]] = field(default_factory=list)  # (line, column, message)
+    contracts: int = 0
+    outcomes: list[Line] = field(default_factory=list)
 
     def lines(self) -> list[str]:
         return [f"line {line}, {column}: {message}" for line, column, message in self.errors]
@@ -119,6 +133,11 @@ def import_rows(session: Session, cooperative_id: str, header: list[str],
     if len(rows) > MAX_ROWS:
         report.errors.append((1, "-", f"more than {MAX_ROWS} rows: split the file"))
         return report
+    def outcome(line: int, raw: dict, kind: str, contracts=()) -> None:
+        cells = {k: (raw.get(k) or "").strip()[:100] or None
+                 for k in ("person_ref", "first_name", "last_name")}
+        report.outcomes.append(Line(line, **cells, outcome=kind, contracts=list(contracts)))
+
     known = set(session.scalars(select(Member.external_ref).where(Member.external_ref.is_not(None))))
     seen: dict[str, int] = {}
     for done, (line, raw) in enumerate(rows, 1):
@@ -129,23 +148,31 @@ def import_rows(session: Session, cooperative_id: str, header: list[str],
         except ValidationError as exc:
             for column, messages in sorted(exc.messages.items()):
                 report.errors.append((line, column, " ".join(map(str, messages))))
+            outcome(line, raw, "refused")
             continue
         ref = row["person_ref"]
         if ref in seen:
             report.errors.append((line, "person_ref", f"{ref} is already on line {seen[ref]}"))
+            outcome(line, raw, "refused")
             continue
         seen[ref] = line
         if ref in known:
             report.skipped += 1
+            outcome(line, raw, "skipped")
             continue
+        contracts = [kind for kind in ("CAPE", "CESA") if row[f"{kind.lower()}_signed_on"]]
         try:
             _apply(session, cooperative_id, row)
             session.flush()
             report.created += 1
+            report.contracts += len(contracts)
+            outcome(line, raw, "created", contracts)
         except RuleViolation as exc:  # named by the fields it is about, else by its rule
             report.errors.append((line, ", ".join(exc.fields) or exc.rule, exc.message))
+            outcome(line, raw, "refused")
         except (ValueError, OverflowError) as exc:  # a value no rule foresaw: report, go on
             report.errors.append((line, "-", str(exc)[:300]))
+            outcome(line, raw, "refused")
     return report
 
 
@@ -164,7 +191,26 @@ def run(session: Session, cooperative_id: str, text: str, *, dry_run: bool,
     if dry_run or report.errors:
         session.rollback()  # all or nothing
         if not dry_run:
-            report.created = 0
+            report.created = report.contracts = 0
     else:
         session.commit()
     return report
+
+
+def import_file(session: Session, cooperative_id: str, text: str, *, dry_run: bool,
+                max_rows: int) -> Report:
+    """The import of the HTTP API: ``run``, but an unknown cooperative, a file that is not
+    CSV or has more than ``max_rows`` people lines is refused as a whole (``RuleViolation``
+    naming ``csv``) rather than reported. The caller answers a report with errors of a real
+    import as a refusal: nothing was written."""
+    cooperatives.find_cooperative(session, cooperative_id)  # UnknownRecord: a 404
+    try:
+        _, rows = read(text)
+    except csv.Error as exc:
+        raise RuleViolation("import.not_csv", f"the file is not readable CSV: {exc}",
+                            ["csv"]) from exc
+    if len(rows) > max_rows:
+        raise RuleViolation("import.too_many_rows",
+                            f"the file has {len(rows):,} people lines; at most {max_rows:,} "
+                            f"are imported at once: split the file", ["csv"])
+    return run(session, cooperative_id, text, dry_run=dry_run)

@@ -115,6 +115,10 @@ class HttpGateway:
     def register_member(self, coop: str, body: dict, idempotency_key: str) -> dict:
         return self._post("members", f"/cooperatives/{coop}/members", body, idempotency_key)
 
+    def import_members(self, coop: str, body: dict, idempotency_key: str) -> dict:
+        """A CSV file checked (``dry_run``) or imported: the members service's report."""
+        return self._post("members", f"/cooperatives/{coop}/imports", body, idempotency_key)
+
     def history(self, coop: str, member_id: str) -> dict:
         return self._get("members", f"/cooperatives/{coop}/members/{member_id}/history")
 

@@ -104,6 +104,14 @@ RULES = {
     "cape.end_required": "A CAPE needs its end date (at most 12 months after signing).",
     "stage.after_exit": "This person has left the cooperative.",
     "activity.code_used": "This activity code is already used in this cooperative.",
+    "import.empty": "Paste the file's text or choose a file.",
+    "import.too_many_rows": "The file has more than 5,000 people lines: split it and import "
+                            "each part.",
+    "import.not_csv": "This file is not readable CSV: a first line naming the columns, then "
+                      "one line per person, fields separated by \",\" or \";\".",
+    "import.too_large": "The file is too large (at most 1 MB): split it and import each part.",
+    "import.not_utf8": "This file is not in UTF-8: save it as \"CSV UTF-8\" and choose it "
+                       "again.",
 }
 MESSAGES = {  # the services' validation messages (marshmallow's words)
     "Missing data for required field.": "This field is required.",
@@ -112,6 +120,7 @@ MESSAGES = {  # the services' validation messages (marshmallow's words)
     "String does not match expected pattern.": "This value is not in the expected form.",
     "Field may not be null.": "This field is required.",
     "Not a valid integer.": "A whole number.",
+    "missing column": "Missing column.",
 }
 LEFT_OUT = {
     "salary.none": "No salary chosen for this month.",
@@ -205,6 +214,59 @@ def register(viewer, coop):
         return _page("staff/register.html", 422, form=form, errors=_french(refused))
     _notice(t("%(name)s is registered.", name=f"{member['first_name']} {member['last_name']}"))
     return redirect(url_for("staff.member", coop=coop, member_id=member["id"]), 303)
+
+
+NOT_UTF8 = RULES["import.not_utf8"]
+IMPORT_OUTCOMES = {"created": "Person", "skipped": "Already imported", "refused": "Nothing"}
+
+
+@blueprint.get("/membres/import")
+@staff_only
+def import_form(viewer, coop):
+    return _page("staff/import.html", form={}, errors={}, report=None,
+                 outcomes=IMPORT_OUTCOMES, words=_import_words)
+
+
+def _import_words(message: str) -> str:
+    """A service's message about a line, in French when it is a known one."""
+    if message in MESSAGES:
+        return t(MESSAGES[message])
+    found = re.fullmatch(r"(.+) is already on line (\d+)", message)
+    if found:
+        return t("%(ref)s is already on line %(line)s.", ref=found[1], line=found[2])
+    return message
+
+
+@blueprint.post("/membres/import")
+@staff_only
+def import_members(viewer, coop):
+    """Check the file (Vérifier: the dry run's report), or import it (Importer)."""
+    dry_run = request.form.get("action") != "importer"
+    text = request.form.get("csv", "")
+    upload = request.files.get("fichier")
+    errors: dict[str, list[str]] = {}
+    report = None
+    if upload is not None and upload.filename:
+        try:
+            text = upload.read().decode("utf-8-sig")
+        except UnicodeDecodeError:
+            errors["csv"] = [t(NOT_UTF8)]
+    text = text.removeprefix("\ufeff")
+    if not errors:
+        try:
+            report = usecases.import_members(gateway_for_viewer(), viewer, coop, text,
+                                             dry_run, _key())
+        except FieldErrors as refused:
+            errors = _french(refused)
+    form = {"csv": text}
+    if report is not None and not dry_run and not report.refused:
+        _notice(t("Import done: %(people)s person(s) and %(contracts)s contract(s) created, "
+                  "%(skipped)s already imported.", people=report.people,
+                  contracts=report.contracts, skipped=report.skipped))
+        return redirect(url_for("staff.members", coop=coop), 303)
+    status = 422 if errors or (report is not None and report.errors) else 200
+    return _page("staff/import.html", status, form=form, errors=errors, report=report,
+                 outcomes=IMPORT_OUTCOMES, words=_import_words)
 
 
 STAGES = {"candidate": "Candidate", "diagnostic": "Diagnostic", "cape": "CAPE", "cesa": "CESA",

@@ -302,3 +302,89 @@ def choose_salary(gateway: Gateway, viewer: Viewer, coop: str, member_id: str, p
                 "available_cents": costed["available_cents"],
                 "budget_pays_gross_cents": costed["budget_pays_gross_cents"]}
         raise refused from error
+
+
+# -- a CSV import of people and their contracts ---------------------------------------------
+
+IMPORT_RULES = {"import.too_many_rows": "csv", "import.not_csv": "csv",
+                "cooperative.unknown": "csv"}
+
+
+@dataclass(frozen=True)
+class ImportLine:
+    """One line of the file: who, what it creates (or would), and its errors."""
+
+    line: int
+    person_ref: str | None
+    name: str
+    outcome: str  # created, skipped, refused
+    contracts: tuple[str, ...]
+    errors: tuple[tuple[str, str], ...]  # (column, message)
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    """What an import did, or its dry run would do; ``refused``: a real import refused
+    because of its errors (nothing written)."""
+
+    dry_run: bool
+    rows: int
+    people: int
+    contracts: int
+    skipped: int
+    lines: tuple[ImportLine, ...]
+    file_errors: tuple[tuple[int, str, str], ...]  # (line, column, message) on no person line
+    refused: bool = False
+
+    @property
+    def errors(self) -> int:
+        return len(self.file_errors) + sum(len(line.errors) for line in self.lines)
+
+
+def _report(found: dict) -> ImportReport:
+    by_line: dict[int, list[tuple[str, str]]] = {}
+    for error in found["errors"]:
+        by_line.setdefault(int(error["line"]), []).append((error["column"], error["message"]))
+    lines = tuple(ImportLine(
+        int(row["line"]), row.get("person_ref"),
+        " ".join(n for n in (row.get("first_name"), row.get("last_name")) if n),
+        row["outcome"], tuple(row.get("contracts") or ()),
+        tuple(by_line.pop(int(row["line"]), ()))) for row in found["lines"])
+    return ImportReport(bool(found["dry_run"]), int(found["rows"]), int(found["people"]),
+                        int(found["contracts"]), int(found["skipped"]), lines,
+                        tuple((n, c, m) for n, errors in sorted(by_line.items())
+                              for c, m in errors))
+
+
+def _refused_report(error: ServiceError) -> ImportReport:
+    """The 422 of an import with wrong lines: ``errors.csv`` maps line -> column ->
+    messages (the members service writes nothing then)."""
+    by_line = (error.errors or {}).get("csv") or {}
+    flat = tuple((int(line), column, " ".join(messages) if isinstance(messages, list)
+                  else str(messages))
+                 for line, columns in sorted(by_line.items(), key=lambda kv: int(kv[0]))
+                 for column, messages in columns.items())
+    return ImportReport(False, 0, 0, 0, 0, (), flat, refused=True)
+
+
+def import_members(gateway: Gateway, viewer: Viewer, coop: str, text: str, dry_run: bool,
+                   idempotency_key: str) -> ImportReport:
+    """Check (``dry_run``) or import a CSV file of people and their contracts. A file
+    refused as a whole (too many lines, not CSV, too large) is a ``FieldErrors`` on
+    ``csv``; a real import with wrong lines comes back ``refused`` with their errors."""
+    own_cooperative(viewer, coop)
+    if not text.strip():
+        raise FieldErrors({"csv": ["Paste the file's text or choose a file."]},
+                          {"csv": "import.empty"})
+    try:
+        found = gateway.import_members(coop, {"csv": text, "dry_run": dry_run},
+                                       idempotency_key)
+    except ServiceError as error:
+        if error.status == 422 and error.rule == "import.rows_refused":
+            return _refused_report(error)
+        if error.status == 413:
+            raise FieldErrors({"csv": [error.detail]}, {"csv": "import.too_large"}) from error
+        if error.status == 422:
+            raise _refused(error, {"csv": "csv"}, IMPORT_RULES) from error
+        raise
+    return _report(found)

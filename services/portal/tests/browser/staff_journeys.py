@@ -77,6 +77,60 @@ def staff_register(j: Journey) -> None:
     check("Atelier céramique Zoé" in row.inner_text(), "the activity is not listed")
 
 
+def staff_import(j: Journey) -> None:
+    """A CSV file checked (the dry run's report, line by line), then imported: its people
+    are listed; a file with a bad line shows its error on that line, and nothing to import."""
+    page = j.page
+    sign_in_staff(j)
+    page.get_by_role("link", name="Importer des membres").click()
+    page.wait_for_url(re.compile(r".*/membres/import$"))
+    check(page.get_by_role("button", name="Importer", exact=True).count() == 0,
+          "an import is offered before the file is checked")
+    j.check_page("equipe-import")
+    page.set_input_files("#fichier", files=[{"name": "personnes.csv", "mimeType": "text/csv",
+                                             "buffer": j.world["good"].encode("utf-8")}])
+    page.get_by_role("button", name="Vérifier").click()
+    page.wait_for_selector("#rapport")
+    check("rien n'est encore importé" in page.locator("#rapport h2").inner_text(),
+          "no dry run report")
+    for name, expected in (("import-rows", "3"), ("import-people", "3"),
+                           ("import-contracts", str(j.world["contracts"])),
+                           ("import-errors", "0")):
+        check(figure(page, name) == expected, f"{name}: {figure(page, name)!r}, not {expected}")
+    rows = page.locator("#lignes tbody tr")
+    check(rows.count() == 3, f"{rows.count()} lines in the report")
+    first = page.locator("#lignes tbody tr[data-line='2']").inner_text()
+    check(j.world["names"][0] in first and "Personne, CAPE" in first,
+          f"line 2 of the report: {first!r}")
+    check(j.world["good"].splitlines()[1] in page.locator("#csv").input_value(),
+          "the file's text is not kept for the import")
+    j.check_page("equipe-import-verification")
+    page.get_by_role("button", name="Importer", exact=True).click()
+    page.wait_for_url(re.compile(r".*/membres$"))
+    text = notice(page)
+    check("3 personne(s)" in text and f"{j.world['contracts']} contrat(s)" in text,
+          f"no confirmation: {text!r}")
+    listed = page.locator("table tbody").inner_text()
+    for name in j.world["names"]:
+        check(name in listed, f"{name} is not listed after the import")
+    j.found["notice"] = text
+    j.check_page("equipe-import-fait")
+    # a file with a bad line: its error is shown on its line, nothing can be imported
+    page.get_by_role("link", name="Importer des membres").click()
+    page.fill("#csv", j.world["bad"])
+    page.get_by_role("button", name="Vérifier").click()
+    page.wait_for_selector("#rapport")
+    check(figure(page, "import-errors") == "1", f"errors: {figure(page, 'import-errors')!r}")
+    bad = page.locator(f"#lignes tbody tr[data-line='{j.world['bad_line']}']")
+    check(bad.count() == 1, "the bad line is not in the report")
+    text = bad.inner_text()
+    check("email" in text and "adresse e-mail" in text, f"the bad line's error: {text!r}")
+    check(page.get_by_role("button", name="Importer", exact=True).count() == 0,
+          "an import is offered for a file with an error")
+    j.found["error_row"] = text
+    j.check_page("equipe-import-erreur")
+
+
 def staff_steps_contracts(j: Journey) -> None:
     page = j.page
     sign_in_staff(j)
@@ -371,7 +425,7 @@ def staff_csrf(j: Journey) -> None:
 
 
 STAFF_JOURNEYS = {f.__name__: f for f in (
-    staff_register, staff_steps_contracts, staff_deadlines, staff_follow_up, staff_ledger,
+    staff_register, staff_import, staff_steps_contracts, staff_deadlines, staff_follow_up, staff_ledger,
     staff_close_month, staff_trial_balance, staff_fec, staff_payroll_run, staff_override,
     staff_forbidden, staff_csrf)}
 __all__ = ["ARGS", "STAFF_JOURNEYS"]

@@ -65,6 +65,33 @@ def test_staff_register_a_member_then_see_them_listed(world, journeys):
     assert "adresse e-mail" in found["email_error"]
 
 
+def test_staff_check_a_csv_file_then_import_it_and_see_a_bad_line_refused(world, journeys):
+    tag = uuid.uuid4().hex[:6].upper()
+    header = "person_ref,first_name,last_name,email,joined_on,cape_signed_on,cape_ends_on,"
+    header += "activity_code,activity_name\n"
+    people = [("Hugo", f"Lefèvre{tag}", "2026-02-02,2026-02-02,2026-07-31", f"CER{tag}"),
+              ("Amina", f"Diallo{tag}", "2026-02-16,,", ""),
+              ("Théo", f"Garnier{tag}", "2026-03-02,2026-03-02,2026-08-31", "")]
+    good = header + "".join(
+        f"IMP-{tag}-{n},{first},{last},{first.lower()}.{tag.lower()}@example.org,{dates},{code},"
+        f"{'Céramique ' + first if code else ''}\n"
+        for n, (first, last, dates, code) in enumerate(people, 1))
+    bad = header + (f"BAD-{tag}-1,Zoé,Bon{tag},zoe.{tag.lower()}@example.org,2026-03-02,,,,\n"
+                    f"BAD-{tag}-2,Yann,Faux{tag},pas-une-adresse,2026-03-02,,,,\n")
+    before = _get(world, "members", "/members", limit=1000)["items"]
+    found = journeys("staff_import", good=good, bad=bad, bad_line=3, contracts=2,
+                     names=[f"{first} {last}" for first, last, *_ in people])
+    after = _get(world, "members", "/members", limit=1000)["items"]
+    assert len(after) == len(before) + 3, "the bad file wrote nothing, the good one 3 people"
+    imported = {m["last_name"]: m for m in after if m["last_name"].endswith(tag)}
+    assert sorted(imported) == sorted(last for _, last, *_ in people)
+    assert imported[f"Lefèvre{tag}"]["activity_code"] == f"CER{tag}"
+    contracts = _get(world, "members", f"/members/{imported[f'Garnier{tag}']['id']}/contracts")
+    assert [c["kind"] for c in contracts["items"]] == ["CAPE"]
+    assert "3 personne(s) et 2 contrat(s)" in found["notice"]
+    assert "3" in found["error_row"] and "adresse e-mail" in found["error_row"]
+
+
 def test_staff_record_a_step_and_sign_a_cape_then_a_cesa(world, journeys):
     member_id = _register(world, "Hugo", "Marchand", "2026-11-15")
     found = journeys("staff_steps_contracts", member_id=member_id)

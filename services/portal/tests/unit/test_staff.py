@@ -254,3 +254,83 @@ def test_the_run_page_and_its_json_progress(monkeypatch):
     assert "<script>" not in html  # no inline script: the CSP allows only 'self'
     csp = page.headers["Content-Security-Policy"]
     assert "script-src 'self'" in csp and "unsafe-inline" not in csp
+
+
+REPORT = {"dry_run": True, "rows": 3, "people": 1, "contracts": 1, "skipped": 1,
+          "errors": [{"line": 4, "column": "email", "message": "Not a valid email address."}],
+          "lines": [{"line": 2, "person_ref": "P-1", "first_name": "Léa", "last_name": "Martin",
+                     "outcome": "created", "contracts": ["CAPE"]},
+                    {"line": 3, "person_ref": "P-2", "first_name": "Karim",
+                     "last_name": "Benali", "outcome": "skipped", "contracts": []},
+                    {"line": 4, "person_ref": "P-3", "first_name": "Inès", "last_name": None,
+                     "outcome": "refused", "contracts": []}]}
+
+
+def test_a_csv_is_checked_and_its_report_puts_each_error_on_its_line():
+    gateway = FakeGateway(import_members=REPORT)
+    report = staff.import_members(gateway, ALICE, COOP, "person_ref\nP-1\n", True, "k")
+    assert gateway.calls == [("import_members", COOP, {"csv": "person_ref\nP-1\n",
+                                                       "dry_run": True}, "k")]
+    assert (report.dry_run, report.rows, report.people, report.contracts, report.skipped,
+            report.errors, report.refused) == (True, 3, 1, 1, 1, 1, False)
+    assert [(r.line, r.name, r.outcome, r.contracts, r.errors) for r in report.lines] == [
+        (2, "Léa Martin", "created", ("CAPE",), ()), (3, "Karim Benali", "skipped", (), ()),
+        (4, "Inès", "refused", (), (("email", "Not a valid email address."),))]
+    assert report.file_errors == ()
+
+
+def test_an_error_on_no_person_line_is_an_error_of_the_file():
+    missing = {**REPORT, "lines": [], "rows": 0, "people": 0, "contracts": 0, "skipped": 0,
+               "errors": [{"line": 1, "column": "email", "message": "missing column"}]}
+    report = staff.import_members(FakeGateway(import_members=missing), ALICE, COOP, "x", True,
+                                  "k")
+    assert report.file_errors == ((1, "email", "missing column"),) and report.errors == 1
+
+
+def test_an_import_refused_for_its_lines_comes_back_with_them_and_a_whole_file_refusal_is_a_field_error():
+    refused = FakeGateway(import_members=ServiceError(422, "2 error(s)", {
+        "rule": ["import.rows_refused"], "csv": {"5": {"email": ["Not a valid email address."]},
+                                                 "3": {"joined_on": ["Not a valid date."]}}},
+        "import.rows_refused", "members"))
+    report = staff.import_members(refused, ALICE, COOP, "x", False, "k")
+    assert report.refused and report.errors == 2
+    assert report.file_errors == ((3, "joined_on", "Not a valid date."),
+                                  (5, "email", "Not a valid email address."))
+    too_many = FakeGateway(import_members=ServiceError(422, "too many", {
+        "rule": ["import.too_many_rows"], "csv": ["the file has 6,000 people lines"]},
+        "import.too_many_rows", "members"))
+    with pytest.raises(FieldErrors) as error:
+        staff.import_members(too_many, ALICE, COOP, "x", True, "k")
+    assert error.value.codes == {"csv": "import.too_many_rows"}
+    with pytest.raises(FieldErrors) as error:
+        staff.import_members(FakeGateway(import_members=REPORT), ALICE, COOP, "  \n", True, "k")
+    assert error.value.codes == {"csv": "import.empty"}
+    with pytest.raises(staff.NotStaff):
+        staff.import_members(FakeGateway(import_members=REPORT), LEA, COOP, "x", True, "k")
+
+
+def test_the_import_page_takes_a_large_file_and_shows_a_refused_import_by_line(monkeypatch):
+    import io
+
+    from cae_portal.entrypoints import staff as pages
+
+    gateway = FakeGateway(import_members=ServiceError(422, "1 error(s)", {
+        "rule": ["import.rows_refused"], "csv": {"4": {"email": ["Not a valid email address."]}}},
+        "import.rows_refused", "members"))
+    monkeypatch.setattr(pages, "gateway_for_viewer", lambda: gateway)
+    client = _client(["staff"])
+    big = "person_ref,first_name\n" + "P-1,Léa\n" * 20_000  # ~180 KB: above the other forms'
+    page = client.post(f"/equipe/{COOP}/membres/import", content_type="multipart/form-data",
+                       data={"csrf": "c" * 43, "cle": "k1", "action": "importer", "csv": big})
+    html = page.get_data(as_text=True)
+    assert page.status_code == 422, html[:500]
+    assert gateway.calls == [("import_members", COOP, {"csv": big, "dry_run": False}, "k1")]
+    assert "Import refusé" in html and "Ligne 4, email : Une adresse e-mail" in html
+    latin1 = client.post(f"/equipe/{COOP}/membres/import", content_type="multipart/form-data",
+                         data={"csrf": "c" * 43, "cle": "k2", "action": "verifier",
+                               "fichier": (io.BytesIO("nom\nLéa\n".encode("latin-1")), "a.csv")})
+    assert latin1.status_code == 422 and "UTF-8" in latin1.get_data(as_text=True)
+    assert len(gateway.calls) == 1  # nothing sent for a file that is not UTF-8
+    other = client.post(f"/equipe/{COOP}/membres/nouveau", data={"csrf": "c" * 43,
+                                                                 "prenom": "x" * 70_000})
+    assert other.status_code == 413  # the other forms keep their 64 KiB
