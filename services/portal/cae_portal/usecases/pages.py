@@ -95,6 +95,21 @@ def simulate(gateway: Gateway, viewer: Viewer, period: str, gross_cents: int | N
         raise
 
 
+def explain_budget_exceeded(refused: FieldErrors, costed: dict) -> None:
+    """A salary refused above the budget: the refusal is put next to the gross, with the
+    figures of payroll's simulation of that gross (its cost, the budget, the shortfall,
+    the largest gross the budget pays)."""
+    refused.fields = {"brut": refused.fields.get("brut") or
+                      [m for ms in refused.fields.values() for m in ms]}
+    refused.codes = {"brut": "budget.exceeded"}
+    refused.figures = {
+        "shortfall_cents": shortfall_cents(costed["employer_cost_cents"],
+                                           costed["available_cents"]),
+        "employer_cost_cents": costed["employer_cost_cents"],
+        "available_cents": costed["available_cents"],
+        "budget_pays_gross_cents": costed["budget_pays_gross_cents"]}
+
+
 @dataclass(frozen=True)
 class Chosen:
     period: str
@@ -116,16 +131,8 @@ def choose_salary(gateway: Gateway, viewer: Viewer, period: str, gross_cents: in
             raise
         refused = _form_errors(error, SALARY_FIELDS)
         if error.rule == "budget.exceeded":
-            costed = gateway.simulation(coop, viewer.subject, period, gross_cents)
-            refused.fields = {"brut": refused.fields.get("brut") or
-                              [m for ms in refused.fields.values() for m in ms]}
-            refused.codes = {"brut": "budget.exceeded"}
-            refused.figures = {
-                "shortfall_cents": shortfall_cents(costed["employer_cost_cents"],
-                                                   costed["available_cents"]),
-                "employer_cost_cents": costed["employer_cost_cents"],
-                "available_cents": costed["available_cents"],
-                "budget_pays_gross_cents": costed["budget_pays_gross_cents"]}
+            explain_budget_exceeded(refused, gateway.simulation(coop, viewer.subject, period,
+                                                                 gross_cents))
         raise refused from error
     return Chosen(chosen["period"], chosen["gross_cents"], chosen["employer_cost_cents"],
                   chosen["available_cents"])

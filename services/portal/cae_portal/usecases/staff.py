@@ -6,10 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from cae_portal.domain.money import shortfall_cents
 from cae_portal.domain.people import days_until
 from cae_portal.usecases.gateway import FieldErrors, Gateway, ServiceError, Viewer
-from cae_portal.usecases.pages import _form_errors
+from cae_portal.usecases.pages import _form_errors, explain_budget_exceeded
 
 
 class NotStaff(Exception):
@@ -292,15 +291,8 @@ def choose_salary(gateway: Gateway, viewer: Viewer, coop: str, member_id: str, p
             "employee.no_activity": "membre", "employee.unknown": "membre",
             "rates.none": "periode"})
         if error.rule == "budget.exceeded":
-            costed = gateway.simulation(coop, member_id, period, gross_cents)
-            refused.fields = {"brut": [m for ms in refused.fields.values() for m in ms]}
-            refused.codes = {"brut": "budget.exceeded"}
-            refused.figures = {
-                "shortfall_cents": shortfall_cents(costed["employer_cost_cents"],
-                                                   costed["available_cents"]),
-                "employer_cost_cents": costed["employer_cost_cents"],
-                "available_cents": costed["available_cents"],
-                "budget_pays_gross_cents": costed["budget_pays_gross_cents"]}
+            explain_budget_exceeded(refused, gateway.simulation(coop, member_id, period,
+                                                                 gross_cents))
         raise refused from error
 
 
