@@ -166,6 +166,28 @@ def t(message: str, **values) -> str:
     return translated % values if values else translated
 
 
+def refusal_in_words(refused, rules: dict, over_budget, messages: dict | None = None) -> dict:
+    """A service's refusal as the words shown next to each field: a salary over the budget
+    through ``over_budget(cost=, available=, shortfall=, largest=)`` (amounts in euros), a
+    known rule in the page's own words (``rules``), else the service's message (in its
+    French form when ``messages`` has one)."""
+    shown = {}
+    for field, said in refused.fields.items():
+        code = refused.codes.get(field)
+        if code == "budget.exceeded" and refused.figures:
+            f = refused.figures
+            shown[field] = [over_budget(
+                cost=format_cents(f["employer_cost_cents"]),
+                available=format_cents(f["available_cents"]),
+                shortfall=format_cents(f["shortfall_cents"]),
+                largest=format_cents(f["budget_pays_gross_cents"]))]
+        elif code in rules:
+            shown[field] = [t(rules[code])]
+        else:
+            shown[field] = [t(messages[m]) if messages and m in messages else m for m in said]
+    return shown
+
+
 def day_text(iso: str | None) -> str:
     """``2026-01-05`` -> ``05/01/2026``; nothing -> a dash."""
     if not iso:

@@ -9,7 +9,13 @@ from flask import Blueprint, Response, redirect, render_template, request, sessi
 
 from cae_portal.domain.money import parse_euros
 from cae_portal.domain.months import SERIES, bar_chart
-from cae_portal.entrypoints.app import current_viewer, gateway_for_viewer, t, today
+from cae_portal.entrypoints.app import (
+    current_viewer,
+    gateway_for_viewer,
+    refusal_in_words,
+    t,
+    today,
+)
 from cae_portal.usecases import pages
 from cae_portal.usecases.gateway import FieldErrors
 from caekit.period import Period
@@ -156,26 +162,10 @@ RULES = {
 def _french(refused: FieldErrors) -> dict[str, list[str]]:
     """The refusal's messages in the request's language: a known rule's own words (the
     shortfall with its figures), else the service's message as it gave it."""
-    from cae_portal.domain.money import format_cents
-
-    shown = {}
-    for field, messages in refused.fields.items():
-        code = refused.codes.get(field)
-        if code == "budget.exceeded" and refused.figures:
-            f = refused.figures
-            shown[field] = [t(
-                "Above your budget: this salary costs %(cost)s and your available budget is "
-                "%(available)s, so %(shortfall)s is missing. Your budget pays at most a gross "
-                "of %(largest)s.",
-                cost=format_cents(f["employer_cost_cents"]),
-                available=format_cents(f["available_cents"]),
-                shortfall=format_cents(f["shortfall_cents"]),
-                largest=format_cents(f["budget_pays_gross_cents"]))]
-        elif code in RULES:
-            shown[field] = [t(RULES[code])]
-        else:
-            shown[field] = messages
-    return shown
+    return refusal_in_words(refused, RULES, lambda **euros: t(
+        "Above your budget: this salary costs %(cost)s and your available budget is "
+        "%(available)s, so %(shortfall)s is missing. Your budget pays at most a gross "
+        "of %(largest)s.", **euros))
 
 
 @blueprint.get("/bulletins")

@@ -28,7 +28,13 @@ from flask import (
 )
 
 from cae_portal.domain.money import format_cents, parse_euros
-from cae_portal.entrypoints.app import current_viewer, gateway_for_viewer, t, today
+from cae_portal.entrypoints.app import (
+    current_viewer,
+    gateway_for_viewer,
+    refusal_in_words,
+    t,
+    today,
+)
 from cae_portal.usecases import staff as usecases
 from cae_portal.usecases.gateway import FieldErrors
 from caekit.period import Period
@@ -135,24 +141,11 @@ POSTED = {"factures": "The invoice %(ref)s is posted.",
 
 
 def _french(refused: FieldErrors) -> dict[str, list[str]]:
-    shown = {}
-    for field, messages in refused.fields.items():
-        code = refused.codes.get(field)
-        if code == "budget.exceeded" and refused.figures:
-            f = refused.figures
-            shown[field] = [t(
-                "Above the budget: this salary costs %(cost)s and the available budget is "
-                "%(available)s, so %(shortfall)s is missing; the budget pays at most a gross of "
-                "%(largest)s. To pay it all the same, give the reason for going over the "
-                "budget.", cost=format_cents(f["employer_cost_cents"]),
-                available=format_cents(f["available_cents"]),
-                shortfall=format_cents(f["shortfall_cents"]),
-                largest=format_cents(f["budget_pays_gross_cents"]))]
-        elif code in RULES:
-            shown[field] = [t(RULES[code])]
-        else:
-            shown[field] = [t(MESSAGES[m]) if m in MESSAGES else m for m in messages]
-    return shown
+    return refusal_in_words(refused, RULES, lambda **euros: t(
+        "Above the budget: this salary costs %(cost)s and the available budget is "
+        "%(available)s, so %(shortfall)s is missing; the budget pays at most a gross of "
+        "%(largest)s. To pay it all the same, give the reason for going over the "
+        "budget.", **euros), MESSAGES)
 
 
 def _euros(form: dict, name: str, errors: dict, required: bool = True) -> int | None:

@@ -17,7 +17,6 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 import urllib.error
 import uuid
 from dataclasses import dataclass, field
@@ -29,7 +28,7 @@ import requests
 
 from caekit import auth
 from caekit.config import Settings
-from caekit.testing import AMQP_BASE, free_port, is_ready, management
+from caekit.testing import AMQP_BASE, eventually, free_port, is_ready, management
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[3]
@@ -92,14 +91,8 @@ def _get(url, tok, **params):
 
 
 def _until(what, predicate, timeout=90.0):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what}: not within {timeout} s")
-        time.sleep(0.2)
+    return eventually(predicate, timeout=timeout, interval=0.2,
+                      message=f"{what}: not within {timeout} s")
 
 
 PEOPLE = {  # key: (first, last, activity code, activity name, business months)

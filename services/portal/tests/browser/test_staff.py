@@ -7,13 +7,12 @@ the entrepreneur's tests read the ledger's figures when they run, not the seed's
 
 from __future__ import annotations
 
-import time
 import uuid
 from datetime import date
 
 import requests
 
-from caekit.testing import count_rows
+from caekit.testing import count_rows, eventually
 
 
 def _post(url, body, tok):
@@ -21,16 +20,6 @@ def _post(url, body, tok):
         "Authorization": f"Bearer {tok}", "Idempotency-Key": uuid.uuid4().hex})
     assert response.status_code in (200, 201), f"{url}: {response.status_code} {response.text}"
     return response.json()
-
-
-def _until(what, predicate, timeout=90.0):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        assert time.monotonic() < deadline, f"{what}: not within {timeout} s"
-        time.sleep(0.2)
 
 
 def _url(world, service, path):
@@ -179,8 +168,8 @@ def test_staff_download_the_fec_with_its_header_line(world, journeys):
 
 def test_staff_start_a_payroll_run_and_watch_it_without_reloading(world, journeys):
     found = journeys("staff_payroll_run", period="2026-04", left_out_name="Sophie Durand")
-    run = _until("April's run", lambda: _get(world, "payroll", "/payroll-runs",
-                                             period="2026-04")["items"])[0]
+    run = eventually(lambda: _get(world, "payroll", "/payroll-runs", period="2026-04")["items"],
+                     timeout=90, interval=0.2, message="April's run: not within 90 s")[0]
     assert run["status"] == "completed"
     assert found["issued_text"] == f"{run['issued']} bulletin(s) émis sur {run['expected']}."
     assert found["polled"] >= 1
