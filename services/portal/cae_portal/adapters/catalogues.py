@@ -1,5 +1,7 @@
 """The gettext catalogues: the committed ``.po`` files compiled in memory at start (Babel's
-``mofile``), so that no ``.mo`` is committed or built beforehand."""
+``mofile``), so that no ``.mo`` is committed or built beforehand. A language has one ``.po``
+file per part of the portal (``messages.po``, ``governance.po``, ``matching.po``,
+``network.po``), merged into one catalogue."""
 
 from __future__ import annotations
 
@@ -16,8 +18,16 @@ DEFAULT = "fr"
 
 
 def load(language: str) -> gettext.GNUTranslations:
-    with open(TRANSLATIONS / language / "LC_MESSAGES" / "messages.po", "rb") as po:
+    folder = TRANSLATIONS / language / "LC_MESSAGES"
+    with open(folder / "messages.po", "rb") as po:
         catalog = read_po(po, locale=language)
+    for part in sorted(folder.glob("*.po")):
+        if part.name == "messages.po":
+            continue
+        with open(part, "rb") as po:
+            for message in read_po(po, locale=language):
+                if message.id:
+                    catalog[message.id] = message
     compiled = io.BytesIO()
     write_mo(compiled, catalog, use_fuzzy=False)
     compiled.seek(0)

@@ -18,6 +18,9 @@ from typing import Any
 import requests
 from requests.adapters import HTTPAdapter
 
+from cae_portal.adapters.governance import GovernanceCalls
+from cae_portal.adapters.matching import MatchingCalls
+from cae_portal.adapters.network import NetworkCalls
 from cae_portal.domain.refusals import ServiceError, Unavailable
 
 PAGE = 1000
@@ -50,7 +53,10 @@ def _shared_session() -> requests.Session:
 _HTTP = _shared_session()
 
 
-class HttpGateway:
+class HttpGateway(GovernanceCalls, MatchingCalls, NetworkCalls):
+    """Members, ledger and payroll here; governance, matching and the network operator's
+    calls in their own modules (adapters/governance.py, matching.py, network.py)."""
+
     def __init__(self, urls: dict[str, str], token: str, *, timeout: float = 10.0,
                  http: requests.Session | None = None, correlation_id: str | None = None):
         self.urls = urls

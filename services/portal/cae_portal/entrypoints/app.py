@@ -1,6 +1,7 @@
 """The portal's WSGI application: sessions, CSRF, catalogues, security headers, error pages,
-and one blueprint per role (the entrepreneur's and the support staff's today; governance and
-matching slot in the same way: a blueprint and its entries in ``NAVIGATION``)."""
+and the blueprints: the entrepreneur's and the support staff's pages, the assemblies
+(governance), matching, and the network operator's. Each blueprint module may add its menu
+entries by role in a ``NAVIGATION`` dict of its own, merged here after the first ones."""
 
 from __future__ import annotations
 
@@ -16,9 +17,7 @@ from cae_portal.adapters.services import HttpGateway
 from cae_portal.adapters.sessions import MemorySessionStore, ServerSessionInterface
 from cae_portal.adapters.settings import PortalSettings
 from cae_portal.domain.money import format_cents
-from cae_portal.usecases.gateway import ServiceError, Unavailable, Viewer
-from cae_portal.usecases.pages import NotAnEntrepreneur
-from cae_portal.usecases.staff import NotStaff
+from cae_portal.usecases.gateway import NotYours, ServiceError, Unavailable, Viewer
 
 # what each role sees in the menu: (endpoint, label msgid); later roles add theirs
 NAVIGATION = {
@@ -48,6 +47,8 @@ def home_endpoint(viewer: Viewer | None) -> str:
     """Where a signed-in person lands: their role's first page."""
     if viewer is not None and viewer.is_staff and viewer.cooperative_id:
         return "staff.members"
+    if viewer is not None and viewer.is_operator and not viewer.is_entrepreneur:
+        return "network.cooperatives"
     return "entrepreneur.home"
 
 # the forms that send more than the 64 KiB of the others: a CSV file of people (at most
@@ -68,6 +69,8 @@ def create_app(settings: PortalSettings | None = None, *, today=date.today) -> F
     app.session_interface = ServerSessionInterface(
         MemorySessionStore(settings.session_hours * 3600), secure=not settings.development)
     translations = catalogues.load_all()
+    menu_of = {role: list(items) for role, items in NAVIGATION.items()}
+    app.extensions["portal.menu"] = menu_of
     app.extensions["portal.today"] = today
     app.jinja_env.add_extension("jinja2.ext.i18n")
     app.jinja_env.policies["ext.i18n.trimmed"] = True
@@ -108,7 +111,7 @@ def create_app(settings: PortalSettings | None = None, *, today=date.today) -> F
     @app.context_processor
     def _template_helpers():
         viewer = current_viewer()
-        menu = [item for role in sorted(viewer.roles) for item in NAVIGATION.get(role, [])] \
+        menu = [item for role in sorted(viewer.roles) for item in menu_of.get(role, [])] \
             if viewer else []
         return {"viewer": viewer, "menu": menu, "euros": format_cents,
                 "csrf_token": session.get("csrf", ""), "language": g.get("language", "fr"),
@@ -143,19 +146,16 @@ def create_app(settings: PortalSettings | None = None, *, today=date.today) -> F
         app.logger.error("service error %s", error)
         return error_page(502)
 
-    @app.errorhandler(NotAnEntrepreneur)
-    def _not_an_entrepreneur(_error):
+    @app.errorhandler(NotYours)
+    def _not_yours(_error):
         return error_page(403)
 
-    @app.errorhandler(NotStaff)
-    def _not_staff(_error):
-        return error_page(403)
+    from cae_portal.entrypoints import assemblies, auth, entrepreneur, matching, network, staff
 
-    from cae_portal.entrypoints import auth, entrepreneur, staff
-
-    app.register_blueprint(auth.blueprint)
-    app.register_blueprint(entrepreneur.blueprint)
-    app.register_blueprint(staff.blueprint)
+    for module in (auth, entrepreneur, staff, assemblies, matching, network):
+        app.register_blueprint(module.blueprint)
+        for role, items in getattr(module, "NAVIGATION", {}).items():
+            menu_of.setdefault(role, []).extend(items)
     auth.setup(app, settings)
     return app
 

@@ -9,7 +9,12 @@ from typing import Any, Protocol
 
 from cae_portal.domain.refusals import ServiceError, Unavailable
 
-__all__ = ["FieldErrors", "Gateway", "ServiceError", "Unavailable", "Viewer"]
+__all__ = ["FieldErrors", "Gateway", "NotYours", "ServiceError", "Unavailable", "Viewer"]
+
+
+class NotYours(Exception):
+    """The page is not the viewer's (another role's, another person's or another
+    cooperative's): the 403 page, without asking the services."""
 
 
 @dataclass(frozen=True)
@@ -30,6 +35,10 @@ class Viewer:
     @property
     def is_staff(self) -> bool:
         return "staff" in self.roles
+
+    @property
+    def is_operator(self) -> bool:
+        return "network_operator" in self.roles
 
 
 class Gateway(Protocol):

@@ -8,11 +8,11 @@ from datetime import date
 from cae_portal.domain.money import shortfall_cents
 from cae_portal.domain.months import MonthFigures, months_of_year, totals
 from cae_portal.domain.people import days_until, next_month
-from cae_portal.usecases.gateway import FieldErrors, Gateway, ServiceError, Viewer
+from cae_portal.usecases.gateway import FieldErrors, Gateway, NotYours, ServiceError, Viewer
 from caekit.rules import RuleViolation
 
 
-class NotAnEntrepreneur(Exception):
+class NotAnEntrepreneur(NotYours):
     """The page is an entrepreneur's and the viewer has no activity of their own."""
 
 

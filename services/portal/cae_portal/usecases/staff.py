@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from datetime import date
 
 from cae_portal.domain.people import days_until
-from cae_portal.usecases.gateway import FieldErrors, Gateway, ServiceError, Viewer
+from cae_portal.usecases.gateway import FieldErrors, Gateway, NotYours, ServiceError, Viewer
 from cae_portal.usecases.pages import _form_errors, explain_budget_exceeded
 
 
-class NotStaff(Exception):
+class NotStaff(NotYours):
     """The page is the support staff's of a cooperative, and the viewer is not (another
     role, or the staff of another cooperative)."""
 

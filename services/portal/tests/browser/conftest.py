@@ -1,4 +1,4 @@
-"""The portal's browser tests: the real members, ledger and payroll services (nameko
+"""The portal's browser tests: the five real services (nameko
 containers on a RabbitMQ vhost and fresh databases of their own, as caekit.testing starts
 them), seeded through their HTTP APIs; the portal as its own process (``cae-portal``); and
 Chromium from Debian, headless, driven by Python's Playwright in a child process of its own
@@ -8,10 +8,16 @@ test process needs for the services).
 Needs /usr/bin/chromium (scripts/ensure-browser.sh installs it) and npm (axe-core is
 installed from this folder's package-lock.json into var/node). One world per session:
 every test reads it; a test that writes uses a person of its own.
+
+The world is seeded in parts: members, ledger and payroll here (``_seed``), then each
+module of ``SEEDS`` (``seed_governance.py``, ``seed_matching.py``, ``seed_network.py``) adds
+what its pages need: ``seed(world, urls, token)`` returns a dict, given to the journeys
+under the module's name (``world["governance"]`` ...) and kept in ``world.extra``.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import shutil
@@ -36,6 +42,7 @@ CHROMIUM = Path("/usr/bin/chromium")
 NODE_DIR = ROOT / "var" / "node"
 SCREENSHOTS = ROOT / "var" / "screenshots" / "portal"
 YEAR = 2026
+SEEDS = ("governance", "matching", "network")
 
 
 def axe_source() -> Path:
@@ -70,6 +77,7 @@ class World:
     staff: str = ""
     coop_b: str = ""  # another cooperative: its staff never reach Les Ateliers' pages
     member_b: str = ""
+    extra: dict = field(default_factory=dict)  # each seed module's dict, by its name
 
 
 def _token(subject, roles, coop=None):
@@ -110,7 +118,9 @@ def world(_databases, tmp_path_factory):
         pytest.fail("/usr/bin/chromium is missing: run scripts/ensure-browser.sh (as root)")
     from nameko.containers import ServiceContainer
 
+    from cae_governance.entrypoints.service import GovernanceService
     from cae_ledger.entrypoints.service import LedgerService
+    from cae_matching.entrypoints.service import MatchingService
     from cae_members.entrypoints.service import MembersService
     from cae_payroll.entrypoints.service import PayrollService
     from caekit.handlers import ReliableHandler
@@ -126,7 +136,8 @@ def world(_databases, tmp_path_factory):
     containers, urls, dbs = [], {}, {}
     portal_process = None
     try:
-        for cls in (MembersService, LedgerService, PayrollService):
+        for cls in (MembersService, LedgerService, PayrollService, GovernanceService,
+                    MatchingService):
             dbs[cls.name] = _databases.fresh(cls.name, tmp)
             settings = Settings(service=cls.name, database_url=dbs[cls.name], amqp_uri=amqp,
                                 http_port=free_port(), relay_poll_seconds=0.1,
@@ -139,6 +150,11 @@ def world(_databases, tmp_path_factory):
             urls[cls.name] = f"http://127.0.0.1:{settings.http_port}"
 
         world = _seed(urls)
+        for name in SEEDS:
+            spec = importlib.util.spec_from_file_location(f"seed_{name}", HERE / f"seed_{name}.py")
+            module = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(module)
+            world.extra[name] = module.seed(world, urls, _token)
         port = free_port()
         log = open(tmp / "portal.log", "w")  # noqa: SIM115 - closed with the process
         env = {**os.environ, "CAE_ENV": "development", "CAE_PORTAL_HTTP_PORT": str(port),
@@ -251,7 +267,7 @@ def journeys(world):
     base = {"portal": world.portal, "coop": world.coop, "people": world.people,
             "budget": world.budget, "payslip": world.payslip, "axe": str(axe),
             "coop_b": world.coop_b, "member_b": world.member_b,
-            "screenshots": str(SCREENSHOTS), "chromium": str(CHROMIUM)}
+            "screenshots": str(SCREENSHOTS), "chromium": str(CHROMIUM), **world.extra}
 
     def run(name: str, **values):
         env = {k: v for k, v in os.environ.items() if not k.startswith("CAE_")}

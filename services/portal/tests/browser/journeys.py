@@ -286,9 +286,10 @@ JOURNEYS = {f.__name__: f for f in (home, statements, simulate, salary_refused, 
 
 
 def main(name: str) -> int:
-    from staff_journeys import STAFF_JOURNEYS  # the support staff's (staff_journeys.py)
+    import importlib
 
-    JOURNEYS.update(STAFF_JOURNEYS)
+    for part in ("staff", "governance", "matching", "network"):  # <part>_journeys.py
+        JOURNEYS.update(importlib.import_module(f"{part}_journeys").JOURNEYS)
     world = json.loads(sys.stdin.read())
     with sync_playwright() as playwright:
         journey = Journey(world, playwright)

@@ -424,8 +424,8 @@ def staff_csrf(j: Journey) -> None:
     j.check_page("equipe-formulaire-refuse")
 
 
-STAFF_JOURNEYS = {f.__name__: f for f in (
+JOURNEYS = {f.__name__: f for f in (
     staff_register, staff_import, staff_steps_contracts, staff_deadlines, staff_follow_up, staff_ledger,
     staff_close_month, staff_trial_balance, staff_fec, staff_payroll_run, staff_override,
     staff_forbidden, staff_csrf)}
-__all__ = ["ARGS", "STAFF_JOURNEYS"]
+__all__ = ["ARGS", "JOURNEYS"]
