@@ -10,6 +10,7 @@
 | CAE_PORTAL_OIDC_CLIENT_ID, CAE_PORTAL_OIDC_CLIENT_SECRET | (none) | the portal's client at the provider |
 | CAE_PORTAL_OIDC_SCOPE | openid profile email | scopes asked |
 | CAE_PORTAL_SESSION_HOURS | 8 | a session ends after this many hours of inactivity |
+| CAE_PORTAL_SESSION_DATABASE_URL | (none: this process's memory) | the PostgreSQL database the replicas share sessions in (sealed, see adapters/sessions.py) |
 | CAE_PORTAL_SERVICE_TIMEOUT | 10 | seconds a service call may take |
 """
 
@@ -39,6 +40,7 @@ class PortalSettings:
     oidc_scope: str = "openid profile email"
     session_hours: float = 8.0
     service_timeout: float = 10.0
+    session_database_url: str | None = None
 
     @classmethod
     def from_env(cls) -> PortalSettings:
@@ -55,4 +57,5 @@ class PortalSettings:
             oidc_scope=_env("OIDC_SCOPE", "openid profile email"),
             session_hours=float(_env("SESSION_HOURS", "8")),
             service_timeout=float(_env("SERVICE_TIMEOUT", "10")),
+            session_database_url=os.environ.get("CAE_PORTAL_SESSION_DATABASE_URL") or None,
         )

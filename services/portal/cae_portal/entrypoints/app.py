@@ -14,7 +14,11 @@ from werkzeug.exceptions import HTTPException
 
 from cae_portal.adapters import catalogues
 from cae_portal.adapters.services import HttpGateway
-from cae_portal.adapters.sessions import MemorySessionStore, ServerSessionInterface
+from cae_portal.adapters.sessions import (
+    DatabaseSessionStore,
+    MemorySessionStore,
+    ServerSessionInterface,
+)
 from cae_portal.adapters.settings import PortalSettings
 from cae_portal.domain.money import format_cents
 from cae_portal.usecases.gateway import NotYours, ServiceError, Unavailable, Viewer
@@ -66,8 +70,8 @@ def create_app(settings: PortalSettings | None = None, *, today=date.today) -> F
     app = Flask(__name__)
     app.config.update(PORTAL=settings, SECRET_KEY=secrets.token_hex(32),
                       MAX_CONTENT_LENGTH=64 * 1024)
-    app.session_interface = ServerSessionInterface(
-        MemorySessionStore(settings.session_hours * 3600), secure=not settings.development)
+    app.session_interface = ServerSessionInterface(session_store(settings),
+                                                   secure=not settings.development)
     translations = catalogues.load_all()
     menu_of = {role: list(items) for role, items in NAVIGATION.items()}
     app.extensions["portal.menu"] = menu_of
@@ -85,6 +89,8 @@ def create_app(settings: PortalSettings | None = None, *, today=date.today) -> F
                                                        catalogues.DEFAULT)
         g.language = language or catalogues.DEFAULT
         g.translations = translations[g.language]
+        if getattr(session, "store_down", False):
+            abort(503)
         if "csrf" not in session:
             session["csrf"] = secrets.token_urlsafe(32)
         if request.endpoint in LARGE_FORMS:  # before the form is read (CSRF below)
@@ -126,6 +132,11 @@ def create_app(settings: PortalSettings | None = None, *, today=date.today) -> F
 
     @app.get("/health/ready")
     def health_ready():
+        try:
+            app.session_interface.store.check()
+        except Exception as error:  # noqa: BLE001 - any failure: not ready, said why
+            return {"status": "unavailable",
+                    "checks": {"sessions": error.__class__.__name__}}, 503
         return {"status": "ok", "checks": {"sessions": "ok"}}
 
     @app.errorhandler(HTTPException)
@@ -158,6 +169,18 @@ def create_app(settings: PortalSettings | None = None, *, today=date.today) -> F
             menu_of.setdefault(role, []).extend(items)
     auth.setup(app, settings)
     return app
+
+
+def session_store(settings: PortalSettings):
+    """The database's when CAE_PORTAL_SESSION_DATABASE_URL is set (several replicas), else
+    this process's memory."""
+    ttl = settings.session_hours * 3600
+    if not settings.session_database_url:
+        return MemorySessionStore(ttl)
+    from caekit.db import make_engine
+
+    return DatabaseSessionStore(make_engine(settings.session_database_url, pool_size=5),
+                                ttl)
 
 
 def t(message: str, **values) -> str:
