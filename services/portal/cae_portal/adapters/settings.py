@@ -11,6 +11,7 @@
 | CAE_PORTAL_OIDC_SCOPE | openid profile email | scopes asked |
 | CAE_PORTAL_SESSION_HOURS | 8 | a session ends after this many hours of inactivity |
 | CAE_PORTAL_SESSION_DATABASE_URL | (none: this process's memory) | the PostgreSQL database the replicas share sessions in (sealed, see adapters/sessions.py) |
+| CAE_PORTAL_SESSION_POOL_SIZE | 4 | connections a portal process keeps to that database (no more are opened) |
 | CAE_PORTAL_SERVICE_TIMEOUT | 10 | seconds a service call may take |
 """
 
@@ -41,6 +42,7 @@ class PortalSettings:
     session_hours: float = 8.0
     service_timeout: float = 10.0
     session_database_url: str | None = None
+    session_pool_size: int = 4
 
     @classmethod
     def from_env(cls) -> PortalSettings:
@@ -58,4 +60,5 @@ class PortalSettings:
             session_hours=float(_env("SESSION_HOURS", "8")),
             service_timeout=float(_env("SERVICE_TIMEOUT", "10")),
             session_database_url=os.environ.get("CAE_PORTAL_SESSION_DATABASE_URL") or None,
+            session_pool_size=int(os.environ.get("CAE_PORTAL_SESSION_POOL_SIZE", "4")),
         )

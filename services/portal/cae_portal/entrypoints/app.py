@@ -179,8 +179,9 @@ def session_store(settings: PortalSettings):
         return MemorySessionStore(ttl)
     from caekit.db import make_engine
 
-    return DatabaseSessionStore(make_engine(settings.session_database_url, pool_size=5),
-                                ttl)
+    engine = make_engine(settings.session_database_url, pool_size=settings.session_pool_size,
+                         max_overflow=0)
+    return DatabaseSessionStore(engine, ttl)
 
 
 def t(message: str, **values) -> str:
