@@ -28,6 +28,17 @@ import yaml
 DEPLOY = Path(__file__).resolve().parent
 SCRIPT = DEPLOY / "check_manifests.py"
 SERVICES = ("members", "ledger", "payroll", "governance", "matching")
+# The web portal (base/portal, services/portal): a backend-for-frontend in the same
+# image, labelled app.kubernetes.io/component=portal (not "service") so that what
+# selects the services (their HPA patch, JWT patches, relay switch, ServiceMonitor,
+# broker and PgBouncer policies) does not select it. It calls the five services, has
+# an HPA, an HTTPRoute and a sessions database of its own (directly on cae-pg-rw).
+PORTAL = "portal"
+PORTAL_HOST = "portal.cae.example.org"
+# Pods of the portal beyond its HPA's maximum during a rolling update at full scale:
+# the surge pod (maxSurge 1) and a pod still stopping. Its role's connectionLimit
+# must leave them room, or a rollout at full scale starts a pod the database refuses.
+PORTAL_ROLLOUT_EXTRA_PODS = 2
 # governance's key wrapping secret polls' keys (docs/adr/0013-sealed-ballots.md):
 # a Secret of its own, given to the service container only (like the JWT secret).
 BALLOT_KEY = ("CAE_GOVERNANCE_BALLOT_KEY", "governance-ballot-key", "ballot-key")
@@ -705,7 +716,7 @@ def test_keda_scales_payroll_workers_on_ready_and_unacked_with_true_idle_semanti
 def test_an_hpa_per_http_service():
     docs = _by_kind_name(_production())
     hpas = {n: d for (k, n), d in docs.items() if k == "HorizontalPodAutoscaler"}
-    assert set(hpas) == set(SERVICES)  # payroll-worker is KEDA's
+    assert set(hpas) == set(SERVICES) | {PORTAL}  # payroll-worker is KEDA's
     for service, hpa in hpas.items():
         assert hpa["apiVersion"] == "autoscaling/v2"
         spec = hpa["spec"]
@@ -761,10 +772,29 @@ def test_a_pooler_per_database_and_the_pools_fit_under_max_connections():
             + PER_MIGRATION * len(SERVICES)
             + RESERVED_PEOPLE
         )
-        assert pooled + reserved < max_connections, (pooled, reserved, max_connections)
-        # PostgreSQL enforces it too: each role's limit is its pool + its migration + people.
+        # The web portal connects directly (no pooler): at most its role's limit, which
+        # covers its pool on every replica the HPA allows, and a rollout's extra pods.
         roles = {r["name"]: r for r in cluster["managed"]["roles"]}
-        limits = 0
+        portal_direct = roles[PORTAL]["connectionLimit"]
+        portal_pool = int(
+            _env(_container(by_name[("Deployment", PORTAL)]))["CAE_PORTAL_SESSION_POOL_SIZE"][
+                "value"
+            ]
+        )
+        portal_max = _portal_max_replicas()
+        assert portal_direct >= (portal_max + PORTAL_ROLLOUT_EXTRA_PODS) * portal_pool, (
+            portal_direct,
+            portal_max,
+            portal_pool,
+        )
+        assert pooled + portal_direct + reserved < max_connections, (
+            pooled,
+            portal_direct,
+            reserved,
+            max_connections,
+        )
+        # PostgreSQL enforces it too: each role's limit is its pool + its migration + people.
+        limits = portal_direct
         for service in SERVICES:
             params = poolers[f"cae-pg-pooler-{service}"]["pgbouncer"]["parameters"]
             pool = poolers[f"cae-pg-pooler-{service}"]["instances"] * int(
@@ -775,6 +805,7 @@ def test_a_pooler_per_database_and_the_pools_fit_under_max_connections():
         assert (
             limits + reserved - PER_MIGRATION * len(SERVICES) - RESERVED_PEOPLE <= max_connections
         )
+        assert set(roles) == set(SERVICES) | {PORTAL}  # no role outside the budget
     # The services reach their own pooler; only the migration goes direct (dev's URLs).
     dev = _by_kind_name(_dev())
     import base64
@@ -1015,7 +1046,9 @@ def _route_covers(matches: list[dict], path: str) -> bool:
 def test_an_httproute_per_http_service_exposing_its_api_only():
     docs = _by_kind_name(_production())
     routes = {n: d for (k, n), d in docs.items() if k == "HTTPRoute"}
-    assert set(routes) == set(SERVICES)
+    assert set(routes) == set(SERVICES) | {PORTAL}  # the portal's: test_the_web_portal_...
+    hostnames = [h for route in routes.values() for h in route["spec"]["hostnames"]]
+    assert len(hostnames) == len(set(hostnames))  # a host name each
     for service, route in routes.items():
         assert route["apiVersion"] == "gateway.networking.k8s.io/v1"
         spec = route["spec"]
@@ -1028,14 +1061,16 @@ def test_an_httproute_per_http_service_exposing_its_api_only():
             assert rule["backendRefs"] == [
                 {"group": "", "kind": "Service", "name": service, "port": 80, "weight": 1}
             ]
+        for internal in ("/metrics", "/health/live", "/health/ready"):
+            assert not _route_covers(matches, internal), (service, internal)
+        assert docs[("Service", service)]["spec"]["ports"][0]["port"] == 80
+        if service == PORTAL:
+            continue
         paths = _api_paths(service)
         assert paths
         for path in paths:
             concrete = re.sub(r"<[^>]+>", "x", path)
             assert _route_covers(matches, concrete), (service, path)
-        for internal in ("/metrics", "/health/live", "/health/ready"):
-            assert not _route_covers(matches, internal), (service, internal)
-        assert docs[("Service", service)]["spec"]["ports"][0]["port"] == 80
 
 
 def _images(docs: list[dict]) -> list[tuple[str, str]]:
@@ -1084,6 +1119,281 @@ def test_production_pins_every_image_by_digest():
             )
         else:
             assert re.fullmatch(r"[0-9a-f]{64}", digest), (name, image)
+
+
+# --------------------------------------------------------------------------- web portal
+
+
+def _portal_max_replicas() -> int:
+    return _by_kind_name(_production())[("HorizontalPodAutoscaler", PORTAL)]["spec"]["maxReplicas"]
+
+
+def _policies_selecting(docs: list[dict], labels: dict, policy_type: str) -> dict[str, dict]:
+    return {
+        d["metadata"]["name"]: d["spec"]
+        for d in docs
+        if d["kind"] == "NetworkPolicy"
+        and policy_type in d["spec"].get("policyTypes", [])
+        and _selects(d["spec"]["podSelector"], labels)
+    }
+
+
+def _ports(rules: list[dict]) -> set[tuple[str, int]]:
+    return {(p.get("protocol", "TCP"), p["port"]) for r in rules for p in r.get("ports", [])}
+
+
+def test_the_portal_is_in_the_base_with_a_deployment_service_and_budget():
+    base = yaml.safe_load((DEPLOY / "base" / "kustomization.yaml").read_text())
+    assert PORTAL in base["resources"]
+    docs = _by_kind_name(_docs(DEPLOY / "base" / PORTAL / "portal.yaml"))
+    assert set(docs) == {
+        ("ServiceAccount", PORTAL),
+        ("Deployment", PORTAL),
+        ("Service", PORTAL),
+        ("PodDisruptionBudget", PORTAL),
+    }  # no migration Job, no prune CronJob: the portal creates its one table itself
+    for doc in docs.values():
+        assert doc["metadata"]["labels"]["app.kubernetes.io/component"] == PORTAL
+    assert docs[("PodDisruptionBudget", PORTAL)]["spec"]["minAvailable"] == 1
+
+
+@needs_kubectl
+def test_the_web_portal_is_deployed_like_the_services():
+    rendered = _production()
+    docs = _by_kind_name(rendered)
+    portal = docs[("Deployment", PORTAL)]
+    members = docs[("Deployment", "members")]
+    labels = _pod_labels(portal)
+    assert labels == {
+        "app.kubernetes.io/name": PORTAL,
+        "app.kubernetes.io/component": PORTAL,
+        "app.kubernetes.io/part-of": "cae",
+    }
+    assert portal["metadata"]["labels"]["app.kubernetes.io/component"] == PORTAL
+    assert _annotations(portal) == {"argocd.argoproj.io/sync-wave": "2"}
+    assert "replicas" not in portal["spec"]  # its HPA's
+    assert portal["spec"]["strategy"] == members["spec"]["strategy"]
+    container, service_container = _container(portal), _container(members)
+    # The release's image, `cae run portal` on 8000, probed like the services.
+    assert container["image"] == service_container["image"]
+    assert container["args"] == ["run", PORTAL]
+    _assert_relay_container_serves_http(container)
+    for key in (
+        "resources",
+        "securityContext",
+        "lifecycle",
+        "livenessProbe",
+        "readinessProbe",
+        "startupProbe",
+        "volumeMounts",
+    ):
+        assert container[key] == service_container[key], key
+    pod, service_pod = _pod_spec(portal), _pod_spec(members)
+    for key in (
+        "securityContext",
+        "automountServiceAccountToken",
+        "enableServiceLinks",
+        "terminationGracePeriodSeconds",
+        "volumes",
+    ):
+        assert pod[key] == service_pod[key], key
+    assert pod["serviceAccountName"] == PORTAL
+    assert docs[("ServiceAccount", PORTAL)]["automountServiceAccountToken"] is False
+    spread = pod["topologySpreadConstraints"]
+    assert {c["topologyKey"] for c in spread} == {
+        "topology.kubernetes.io/zone",
+        "kubernetes.io/hostname",
+    }
+    assert all(c["labelSelector"]["matchLabels"].items() <= labels.items() for c in spread)
+    # No /metrics: not announced to Prometheus, not in the services' ServiceMonitor.
+    assert not any(
+        k.startswith("prometheus.io/")
+        for k in portal["spec"]["template"]["metadata"].get("annotations") or {}
+    )
+    # The five services through their Services' port 80, a pool of 2, its Secret.
+    env = _env(container)
+    for service in SERVICES:
+        assert env[f"CAE_PORTAL_{service.upper()}_URL"]["value"] == f"http://{service}"
+        assert docs[("Service", service)]["spec"]["ports"][0]["port"] == 80
+    assert env["CAE_PORTAL_SESSION_POOL_SIZE"]["value"] == "2"
+    assert {next(iter(ref.values()))["name"] for ref in container["envFrom"]} == {
+        next(n for (k, n) in docs if k == "ConfigMap" and n.startswith("cae-config")),
+        "portal-secrets",
+    }
+    # Not a service: no token verification key, no relay switch, no ballot key.
+    for variable in ("CAE_JWT_PUBLIC_KEY", "CAE_RELAY_IN_PROCESS", BALLOT_KEY[0]):
+        assert variable not in env, variable
+    config = next(
+        d for (k, n), d in docs.items() if k == "ConfigMap" and n.startswith("cae-config")
+    )
+    assert config["data"]["CAE_ENV"] == "production"  # OpenID Connect only, Secure cookie
+    # Its Service and budget select it, and only it; the services' select only themselves.
+    service = docs[("Service", PORTAL)]["spec"]
+    assert service["ports"] == [
+        {"name": "http", "port": 80, "targetPort": "http", "protocol": "TCP"}
+    ]
+    assert _selects({"matchLabels": service["selector"]}, labels)
+    assert _selects(docs[("PodDisruptionBudget", PORTAL)]["spec"]["selector"], labels)
+    for name in SERVICES:
+        service_labels = _pod_labels(docs[("Deployment", name)])
+        assert not _selects({"matchLabels": service["selector"]}, service_labels)
+        assert not _selects({"matchLabels": docs[("Service", name)]["spec"]["selector"]}, labels)
+    assert not _selects(docs[("ServiceMonitor", "cae-services")]["spec"]["selector"], labels)
+
+    # Network: the Gateway's data plane reaches it on 8000, and nothing else does.
+    ingress = _policies_selecting(rendered, labels, "Ingress")
+    assert set(ingress) == {"default-deny-ingress", "cae-allow-http-from-gateway"}
+    [rule] = ingress["cae-allow-http-from-gateway"]["ingress"]
+    assert rule["from"] == [
+        {"namespaceSelector": {"matchLabels": {"cae-platform/http-gateway": "true"}}}
+    ]
+    assert _ports([rule]) == {("TCP", 8000)}
+    # The services accept it on 8000 (and the gateway still reaches them).
+    for name in SERVICES:
+        service_labels = _pod_labels(docs[("Deployment", name)])
+        admitted = _policies_selecting(rendered, service_labels, "Ingress")
+        assert "cae-allow-http-from-gateway" in admitted
+        from_portal = [
+            r
+            for p in admitted.values()
+            for r in p.get("ingress", [])
+            if any("podSelector" in f and _selects(f["podSelector"], labels) for f in r["from"])
+        ]
+        assert from_portal and _ports(from_portal) == {("TCP", 8000)}, name
+    # Nothing else of the namespace admits the portal: not the broker, not a PgBouncer.
+    for policy in (d for d in rendered if d["kind"] == "NetworkPolicy"):
+        name = policy["metadata"]["name"]
+        admits = any(
+            "podSelector" in f
+            and "namespaceSelector" not in f
+            and _selects(f["podSelector"], labels)
+            for r in policy["spec"].get("ingress", [])
+            for f in r.get("from", [])
+        )
+        assert admits == (name in ("cae-allow-http-from-portal", "cae-pg-ingress")), name
+    # ...the PostgreSQL instances admit it on 5432 (its sessions database).
+    pg_rules = [
+        r
+        for r in docs[("NetworkPolicy", "cae-pg-ingress")]["spec"]["ingress"]
+        if any("podSelector" in f and _selects(f["podSelector"], labels) for f in r["from"])
+    ]
+    assert _ports(pg_rules) == {("TCP", 5432)}
+    # Egress: DNS, the services' pods on 8000, PostgreSQL, HTTPS (the OIDC provider).
+    egress = _policies_selecting(rendered, labels, "Egress")
+    assert set(egress) == {"cae-portal-egress"}
+    rules = egress["cae-portal-egress"]["egress"]
+    assert _ports(rules) == {("UDP", 53), ("TCP", 53), ("TCP", 8000), ("TCP", 5432), ("TCP", 443)}
+    [to_services] = [r for r in rules if ("TCP", 8000) in _ports([r])]
+    assert _ports([to_services]) == {("TCP", 8000)}
+    [peer] = to_services["to"]
+    for name in SERVICES:
+        assert _selects(peer["podSelector"], _pod_labels(docs[("Deployment", name)]))
+    for name in [f"{s}-relay" for s in SERVICES] + ["payroll-worker", PORTAL]:
+        assert not _selects(peer["podSelector"], _pod_labels(docs[("Deployment", name)]))
+    # The services' own egress rules are not the portal's (no AMQPS for it).
+    assert not _selects(
+        docs[("NetworkPolicy", "cae-restrict-egress")]["spec"]["podSelector"], labels
+    )
+
+    # Its route: its own host, its Service, not the probes.
+    route = docs[("HTTPRoute", PORTAL)]["spec"]
+    assert route["hostnames"] == [PORTAL_HOST]
+    assert route["parentRefs"] == docs[("HTTPRoute", "members")]["spec"]["parentRefs"]
+    matches = [m for rule in route["rules"] for m in rule["matches"]]
+    for path in ("/", "/connexion", "/connexion/oidc", "/connexion/retour", "/static/x.css"):
+        assert _route_covers(matches, path), path
+    for path in ("/health/live", "/health/ready", "/metrics"):
+        assert not _route_covers(matches, path), path
+
+    # Its HPA: 2 to 6 in the component, 3 to 6 in production, like the services'.
+    hpa = docs[("HorizontalPodAutoscaler", PORTAL)]["spec"]
+    assert hpa["scaleTargetRef"] == {"apiVersion": "apps/v1", "kind": "Deployment", "name": PORTAL}
+    assert (hpa["minReplicas"], hpa["maxReplicas"]) == (3, 6)
+    assert hpa["metrics"] == docs[("HorizontalPodAutoscaler", "members")]["spec"]["metrics"]
+    component = _by_kind_name(_docs(DEPLOY / "components" / "hpa" / "hpa.yaml"))
+    assert component[("HorizontalPodAutoscaler", PORTAL)]["spec"]["minReplicas"] == 2
+
+    # Its database: a role and a database of its own in cae-pg, reached directly.
+    cluster = docs[("Cluster", "cae-pg")]["spec"]
+    role = next(r for r in cluster["managed"]["roles"] if r["name"] == PORTAL)
+    assert role["login"] is True and role["ensure"] == "present"
+    assert role["passwordSecret"]["name"] == "portal-db-credentials"
+    assert role["connectionLimit"] == (6 + PORTAL_ROLLOUT_EXTRA_PODS) * 2
+    database = docs[("Database", "cae-pg-portal")]["spec"]
+    assert (database["name"], database["owner"], database["cluster"]) == (
+        PORTAL,
+        PORTAL,
+        {"name": "cae-pg"},
+    )
+    assert database["databaseReclaimPolicy"] == "retain"
+    assert ("Pooler", f"cae-pg-pooler-{PORTAL}") not in docs
+
+
+@needs_kubectl
+def test_the_dev_portal_signs_in_with_the_services_secret_and_shares_no_credentials():
+    import base64
+
+    docs = _by_kind_name(_dev())
+    portal = docs[("Deployment", PORTAL)]
+    assert portal["spec"]["replicas"] == 1
+    assert docs[("PodDisruptionBudget", PORTAL)]["spec"]["minAvailable"] == 0
+    container = _container(portal)
+    assert container["image"].endswith(":dev")
+    # The demo sign-in mints the tokens with the secret the services verify.
+    env = _env(container)
+    assert (
+        env["CAE_JWT_SECRET"] == _env(_container(docs[("Deployment", "members")]))["CAE_JWT_SECRET"]
+    )
+    assert [c["name"] for c in _pod_spec(portal)["containers"]] == [PORTAL]
+    config = next(
+        d for (k, n), d in docs.items() if k == "ConfigMap" and n.startswith("cae-config")
+    )
+    assert config["data"].get("CAE_ENV", "development") == "development"  # the demo page
+    assert ("HTTPRoute", PORTAL) not in docs and ("HorizontalPodAutoscaler", PORTAL) not in docs
+
+    def data(name: str) -> dict[str, str]:
+        return {k: base64.b64decode(v).decode() for k, v in docs[("Secret", name)]["data"].items()}
+
+    secrets = data("portal-secrets")
+    assert set(secrets) == {"CAE_PORTAL_SESSION_DATABASE_URL"}
+    url = secrets["CAE_PORTAL_SESSION_DATABASE_URL"]
+    credentials = data("portal-db-credentials")
+    assert docs[("Secret", "portal-db-credentials")]["type"] == "kubernetes.io/basic-auth"
+    assert url == (
+        f"postgresql+psycopg://{credentials['username']}:{credentials['password']}"
+        f"@cae-pg-rw:5432/{PORTAL}"
+    )
+    assert credentials["username"] == PORTAL
+
+
+def _portal_url_rules() -> list[str]:
+    """The URL rules of the portal's Flask app (its blueprints and static files)."""
+    pytest.importorskip("cae_portal")
+    from cae_portal.adapters.settings import PortalSettings
+    from cae_portal.entrypoints.app import create_app
+
+    return sorted({rule.rule for rule in create_app(PortalSettings()).url_map.iter_rules()})
+
+
+@needs_kubectl
+def test_the_portal_route_covers_every_page_of_the_portal_but_its_probes():
+    from cae_portal.adapters.settings import SERVICES as PORTAL_CALLS
+
+    assert tuple(PORTAL_CALLS) == SERVICES  # the URLs the Deployment sets
+    rules = _portal_url_rules()
+    assert "/connexion/retour" in rules  # the OIDC redirect URI of deploy/README.md
+    route = _by_kind_name(_production())[("HTTPRoute", PORTAL)]["spec"]
+    matches = [m for rule in route["rules"] for m in rule["matches"]]
+    probes = [r for r in rules if r.startswith("/health/")]
+    assert probes == ["/health/live", "/health/ready"]
+    for rule in rules:
+        concrete = re.sub(r"<[^>]+>", "x", rule)
+        assert _route_covers(matches, concrete) == (rule not in probes), rule
+    # No listed prefix is dead: each serves some page of the portal.
+    for match in matches:
+        assert any(_route_covers([match], re.sub(r"<[^>]+>", "x", rule)) for rule in rules), match[
+            "path"
+        ]
 
 
 # --------------------------------------------------------------------------- monitoring
@@ -1311,3 +1621,16 @@ def test_metric_name_extraction():
         "and on (pod) (rate(b_total[1m]) > 0))) / ignoring (le) c"
     ) == {"a_bucket", "b_total", "c"}
     assert _metric_names("time() - max by (cronjob) (d) > 2 * 86400") == {"d"}
+
+
+@needs_kubectl
+def test_the_pods_that_verify_tokens_may_read_the_providers_keys_over_https():
+    for docs in (_production(), _dev()):
+        by_name = _by_kind_name(docs)
+        policy = by_name[("NetworkPolicy", "cae-allow-jwks-egress")]["spec"]
+        assert policy["policyTypes"] == ["Egress"]
+        assert [p for r in policy["egress"] for p in r["ports"]] == [
+            {"protocol": "TCP", "port": 443}]
+        [components] = [e["values"] for e in policy["podSelector"]["matchExpressions"]
+                        if e["key"] == "app.kubernetes.io/component"]
+        assert set(components) == {"service", "worker"}  # not relays, Jobs or the portal

@@ -1,6 +1,9 @@
 """JWT authentication: HS256 with a shared secret in development; in production RS256 or
 ES256, with the provider's public key (CAE_JWT_PUBLIC_KEY) or its JWKS (CAE_JWT_JWKS_URL:
-the key named by the token's ``kid``, fetched and cached).
+the key named by the token's ``kid``, fetched and cached). The JWKS is fetched over TLS
+checked against the public CAs (certifi's), or CAE_JWT_JWKS_CA_FILE's for a provider with a
+private CA: never OpenSSL's default store, which SSL_CERT_FILE narrows to the broker's CA
+in the cluster.
 
 Claims: ``sub`` (the caller), ``coop`` (their cooperative id; absent for a
 network operator), ``roles`` (entrepreneur, staff, admin, network_operator),
@@ -13,9 +16,11 @@ provider must issue these claims itself (see caekit.config): there is no mapping
 from __future__ import annotations
 
 import re
+import ssl
 import threading
 import time
 
+import certifi
 import jwt
 
 from caekit.config import Settings
@@ -81,14 +86,19 @@ class KeysUnavailable(Problem):
     status, title, slug = 503, "Service unavailable", "unavailable"
 
 
-def _jwks_client(url: str) -> jwt.PyJWKClient:
+def jwks_tls(ca_file: str | None = None) -> ssl.SSLContext:
+    """TLS for the JWKS: ``ca_file``'s CAs, else the public ones (certifi's bundle)."""
+    return ssl.create_default_context(cafile=ca_file or certifi.where())
+
+
+def _jwks_client(url: str, ca_file: str | None = None) -> jwt.PyJWKClient:
     with _jwks_lock:
         client = _jwks_clients.get(url)
         if client is None:
             client = _jwks_clients[url] = jwt.PyJWKClient(
                 url, cache_jwk_set=True, lifespan=JWKS_LIFESPAN_SECONDS,
                 cooldown_duration=JWKS_COOLDOWN_SECONDS, timeout=JWKS_TIMEOUT_SECONDS,
-                headers={"User-Agent": "cae-platform"})
+                headers={"User-Agent": "cae-platform"}, ssl_context=jwks_tls(ca_file))
         return client
 
 
@@ -101,7 +111,7 @@ def _jwks_key(token: str, settings: Settings) -> jwt.PyJWK:
     if not isinstance(kid, str) or not kid:
         raise Unauthorized("invalid token: no key id (kid) in its header")
     try:
-        key = _jwks_client(settings.jwt_jwks_url).get_signing_key(kid)
+        key = _jwks_client(settings.jwt_jwks_url, settings.jwt_jwks_ca_file).get_signing_key(kid)
     except jwt.PyJWKClientConnectionError as exc:
         raise KeysUnavailable("the identity provider's keys (CAE_JWT_JWKS_URL) cannot be "
                               "read; retry later") from exc

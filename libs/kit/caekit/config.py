@@ -14,6 +14,7 @@ over the shared one (``CAE_LEDGER_DATABASE_URL`` before ``CAE_DATABASE_URL``).
 | CAE_JWT_PUBLIC_KEY | (none) | RS256 (RSA) or ES256 (EC P-256) public key, PEM text or a path to a PEM file; checked at start |
 | CAE_JWT_JWKS_URL | (none) | the provider's JWKS (`jwks_uri` of its discovery document): RS256 / ES256 keys fetched, cached 5 min, chosen by the token's `kid`; an unknown `kid` refetches the set (at most every 10 s). RS256 / ES256 need this or CAE_JWT_PUBLIC_KEY; https outside development |
 | CAE_JWT_ISSUER | cae-platform | expected `iss` claim (with a provider: its issuer, exactly as in its tokens) |
+| CAE_JWT_JWKS_CA_FILE | (none: the public CAs, certifi's) | the CAs checking the JWKS's TLS, for a provider with a private CA (SSL_CERT_FILE is not used for it: in the cluster it holds only the broker's CA) |
 | CAE_JWT_AUDIENCE | (none) | when set, tokens must carry it in `aud` (the provider's audience for the platform's APIs); unset, `aud` is not checked |
 | CAE_JWT_MAX_TTL_SECONDS | 86400 | tokens must carry `exp`, at most this far in the future (and after `iat`) |
 | CAE_RELAY_IN_PROCESS | true | run the outbox relay inside the service process |
@@ -82,6 +83,7 @@ class Settings:
     jwt_issuer: str = "cae-platform"
     jwt_jwks_url: str | None = None
     jwt_audience: str | None = None
+    jwt_jwks_ca_file: str | None = None
     jwt_max_ttl_seconds: int = 86400
     relay_in_process: bool = True
     relay_batch: int = 1000
@@ -115,6 +117,7 @@ class Settings:
             jwt_issuer=g("JWT_ISSUER", "cae-platform"),
             jwt_jwks_url=g("JWT_JWKS_URL") or None,
             jwt_audience=g("JWT_AUDIENCE") or None,
+            jwt_jwks_ca_file=g("JWT_JWKS_CA_FILE") or None,
             jwt_max_ttl_seconds=_positive(g("JWT_MAX_TTL_SECONDS", "86400"),
                                           "CAE_JWT_MAX_TTL_SECONDS"),
             relay_in_process=_bool(g("RELAY_IN_PROCESS", "true")),

@@ -245,3 +245,33 @@ def test_es256_with_a_public_key_in_pem_and_its_check_at_start():
             service="unit", database_url="sqlite://", jwt_algorithm="ES256",
             jwt_public_key=pem(rsa_public.public_bytes(
                 serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo))))
+
+
+def test_the_jwks_is_checked_against_the_public_cas_not_the_brokers_alone(tmp_path,
+                                                                          monkeypatch):
+    """SSL_CERT_FILE (the broker's CA in the cluster) does not narrow the JWKS's CAs;
+    CAE_JWT_JWKS_CA_FILE names a private provider's."""
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "cae broker CA")])
+    now = datetime.datetime.now(datetime.UTC)
+    ca = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
+          .public_key(key.public_key()).serial_number(1).not_valid_before(now)
+          .not_valid_after(now + datetime.timedelta(days=1))
+          .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+          .sign(key, hashes.SHA256()))
+    broker_ca = tmp_path / "ca.crt"
+    broker_ca.write_bytes(ca.public_bytes(serialization.Encoding.PEM))
+    monkeypatch.setenv("SSL_CERT_FILE", str(broker_ca))
+    public = auth.jwks_tls().get_ca_certs()
+    assert len(public) > 50 and all(c["subject"] != ((("commonName", "cae broker CA"),),)
+                                    for c in public)
+    assert [c["subject"] for c in auth.jwks_tls(str(broker_ca)).get_ca_certs()] == [
+        ((("commonName", "cae broker CA"),),)]
+    monkeypatch.setenv("CAE_JWT_JWKS_CA_FILE", str(broker_ca))
+    assert Settings.from_env("members").jwt_jwks_ca_file == str(broker_ca)
