@@ -6,6 +6,8 @@
 set -euo pipefail
 missing=()
 [ -x /usr/bin/chromium ] || missing+=(chromium chromium-driver fonts-dejavu-core)
+# its French resources: date fields shown dd/mm/yyyy, as a browser in France shows them
+[ -f /usr/lib/chromium/locales/fr.pak ] || missing+=(chromium-l10n)
 command -v npm >/dev/null || missing+=(nodejs npm)
 [ ${#missing[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" != 0 ]; then

@@ -11,6 +11,7 @@ from datetime import date
 
 from flask import Flask, abort, g, render_template, request, session
 from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from cae_portal.adapters import catalogues
 from cae_portal.adapters.services import HttpGateway
@@ -68,6 +69,10 @@ MONTHS = ("January", "February", "March", "April", "May", "June", "July", "Augus
 def create_app(settings: PortalSettings | None = None, *, today=date.today) -> Flask:
     settings = settings or PortalSettings.from_env()
     app = Flask(__name__)
+    if not settings.development:
+        # behind the Gateway, which ends TLS: the addresses the portal writes (the OIDC
+        # redirect URI) are the browser's (https, the public host), from one proxy's headers
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_proto=1, x_host=1)
     app.config.update(PORTAL=settings, SECRET_KEY=secrets.token_hex(32),
                       MAX_CONTENT_LENGTH=64 * 1024)
     app.session_interface = ServerSessionInterface(session_store(settings),
@@ -227,8 +232,8 @@ def period_name(period: str) -> str:
 ERRORS = {
     400: ("Request refused", "The page could not use what was sent."),
     401: ("Session ended", "Your session has ended: please sign in again."),
-    403: ("Access refused", "This page is not yours: you can only see your own activity, "
-                            "payslips and contract."),
+    403: ("Access refused", "This page is not yours: you can only see and change your own "
+                            "pages."),
     404: ("Page not found", "This page does not exist, or no longer does."),
     405: ("Request refused", "This page cannot be used that way."),
     413: ("Request refused", "What was sent is too large."),

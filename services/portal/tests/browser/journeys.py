@@ -12,6 +12,7 @@ failed check exits non-zero with its message.
 from __future__ import annotations
 
 import json
+import os
 import re
 import sys
 from pathlib import Path
@@ -35,8 +36,9 @@ def euros(cents: int) -> str:
 class Journey:
     def __init__(self, world: dict, playwright):
         self.world = world
-        self.browser = playwright.chromium.launch(executable_path=world["chromium"], args=ARGS,
-                                                  headless=True)
+        self.browser = playwright.chromium.launch(  # in French (chromium-l10n): dd/mm/yyyy
+            executable_path=world["chromium"], args=ARGS, headless=True,
+            env={**os.environ, "LANG": "fr_FR.UTF-8"})
         self.context = self.browser.new_context(viewport=DESKTOP, locale="fr-FR",
                                                 bypass_csp=True, accept_downloads=True)
         self.page = self.context.new_page()
