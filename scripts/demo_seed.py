@@ -766,6 +766,10 @@ The web portal, in French, for the people who use the platform:
   portal     {args.portal}/connexion   (demo sign-in: choose a person, no password)
 Sign in as any entrepreneur seeded above (their budget, statements, salary, payslips, contract):
 {by_coop}
+Or as:
+  staff      a cooperative's support staff (the button above its people): members, ledger, payroll
+  operator   the network operator ("Opérateur du réseau", at the top of the page): the network's
+             cooperatives and registering one, a network's payroll month, each service's health
 """
     print(f"""
 CAE platform demo: {len(seeded)} cooperatives, {expected} entrepreneurs, {expected} activities

@@ -243,6 +243,11 @@ ERRORS = {
                                  "Please try again in a moment."),
 }
 
+SIGN_IN_REFUSED = ("Sign-in refused", "Your sign-in was not confirmed: it was cancelled at "
+                                      "your network's sign-in page, took too long, or this "
+                                      "sign-in link was already used. Nothing was kept: "
+                                      "please sign in again.")
+
 STAFF_403 = ("This page is not yours: you can only see the pages of your own cooperative's "
              "support staff.")
 
@@ -256,6 +261,8 @@ def error_page(status: int, description: str | None = None):
         title, text = ("Form refused", "This form has expired or was not sent from this "
                                        "portal: nothing was saved. Please open the page again "
                                        "and send it from there.")
+    if status == 401 and description == "oidc":
+        title, text = SIGN_IN_REFUSED
     return render_template("error.html", status=status, title=t(title), text=t(text)), status
 
 

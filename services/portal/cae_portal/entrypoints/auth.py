@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import uuid
 
+import requests
+from authlib.integrations.base_client.errors import OAuthError
 from flask import (
     Blueprint,
     abort,
@@ -20,7 +22,7 @@ from flask import (
 from cae_portal.adapters import oidc
 from cae_portal.adapters.services import HttpGateway
 from cae_portal.adapters.settings import PortalSettings
-from cae_portal.entrypoints.app import current_viewer, home_endpoint, t
+from cae_portal.entrypoints.app import current_viewer, error_page, home_endpoint, t
 from cae_portal.usecases.gateway import ServiceError
 from cae_portal.usecases.pages import demo_people
 from caekit.auth import mint
@@ -112,6 +114,8 @@ class _DemoGateway(HttpGateway):
 def sign_in_as():
     if not _settings().development:
         abort(404)
+    if request.form.get("role") == "network_operator":
+        return _sign_in_as_operator()
     subject, coop = request.form.get("member", ""), request.form.get("cooperative", "")
     try:
         uuid.UUID(coop)
@@ -153,6 +157,19 @@ def _sign_in_as_staff(coop: str):
     return redirect(url_for("staff.members", coop=coop), 303)
 
 
+OPERATOR_SUBJECT = "network-ops"  # the demo's operator (scripts/demo_seed.py)
+
+
+def _sign_in_as_operator():
+    """The demo's network operator (development only): roles ["network_operator"], no
+    cooperative; the network's pages."""
+    token = mint(OPERATOR_SUBJECT, roles=["network_operator"], settings=_token_settings(),
+                 ttl_seconds=DEMO_TOKEN_SECONDS)
+    _sign_in(token, {"subject": OPERATOR_SUBJECT, "cooperative_id": None,
+                     "roles": ["network_operator"], "name": t("Network operator")})
+    return redirect(url_for("network.cooperatives"), 303)
+
+
 def staff_subject(cooperative_name: str) -> str:
     return f"staff@{cooperative_name.lower().replace(' ', '-')}"
 
@@ -170,9 +187,18 @@ def oidc_return():
     oauth = current_app.extensions.get("portal.oauth")
     if oauth is None:
         abort(404)
-    token = oauth.oidc.authorize_access_token()
-    access = token["access_token"]
-    claims = oidc.claims_of(access)
+    try:
+        token = oauth.oidc.authorize_access_token()
+        access = token["access_token"]
+        claims = oidc.claims_of(access)
+    except (OAuthError, KeyError, ValueError):
+        # refused or cancelled at the provider, a state of another session, a code used
+        # twice (the back button), a token that is not a JWT: signed out, said in words
+        session.pop("token", None)
+        session.pop("viewer", None)
+        return error_page(401, "oidc")
+    except requests.RequestException:
+        return error_page(503)  # the provider does not answer
     roles = [r for r in claims.get("roles", []) if isinstance(r, str)]
     _sign_in(access, _person(access, str(claims.get("sub", "")), claims.get("coop"), roles))
     return redirect(url_for(home_endpoint(current_viewer())), 303)

@@ -27,7 +27,7 @@ def test_every_message_the_portal_shows_has_its_french_translation():
             | {label for items in portal.NAVIGATION.values() for _, label in items}
             | set(portal.MONTHS) | set(portal.MONTHS_SHORT) | {m for pair in portal.ERRORS.values() for m in pair}
             | set(entrepreneur.RULES.values()) | set(entrepreneur.SERIES_LABELS.values())
-            | {portal.STAFF_403} | set(staff.RULES.values()) | set(staff.MESSAGES.values())
+            | {portal.STAFF_403} | set(portal.SIGN_IN_REFUSED) | set(staff.RULES.values()) | set(staff.MESSAGES.values())
             | set(staff.LEFT_OUT.values()) | set(staff.RUN_STATUS.values())
             | set(staff.STAGES.values()) | set(staff.POSTED.values()))
     french = catalogues.load("fr")
