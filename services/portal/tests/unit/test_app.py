@@ -93,3 +93,18 @@ def test_the_providers_token_claims_are_read():
     assert claims_of(token) == {"sub": "m-1", "roles": ["entrepreneur"]}
     with pytest.raises(ValueError):
         claims_of("not-a-jwt")
+
+
+def test_a_message_in_several_catalogue_files_has_one_french_wording():
+    """The .po files of a language are merged into one catalogue: a msgid two files
+    translate differently would take whichever loads last, on every page."""
+    from babel.messages.pofile import read_po
+
+    wordings: dict[str, dict[str, str]] = {}
+    for part in sorted((catalogues.TRANSLATIONS / "fr" / "LC_MESSAGES").glob("*.po")):
+        with open(part, "rb") as po:
+            for message in read_po(po, locale="fr"):
+                if message.id:
+                    wordings.setdefault(str(message.id), {})[part.stem] = str(message.string)
+    clashes = {m: w for m, w in wordings.items() if len(set(w.values())) > 1}
+    assert not clashes, clashes
