@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from marshmallow import RAISE, Schema, fields, validate
+from marshmallow import RAISE, Schema, fields, post_load, validate
 
 from cae_payroll.domain.runs import LEFT_OUT
 from cae_payroll.domain.salaries import MAX_GROSS_CENTS
 from caekit import fields as bounded
-from caekit.fields import TEXT
+from caekit.fields import CURSOR_TEXT, MAX_CURSOR, TEXT, WholeRegexp, decode_cursor
 
 RATE = {"validate": validate.Regexp(r"^0(\.\d{1,6})?$", error="a rate such as 0.075")}
 
@@ -260,6 +260,24 @@ class RunQuery(_In):
     limit = bounded.limit()
 
 
+class NetworkRunQuery(_In):
+    """A network's month: every cooperative's runs of ``period``, a page at a time."""
+
+    period = bounded.period(required=True, metadata={"description": "the month, YYYY-MM"})
+    limit = bounded.limit(metadata={"description": "how many runs at most, 1 to 1000"})
+    cursor = fields.String(
+        validate=[validate.Length(min=1, max=MAX_CURSOR),
+                  WholeRegexp(r"^[A-Za-z0-9_-]+$", error=CURSOR_TEXT)],
+        metadata={"description": "where the page starts: the `next_cursor` of the previous "
+                                 "page (absent for the first page)"})
+
+    @post_load
+    def _position(self, data, **kwargs):
+        cursor = data.pop("cursor", None)  # (cooperative id, run id)
+        data["after"] = None if cursor is None else decode_cursor(cursor, (str, str))
+        return data
+
+
 class LeftOut(Schema):
     member_id = fields.String(required=True)
     reason = fields.String(required=True, validate=validate.OneOf(tuple(LEFT_OUT)), metadata={
@@ -291,6 +309,14 @@ class RunOut(Schema):
 class RunList(Schema):
     items = fields.List(fields.Nested(RunOut), required=True,
                         metadata={"description": "newest month first"})
+
+
+class NetworkRunList(Schema):
+    items = fields.List(fields.Nested(RunOut), required=True, metadata={
+        "description": "the month's runs of every cooperative, by cooperative id then run id "
+                       "(a month cancelled and run again lists its cancelled run too)"})
+    next_cursor = fields.String(required=True, allow_none=True, metadata={
+        "description": "pass it as `cursor` for the next page; null on the last page"})
 
 
 class SkippedCooperative(Schema):

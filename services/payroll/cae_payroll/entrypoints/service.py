@@ -22,6 +22,8 @@ from cae_payroll.adapters.schemas import (
     DocumentLinkOut,
     DocumentQuery,
     EmployeeOut,
+    NetworkRunList,
+    NetworkRunQuery,
     NetworkRunsOut,
     PayslipList,
     PayslipOut,
@@ -45,6 +47,7 @@ from cae_payroll.domain.employees import hours_text
 from cae_payroll.domain.runs import LEFT_OUT
 from cae_payroll.usecases import employees, payslips, runs, salaries
 from caekit import context, idempotency
+from caekit.fields import encode_cursor
 from caekit.handlers import reliable_handler
 from caekit.http import api
 from caekit.openapi import Reply
@@ -220,6 +223,22 @@ class PayrollService(ServiceBase):
             "items": [_run_out_data(run, left_out[run.id]) for run in started],
             "skipped": [{"cooperative_id": cooperative, "rule": why.rule, "detail": why.message}
                         for cooperative, why in sorted(skipped.items())]})
+
+    @api("GET", "/payroll-runs", roles={"network_operator"}, query=NetworkRunQuery,
+         allow_network_operator=True)
+    def list_network_runs(self, request, query):
+        """A network's month: every cooperative's run of ?period= (YYYY-MM) with its
+        progress and whom it leaves out, by cooperative (?limit=, ?cursor=).
+
+        The network operator's reading across cooperatives (no cooperative's staff reads
+        another's runs): what a month started for the whole network has become, while the
+        workers issue its payslips. A cooperative without a run of the month is absent."""
+        found, after = runs.network_runs(self.db, Period.parse(query["period"]), query["limit"],
+                                         query["after"])
+        left_out = runs.left_out(self.db, [run.id for run in found], all_tenants=True)
+        return NetworkRunList().dump({
+            "items": [_run_out_data(run, left_out[run.id]) for run in found],
+            "next_cursor": encode_cursor(after)})
 
     @api("GET", "/cooperatives/<cooperative_id>/payroll-runs", roles=STAFF, query=RunQuery)
     def list_runs(self, request, cooperative_id, query):
@@ -413,6 +432,8 @@ RESPONSES = {
                                409: "A concurrent start of the same month: send it again.",
                                422: "run.too_far_ahead (after next month) or rates.none.",
                                **_DB}),
+    "list_network_runs": (200, NetworkRunList, "The month's runs of every cooperative, a page "
+                          "of them, and the cursor of the next page.", _DB),
     "list_runs": (200, RunList, "The cooperative's runs, newest month first.", _DB),
     "get_run": (200, RunOut, "The run's progress.", {404: "No such run (run.unknown).", **_DB}),
     "resume_run": (200, RunOut, "The run, with the payslips asked for again.", {

@@ -16,7 +16,7 @@ import json
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
-from sqlalchemy import and_, case, func, insert, literal, or_, select, update
+from sqlalchemy import and_, case, func, insert, literal, or_, select, tuple_, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -68,14 +68,34 @@ def list_runs(session: Session, period: int | None = None, status: str | None = 
     return list(session.scalars(query))
 
 
-def left_out(session: Session, run_ids: list[str]) -> dict[str, list[tuple[str, str]]]:
-    """run id -> the CESA holders it leaves out and the rule that does, by member id."""
+def network_runs(session: Session, period: int, limit: int = 100,
+                 after: tuple[str, str] | None = None) -> tuple[list[Run], tuple | None]:
+    """The runs of ``period`` of every cooperative of the network (the network operator's
+    reading: across cooperatives, said so with ``all_tenants``), by cooperative then run
+    id (a month cancelled and run again has its cancelled runs too): ``limit`` of them
+    after position ``after`` (cooperative, run id), and the position of the last one
+    when more follow (None: the last page)."""
+    query = (select(Run).where(Run.period == int(period))
+             .order_by(Run.cooperative_id, Run.id).limit(limit + 1)
+             .execution_options(all_tenants=True))
+    if after is not None:
+        query = query.where(tuple_(Run.cooperative_id, Run.id) > tuple_(*after))
+    found = list(session.scalars(query))
+    page = found[:limit]
+    return page, ((page[-1].cooperative_id, page[-1].id) if len(found) > limit else None)
+
+
+def left_out(session: Session, run_ids: list[str],
+             all_tenants: bool = False) -> dict[str, list[tuple[str, str]]]:
+    """run id -> the CESA holders it leaves out and the rule that does, by member id
+    (``all_tenants``: runs of any cooperative, for the network operator's reading)."""
     found: dict[str, list[tuple[str, str]]] = {run_id: [] for run_id in run_ids}
     if run_ids:
         for run_id, member, rule in session.execute(
                 select(RunMember.run_id, RunMember.member_id, RunMember.left_out)
                 .where(RunMember.run_id.in_(run_ids), RunMember.left_out.is_not(None))
-                .order_by(RunMember.run_id, RunMember.member_id)):
+                .order_by(RunMember.run_id, RunMember.member_id)
+                .execution_options(all_tenants=all_tenants)):
             found[run_id].append((member, rule))
     return found
 

@@ -291,3 +291,66 @@ def test_a_network_start_commits_in_steps_and_one_interrupted_is_finished_when_s
     replayed = start()
     assert replayed.headers.get("Idempotent-Replayed") == "true"
     assert replayed.json() == finished.json() and len(steps) == 4
+
+
+def test_the_network_operator_follows_every_cooperative_s_run_of_a_month(payroll):
+    from .conftest import Payroll
+
+    ana = payroll.hire("ANA", 2_000_000)
+    payroll.post(f"employees/{ana}/salary", {"period": "2026-07", "gross_cents": 210_000})
+    other = Payroll(payroll.service, payroll.http, payroll.token, payroll.amqp_uri,
+                    str(uuid.uuid4()))
+    ben = other.hire("BEN", 2_000_000)  # no salary chosen: the run leaves them out
+    other.put("payroll-settings", {"staff": 3, "at_rate": "0.009", "run_day": None})
+    operator = bearer(payroll.token("ops", "network_operator"))
+    network = f"{payroll.service.url}/payroll-runs"
+    started = payroll.http.post(network, json={"period": "2026-07"},
+                                headers={**operator, "Idempotency-Key": "n1"})
+    assert started.status_code == 201, started.text
+
+    def month(**params):
+        response = payroll.http.get(network, params={"period": "2026-07", **params},
+                                    headers=operator)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    def completed():
+        found = month()
+        return all(run["status"] == "completed" for run in found["items"]) and found
+
+    found = eventually(completed)
+    assert found["next_cursor"] is None
+    by_coop = {run["cooperative_id"]: run for run in found["items"]}
+    assert set(by_coop) == {payroll.coop, other.coop}
+    assert [run["cooperative_id"] for run in found["items"]] == sorted(by_coop)
+    ours, theirs = by_coop[payroll.coop], by_coop[other.coop]
+    assert (ours["expected"], ours["issued"], ours["left_out"]) == (1, 1, [])
+    assert ours["started_by"] == "ops" and ours["completed_at"] and ours["period"] == "2026-07"
+    assert (theirs["expected"], theirs["issued"]) == (0, 0)
+    assert [(o["member_id"], o["reason"]) for o in theirs["left_out"]] == [(ben, "salary.none")]
+    # the run of a cooperative's own staff is the network's month too
+    own = payroll.post("payroll-runs", {"period": "2026-08"})
+    assert [run["id"] for run in month(period="2026-08")["items"]] == [own["id"]]
+    # a page at a time
+    first = month(limit=1)
+    assert len(first["items"]) == 1 and first["next_cursor"]
+    second = month(limit=1, cursor=first["next_cursor"])
+    assert second["next_cursor"] is None
+    assert [r["id"] for r in first["items"] + second["items"]] == [
+        r["id"] for r in found["items"]]
+    # the cooperatives' own people read no network month
+    for headers in (payroll.staff(), payroll.owner("ANA"),
+                    bearer(payroll.token("bob", ["staff", "admin"], other.coop))):
+        refused = payroll.http.get(network, params={"period": "2026-07"}, headers=headers)
+        assert refused.status_code == 403, refused.text
+    assert payroll.http.get(network, params={"period": "2026-07"}).status_code == 401
+    # a month that is no month, a cursor of another listing: refused, naming the parameter
+    for params, name in (({}, "period"), ({"period": "2026-13"}, "period"),
+                         ({"period": "07/2026"}, "period"),
+                         ({"period": "2026-07", "limit": "0"}, "limit"),
+                         ({"period": "2026-07", "cursor": "bm90IGEgY3Vyc29y"}, "cursor")):
+        refused = payroll.http.get(network, params=params, headers=operator)
+        assert refused.status_code == 422, (params, refused.text)
+        assert refused.headers["Content-Type"].startswith("application/problem+json")
+        assert list(refused.json()["errors"]) == [name], params
+    assert month(period="2026-09") == {"items": [], "next_cursor": None}
