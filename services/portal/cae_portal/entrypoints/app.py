@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hmac
 import secrets
+import uuid
 from datetime import date
 
 from flask import Flask, abort, g, render_template, request, session
@@ -174,6 +175,23 @@ def create_app(settings: PortalSettings | None = None, *, today=date.today) -> F
             menu_of.setdefault(role, []).extend(items)
     auth.setup(app, settings)
     return app
+
+
+def form_key() -> str:
+    """The form's idempotency key (its hidden ``cle``), or a new one: a form sent twice
+    (a double click, a reload) is done once."""
+    return request.form.get("cle") or uuid.uuid4().hex
+
+
+def keep_notice(text: str) -> None:
+    """A sentence for the next page shown (after a redirect): what was just done."""
+    session["notice"] = text
+
+
+def render_page(template: str, status: int = 200, **values):
+    """A page with the notice left for it and a new idempotency key for its forms."""
+    return render_template(template, notice=session.pop("notice", None),
+                           new_key=uuid.uuid4().hex, **values), status
 
 
 def session_store(settings: PortalSettings):

@@ -12,23 +12,22 @@ to the field it names, in French (``RULES``).
 
 from __future__ import annotations
 
-import uuid
-
 from flask import (
     Blueprint,
     abort,
     jsonify,
     redirect,
-    render_template,
     request,
-    session,
     url_for,
 )
 
 from cae_portal.entrypoints.app import (
     current_viewer,
+    form_key,
     gateway_for_viewer,
+    keep_notice,
     refusal_in_words,
+    render_page,
     t,
     today,
 )
@@ -61,18 +60,9 @@ def _own_cooperative(endpoint, values):
             values["coop"] = viewer.cooperative_id
 
 
-def _key() -> str:
-    return request.form.get("cle") or uuid.uuid4().hex
-
-
-def _notice(text: str) -> None:
-    session["notice"] = text
-
-
 def _page(template: str, status: int = 200, **values):
-    return render_template(template, notice=session.pop("notice", None), new_key=uuid.uuid4().hex,
-                           levels=LEVELS, statuses=CALL_STATUSES, answers=ANSWERS,
-                           **values), status
+    return render_page(template, status, levels=LEVELS, statuses=CALL_STATUSES,
+                       answers=ANSWERS, **values)
 
 
 # -- French words ---------------------------------------------------------------------------
@@ -216,10 +206,10 @@ def save_profile(viewer, member_id):
     gateway = gateway_for_viewer()
     current = usecases.profile_page(gateway, viewer, member_id).profile
     try:
-        usecases.save_profile(gateway, viewer, member_id, form, current, _key())
+        usecases.save_profile(gateway, viewer, member_id, form, current, form_key())
     except FieldErrors as refused:
         return _profile_page(viewer, member_id, 422, form, _french(refused), "profil")
-    _notice(t("Your profile is saved."))
+    keep_notice(t("Your profile is saved."))
     return redirect(url_for("matching.profile_form", member_id=member_id), 303)
 
 
@@ -229,10 +219,10 @@ def save_consents(viewer, member_id):
     member_id = str(member_id)
     shared = set(request.form.getlist("partage")) & set(usecases.FIELDS)
     try:
-        usecases.save_consents(gateway_for_viewer(), viewer, member_id, shared, _key())
+        usecases.save_consents(gateway_for_viewer(), viewer, member_id, shared, form_key())
     except FieldErrors as refused:
         return _profile_page(viewer, member_id, 422, errors=_french(refused), which="partage")
-    _notice(t("Your choices are saved: the network's other cooperatives see what you "
+    keep_notice(t("Your choices are saved: the network's other cooperatives see what you "
               "ticked."))
     return redirect(url_for("matching.profile_form", member_id=member_id) + "#partage", 303)
 
@@ -301,12 +291,12 @@ def answer(viewer, proposal_id):
         abort(400)
     try:
         usecases.answer(gateway_for_viewer(), viewer, str(proposal_id), choice == "accepter",
-                        _key())
+                        form_key())
     except FieldErrors as refused:
         words = _french(refused)
         return _calls_page(viewer, 409, {str(proposal_id): [m for ms in words.values()
                                                               for m in ms]})
-    _notice(t("You accepted to take part in the team.") if choice == "accepter"
+    keep_notice(t("You accepted to take part in the team.") if choice == "accepter"
             else t("You declined to take part in the team."))
     return redirect(url_for("matching.calls") + f"#proposition-{proposal_id}", 303)
 
@@ -343,10 +333,10 @@ def staff_call_form(viewer, coop):
 def staff_call_create(viewer, coop):
     form = {k: v for k, v in request.form.items() if k not in ("csrf", "cle")}
     try:
-        created = usecases.create_call(gateway_for_viewer(), viewer, coop, form, _key())
+        created = usecases.create_call(gateway_for_viewer(), viewer, coop, form, form_key())
     except FieldErrors as refused:
         return _call_form(422, form, _french(refused))
-    _notice(t("The call \u00ab %(title)s \u00bb is written: a draft until you publish it.",
+    keep_notice(t("The call \u00ab %(title)s \u00bb is written: a draft until you publish it.",
               title=created["title"]))
     return redirect(url_for("matching.staff_call", coop=coop, call_id=created["id"]), 303)
 
@@ -367,10 +357,10 @@ def staff_call(viewer, coop, call_id):
 @staff_only
 def staff_publish(viewer, coop, call_id):
     try:
-        usecases.publish_call(gateway_for_viewer(), viewer, coop, str(call_id), _key())
+        usecases.publish_call(gateway_for_viewer(), viewer, coop, str(call_id), form_key())
     except FieldErrors as refused:
         return _staff_call_page(viewer, coop, call_id, 422, _french(refused))
-    _notice(t("The call is published: you may now ask the matching for a team."))
+    keep_notice(t("The call is published: you may now ask the matching for a team."))
     return redirect(url_for("matching.staff_call", coop=coop, call_id=call_id), 303)
 
 
@@ -378,14 +368,14 @@ def staff_publish(viewer, coop, call_id):
 @staff_only
 def staff_propose(viewer, coop, call_id):
     try:
-        found = usecases.propose_team(gateway_for_viewer(), viewer, coop, str(call_id), _key())
+        found = usecases.propose_team(gateway_for_viewer(), viewer, coop, str(call_id), form_key())
     except FieldErrors as refused:
         return _staff_call_page(viewer, coop, call_id, 422, _french(refused))
     if found.teams:
-        _notice(t("%(count)s team(s) proposed: each member is asked to answer.",
+        keep_notice(t("%(count)s team(s) proposed: each member is asked to answer.",
                   count=found.teams))
     else:
-        _notice(t("No team could be proposed: nobody available holds %(skills)s.",
+        keep_notice(t("No team could be proposed: nobody available holds %(skills)s.",
                   skills=", ".join(f"\u00ab {s} \u00bb" for s in found.uncovered) or "\u2014"))
     return redirect(url_for("matching.staff_call", coop=coop, call_id=call_id) + "#equipes",
                     303)
@@ -395,10 +385,10 @@ def staff_propose(viewer, coop, call_id):
 @staff_only
 def staff_close(viewer, coop, call_id):
     try:
-        usecases.close_call(gateway_for_viewer(), viewer, coop, str(call_id), _key())
+        usecases.close_call(gateway_for_viewer(), viewer, coop, str(call_id), form_key())
     except FieldErrors as refused:
         return _staff_call_page(viewer, coop, call_id, 422, _french(refused))
-    _notice(t("The call is closed."))
+    keep_notice(t("The call is closed."))
     return redirect(url_for("matching.staff_call", coop=coop, call_id=call_id), 303)
 
 
@@ -421,10 +411,10 @@ def groups(viewer, coop):
 def group_create(viewer, coop):
     form = {k: request.form.get(k, "") for k in ("nom", "theme", "description")}
     try:
-        created = usecases.create_group(gateway_for_viewer(), viewer, coop, form, _key())
+        created = usecases.create_group(gateway_for_viewer(), viewer, coop, form, form_key())
     except FieldErrors as refused:
         return _groups_page(viewer, coop, 422, form, _french(refused))
-    _notice(t("The group \u00ab %(name)s \u00bb is created: add its members.",
+    keep_notice(t("The group \u00ab %(name)s \u00bb is created: add its members.",
               name=created["name"]))
     return redirect(url_for("matching.group", coop=coop, group_id=created["id"]), 303)
 
@@ -446,11 +436,11 @@ def group_add(viewer, coop, group_id):
     member_id = request.form.get("membre", "").strip()
     try:
         found = usecases.add_to_group(gateway_for_viewer(), viewer, coop, str(group_id),
-                                      member_id, _key())
+                                      member_id, form_key())
     except FieldErrors as refused:
         return _group_page(viewer, coop, group_id, 422, _french(refused))
     name = next((m["name"] for m in found["members"] if m["member_id"] == member_id), "")
-    _notice(t("%(name)s is in the group.", name=name))
+    keep_notice(t("%(name)s is in the group.", name=name))
     return redirect(url_for("matching.group", coop=coop, group_id=group_id), 303)
 
 
@@ -459,8 +449,8 @@ def group_add(viewer, coop, group_id):
 def group_remove(viewer, coop, group_id, member_id):
     try:
         usecases.remove_from_group(gateway_for_viewer(), viewer, coop, str(group_id),
-                                   str(member_id), _key())
+                                   str(member_id), form_key())
     except FieldErrors as refused:
         return _group_page(viewer, coop, group_id, 422, _french(refused))
-    _notice(t("The member is no longer in the group."))
+    keep_notice(t("The member is no longer in the group."))
     return redirect(url_for("matching.group", coop=coop, group_id=group_id), 303)

@@ -14,7 +14,6 @@ by the cooperatives' staff), and while a run is still running its script
 from __future__ import annotations
 
 import functools
-import uuid
 from datetime import UTC, datetime
 
 from flask import (
@@ -23,7 +22,6 @@ from flask import (
     current_app,
     jsonify,
     redirect,
-    render_template,
     request,
     session,
     url_for,
@@ -31,9 +29,12 @@ from flask import (
 
 from cae_portal.entrypoints.app import (
     current_viewer,
+    form_key,
     gateway_for_viewer,
+    keep_notice,
     period_name,
     refusal_in_words,
+    render_page,
     t,
     today,
 )
@@ -63,19 +64,6 @@ def operator_only(view):
         return view(viewer, *args, **kwargs)
 
     return wrapper
-
-
-def _key() -> str:
-    return request.form.get("cle") or uuid.uuid4().hex
-
-
-def _notice(text: str) -> None:
-    session["notice"] = text
-
-
-def _page(template: str, status: int = 200, **values):
-    return render_template(template, notice=session.pop("notice", None), new_key=uuid.uuid4().hex,
-                           **values), status
 
 
 # -- French words ---------------------------------------------------------------------------
@@ -138,7 +126,7 @@ def home(viewer):
 @operator_only
 def cooperatives(viewer):
     listed = usecases.cooperatives(gateway_for_viewer(), viewer)
-    return _page("network/cooperatives.html", cooperatives=listed,
+    return render_page("network/cooperatives.html", cooperatives=listed,
                  new_id=session.pop("network_new", None), rate=usecases.percent_text,
                  siren=usecases.siren_text)
 
@@ -149,7 +137,7 @@ REGISTER_FORM = ("nom", "siren", "forme", "taux", "effectif")
 def _register_page(status=200, form=None, errors=None):
     forms = [("", t("Choose the legal form"))] + [(k, t(v)) for k, v in LEGAL_FORMS.items()]
     sizes = [(k, t(v)) for k, v in STAFF_SIZES.items()]
-    return _page("network/register.html", status, form=form or {}, errors=errors or {},
+    return render_page("network/register.html", status, form=form or {}, errors=errors or {},
                  legal_forms=forms, staff_sizes=sizes)
 
 
@@ -164,11 +152,11 @@ def register_form(viewer):
 def register(viewer):
     form = {name: request.form.get(name, "").strip() for name in REGISTER_FORM}
     try:
-        registered = usecases.register_cooperative(gateway_for_viewer(), viewer, form, _key())
+        registered = usecases.register_cooperative(gateway_for_viewer(), viewer, form, form_key())
     except FieldErrors as refused:
         return _register_page(422, form, _french(refused))
     session["network_new"] = registered["id"]
-    _notice(t("%(name)s is registered (SIREN %(siren)s).", name=registered["name"],
+    keep_notice(t("%(name)s is registered (SIREN %(siren)s).", name=registered["name"],
               siren=usecases.siren_text(registered["siren"])))
     return redirect(url_for("network.cooperatives") + "#cooperative-" + registered["id"], 303)
 
@@ -187,7 +175,7 @@ def _payroll_page(status=200, errors=None, asked=None):
     day = today()
     this_month = day.year * 12 + day.month - 1
     recent = [f"{m // 12:04d}-{m % 12 + 1:02d}" for m in range(this_month + 1, this_month - 3, -1)]
-    return _page("network/payroll.html", status, errors=errors or {},
+    return render_page("network/payroll.html", status, errors=errors or {},
                  asked=asked if asked is not None else f"{day.year:04d}-{day.month:02d}",
                  months=months, recent=recent)
 
@@ -203,7 +191,7 @@ def payroll(viewer):
 def start_payroll(viewer):
     asked = request.form.get("mois", "").strip()
     try:
-        answer = usecases.start_network_month(gateway_for_viewer(), viewer, asked, _key())
+        answer = usecases.start_network_month(gateway_for_viewer(), viewer, asked, form_key())
     except FieldErrors as refused:
         return _payroll_page(422, _french(refused), asked)
     started = _started()
@@ -211,7 +199,7 @@ def start_payroll(viewer):
     found["at"] = datetime.now(UTC).isoformat(timespec="seconds")
     started[asked] = found
     session["network_runs"] = started
-    _notice(t("The payroll of %(month)s is started: %(started)s run(s) started, %(skipped)s "
+    keep_notice(t("The payroll of %(month)s is started: %(started)s run(s) started, %(skipped)s "
               "cooperative(s) not started.", month=period_name(asked),
               started=len(answer.get("items", [])),
               skipped=len(answer.get("skipped", []))))
@@ -244,7 +232,7 @@ def payroll_month(viewer, period):
     month = usecases.network_month(gateway_for_viewer(), viewer, period, found)
     figures = {"runs": month.count("started"), "running": month.runs("running"),
                "issued": month.issued, "expected": month.expected}
-    return _page("network/payroll_month.html", period=period, month=month,
+    return render_page("network/payroll_month.html", period=period, month=month,
                  at=(found or {}).get("at"), read=_read_now(),
                  summary=_summary(figures, month.running), outcomes=OUTCOMES, rules=RULES,
                  run_status=RUN_STATUS, left_out=LEFT_OUT, moment=usecases.moment_text)
@@ -277,6 +265,6 @@ def health(viewer):
     services = tuple(current_app.config["PORTAL"].service_urls)
     found = usecases.health(gateway_for_viewer(), viewer, services)
     checked = datetime.now(UTC)
-    return _page("network/health.html", services=found, names=SERVICE_NAMES,
+    return render_page("network/health.html", services=found, names=SERVICE_NAMES,
                  ready_words=READY_WORDS, checked=checked.strftime("%d/%m/%Y %H:%M:%S"),
                  down=sum(1 for s in found if not s.answers))

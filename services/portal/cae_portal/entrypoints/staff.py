@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import functools
 import re
-import uuid
 from datetime import date
 
 from flask import (
@@ -21,17 +20,18 @@ from flask import (
     abort,
     jsonify,
     redirect,
-    render_template,
     request,
-    session,
     url_for,
 )
 
 from cae_portal.domain.money import format_cents, parse_euros
 from cae_portal.entrypoints.app import (
     current_viewer,
+    form_key,
     gateway_for_viewer,
+    keep_notice,
     refusal_in_words,
+    render_page,
     t,
     today,
 )
@@ -62,19 +62,6 @@ def staff_only(view):
         return view(viewer, str(coop), *args, **kwargs)
 
     return wrapper
-
-
-def _key() -> str:
-    return request.form.get("cle") or uuid.uuid4().hex
-
-
-def _notice(text: str) -> None:
-    session["notice"] = text
-
-
-def _page(template: str, status: int = 200, **values):
-    return render_template(template, notice=session.pop("notice", None), new_key=uuid.uuid4().hex,
-                           **values), status
 
 
 # -- French words for the services' refusals ------------------------------------------------
@@ -181,7 +168,7 @@ def home(viewer, coop):
 @staff_only
 def members(viewer, coop):
     listed = usecases.members(gateway_for_viewer(), viewer, coop)
-    return _page("staff/members.html", members=listed)
+    return render_page("staff/members.html", members=listed)
 
 
 REGISTER_FORM = {"prenom": "first_name", "nom": "last_name", "email": "email",
@@ -192,7 +179,7 @@ REGISTER_FORM = {"prenom": "first_name", "nom": "last_name", "email": "email",
 @blueprint.get("/membres/nouveau")
 @staff_only
 def register_form(viewer, coop):
-    return _page("staff/register.html", form={"entree": today().isoformat()}, errors={})
+    return render_page("staff/register.html", form={"entree": today().isoformat()}, errors={})
 
 
 @blueprint.post("/membres/nouveau")
@@ -202,10 +189,10 @@ def register(viewer, coop):
     form["code_activite"] = form["code_activite"].upper()
     body = {service: form[name] for name, service in REGISTER_FORM.items()}
     try:
-        member = usecases.register_member(gateway_for_viewer(), viewer, coop, body, _key())
+        member = usecases.register_member(gateway_for_viewer(), viewer, coop, body, form_key())
     except FieldErrors as refused:
-        return _page("staff/register.html", 422, form=form, errors=_french(refused))
-    _notice(t("%(name)s is registered.", name=f"{member['first_name']} {member['last_name']}"))
+        return render_page("staff/register.html", 422, form=form, errors=_french(refused))
+    keep_notice(t("%(name)s is registered.", name=f"{member['first_name']} {member['last_name']}"))
     return redirect(url_for("staff.member", coop=coop, member_id=member["id"]), 303)
 
 
@@ -216,7 +203,7 @@ IMPORT_OUTCOMES = {"created": "Person", "skipped": "Already imported", "refused"
 @blueprint.get("/membres/import")
 @staff_only
 def import_form(viewer, coop):
-    return _page("staff/import.html", form={}, errors={}, report=None,
+    return render_page("staff/import.html", form={}, errors={}, report=None,
                  outcomes=IMPORT_OUTCOMES, words=_import_words)
 
 
@@ -248,17 +235,17 @@ def import_members(viewer, coop):
     if not errors:
         try:
             report = usecases.import_members(gateway_for_viewer(), viewer, coop, text,
-                                             dry_run, _key())
+                                             dry_run, form_key())
         except FieldErrors as refused:
             errors = _french(refused)
     form = {"csv": text}
     if report is not None and not dry_run and not report.refused:
-        _notice(t("Import done: %(people)s person(s) and %(contracts)s contract(s) created, "
+        keep_notice(t("Import done: %(people)s person(s) and %(contracts)s contract(s) created, "
                   "%(skipped)s already imported.", people=report.people,
                   contracts=report.contracts, skipped=report.skipped))
         return redirect(url_for("staff.members", coop=coop), 303)
     status = 422 if errors or (report is not None and report.errors) else 200
-    return _page("staff/import.html", status, form=form, errors=errors, report=report,
+    return render_page("staff/import.html", status, form=form, errors=errors, report=report,
                  outcomes=IMPORT_OUTCOMES, words=_import_words)
 
 
@@ -268,7 +255,7 @@ STAGES = {"candidate": "Candidate", "diagnostic": "Diagnostic", "cape": "CAPE", 
 
 def _member_page(viewer, coop, member_id, status=200, errors=None, form=None, which=None):
     found = usecases.member_file(gateway_for_viewer(), viewer, coop, str(member_id))
-    return _page("staff/member.html", status, file=found, errors=errors or {},
+    return render_page("staff/member.html", status, file=found, errors=errors or {},
                  form=form or {}, which=which, stages=STAGES, today_iso=today().isoformat())
 
 
@@ -283,11 +270,11 @@ def member(viewer, coop, member_id):
 def step(viewer, coop, member_id):
     on = request.form.get("etape_date", "").strip()
     try:
-        usecases.record_step(gateway_for_viewer(), viewer, coop, str(member_id), on, _key())
+        usecases.record_step(gateway_for_viewer(), viewer, coop, str(member_id), on, form_key())
     except FieldErrors as refused:
         return _member_page(viewer, coop, member_id, 422, _french(refused),
                             {"etape_date": on}, "etape")
-    _notice(t("The diagnostic of %(day)s is recorded.", day=_day(on)))
+    keep_notice(t("The diagnostic of %(day)s is recorded.", day=_day(on)))
     return redirect(url_for("staff.member", coop=coop, member_id=member_id) + "#parcours", 303)
 
 
@@ -303,12 +290,12 @@ def contract(viewer, coop, member_id):
         try:
             usecases.sign_contract(gateway_for_viewer(), viewer, coop, str(member_id),
                                    form["type"], form["signe_le"], form["fin"] or None,
-                                   form["fin_essai"] or None, _key())
+                                   form["fin_essai"] or None, form_key())
         except FieldErrors as refused:
             errors = _french(refused)
     if errors:
         return _member_page(viewer, coop, member_id, 422, errors, form, "contrat")
-    _notice(t("The %(kind)s signed on %(day)s is recorded.", kind=form["type"],
+    keep_notice(t("The %(kind)s signed on %(day)s is recorded.", kind=form["type"],
               day=_day(form["signe_le"])))
     return redirect(url_for("staff.member", coop=coop, member_id=member_id) + "#contrats", 303)
 
@@ -320,10 +307,10 @@ def interview(viewer, coop, member_id):
             "notes": request.form.get("notes", "")}
     try:
         usecases.record_interview(gateway_for_viewer(), viewer, coop, str(member_id),
-                                  form["entretien_date"], form["notes"], _key())
+                                  form["entretien_date"], form["notes"], form_key())
     except FieldErrors as refused:
         return _member_page(viewer, coop, member_id, 422, _french(refused), form, "entretien")
-    _notice(t("The follow-up interview of %(day)s is recorded.", day=_day(form["entretien_date"])))
+    keep_notice(t("The follow-up interview of %(day)s is recorded.", day=_day(form["entretien_date"])))
     return redirect(url_for("staff.member", coop=coop, member_id=member_id) + "#entretiens", 303)
 
 
@@ -345,7 +332,7 @@ def deadlines(viewer, coop):
         else:
             error = t("A number of days, from 0 to 3650.")
     rows = usecases.associate_deadlines(gateway_for_viewer(), viewer, coop, today(), within)
-    return _page("staff/deadlines.html", rows=rows, within=within, asked=text or str(within),
+    return render_page("staff/deadlines.html", rows=rows, within=within, asked=text or str(within),
                  error=error)
 
 
@@ -353,7 +340,7 @@ def deadlines(viewer, coop):
 @staff_only
 def follow_up(viewer, coop):
     rows = usecases.follow_up_due(gateway_for_viewer(), viewer, coop, today())
-    return _page("staff/follow_up.html", rows=rows)
+    return render_page("staff/follow_up.html", rows=rows)
 
 
 # -- the ledger ---------------------------------------------------------------------------
@@ -362,7 +349,7 @@ def _entries_page(viewer, coop, status=200, errors=None, form=None, which=None):
     found = usecases.activities(gateway_for_viewer(), viewer, coop)
     options = [("", t("Choose the activity"))] + [
         (a["code"], f"{a['code']} · {a['name']}" if a.get("name") else a["code"]) for a in found]
-    return _page("staff/entries.html", status, options=options, errors=errors or {},
+    return render_page("staff/entries.html", status, options=options, errors=errors or {},
                  form=form or {}, which=which, today_iso=today().isoformat())
 
 
@@ -397,12 +384,12 @@ def post_entry(viewer, coop, kind):
     if not errors:
         try:
             usecases.post_entry(gateway_for_viewer(), viewer, coop, ENTRY_KINDS[kind], body,
-                                _key())
+                                form_key())
         except FieldErrors as refused:
             errors = _french(refused)
     if errors:
         return _entries_page(viewer, coop, 422, errors, form, kind)
-    _notice(t(POSTED[kind], ref=form["piece"]))
+    keep_notice(t(POSTED[kind], ref=form["piece"]))
     return redirect(url_for("staff.entries", coop=coop), 303)
 
 
@@ -414,7 +401,7 @@ def closing(viewer, coop):
 
 def _closing_page(viewer, coop, status=200, errors=None, asked=""):
     closed = usecases.closed_periods(gateway_for_viewer(), viewer, coop)
-    return _page("staff/closing.html", status, closed=closed, errors=errors or {}, asked=asked)
+    return render_page("staff/closing.html", status, closed=closed, errors=errors or {}, asked=asked)
 
 
 @blueprint.post("/comptabilite/cloture")
@@ -426,10 +413,10 @@ def close_month(viewer, coop):
         return _closing_page(viewer, coop, 422,
                              {"mois": [t("A month written YYYY-MM, like 2026-03.")]}, asked)
     try:
-        closed = usecases.close_month(gateway_for_viewer(), viewer, coop, period, _key())
+        closed = usecases.close_month(gateway_for_viewer(), viewer, coop, period, form_key())
     except FieldErrors as refused:
         return _closing_page(viewer, coop, 422, _french(refused), asked)
-    _notice(t("%(month)s is closed: %(count)s minimum contribution(s) charged.",
+    keep_notice(t("%(month)s is closed: %(count)s minimum contribution(s) charged.",
               month=period, count=len(closed.get("minimum_contributions") or [])))
     return redirect(url_for("staff.closing", coop=coop), 303)
 
@@ -452,14 +439,14 @@ def trial_balance(viewer, coop):
                                              periods.get("du"), periods.get("au"))
         except FieldErrors as refused:
             errors = _french(refused)
-    return _page("staff/trial_balance.html", 422 if errors else 200, balance=balance,
+    return render_page("staff/trial_balance.html", 422 if errors else 200, balance=balance,
                  asked=asked, errors=errors)
 
 
 @blueprint.get("/comptabilite/fec")
 @staff_only
 def fec_page(viewer, coop):
-    return _page("staff/fec.html", year=today().year, error=None, asked=str(today().year))
+    return render_page("staff/fec.html", year=today().year, error=None, asked=str(today().year))
 
 
 @blueprint.get("/comptabilite/fec/telecharger")
@@ -467,7 +454,7 @@ def fec_page(viewer, coop):
 def fec(viewer, coop):
     text = request.args.get("annee", "").strip()
     if not (text.isdigit() and 1900 <= int(text) <= 2200):
-        return _page("staff/fec.html", 422, year=today().year, asked=text,
+        return render_page("staff/fec.html", 422, year=today().year, asked=text,
                      error=t("A year, like 2026."))
     name, body = usecases.fec(gateway_for_viewer(), viewer, coop, int(text))
     return Response(body, mimetype="text/plain", headers={
@@ -483,7 +470,7 @@ def _left_out_words(entry: dict) -> str:
 
 def _runs_page(viewer, coop, status=200, errors=None, asked=""):
     found = usecases.runs(gateway_for_viewer(), viewer, coop)
-    return _page("staff/runs.html", status, found=found, errors=errors or {},
+    return render_page("staff/runs.html", status, found=found, errors=errors or {},
                  asked=asked, run_status=RUN_STATUS, left_out_words=_left_out_words)
 
 
@@ -502,7 +489,7 @@ def start_run(viewer, coop):
         return _runs_page(viewer, coop, 422,
                           {"mois": [t("A month written YYYY-MM, like 2026-03.")]}, asked)
     try:
-        started = usecases.start_run(gateway_for_viewer(), viewer, coop, period, _key())
+        started = usecases.start_run(gateway_for_viewer(), viewer, coop, period, form_key())
     except FieldErrors as refused:
         return _runs_page(viewer, coop, 422, _french(refused), asked)
     return redirect(url_for("staff.run", coop=coop, run_id=started["id"]), 303)
@@ -513,7 +500,7 @@ def start_run(viewer, coop):
 def run(viewer, coop, run_id):
     found = usecases.run(gateway_for_viewer(), viewer, coop, str(run_id))
     progress = usecases.run_progress_of(found.runs[0])
-    return _page("staff/run.html", found=found, progress=progress, run_status=RUN_STATUS,
+    return render_page("staff/run.html", found=found, progress=progress, run_status=RUN_STATUS,
                  left_out_words=_left_out_words)
 
 
@@ -544,7 +531,7 @@ def _salary_page(viewer, coop, status=200, errors=None, form=None):
               if m.get("activity_code") and not m.get("left_on")]
     options = [("", t("Choose the entrepreneur"))] + [
         (m["id"], f"{m['first_name']} {m['last_name']} · {m['activity_code']}") for m in people]
-    return _page("staff/salary.html", status, options=options, errors=errors or {},
+    return render_page("staff/salary.html", status, options=options, errors=errors or {},
                  form=form or {})
 
 
@@ -565,7 +552,7 @@ def choose_salary(viewer, coop):
     if not errors:
         try:
             chosen = usecases.choose_salary(gateway_for_viewer(), viewer, coop, form["membre"],
-                                            period, gross, form["motif"] or None, _key())
+                                            period, gross, form["motif"] or None, form_key())
         except FieldErrors as refused:
             errors = _french(refused)
     if errors:
@@ -574,10 +561,10 @@ def choose_salary(viewer, coop):
                "cost": format_cents(chosen["employer_cost_cents"]),
                "available": format_cents(chosen["available_cents"])}
     if chosen.get("override_reason"):
-        _notice(t("Saved above the budget: from %(month)s the gross salary is %(gross)s; it "
+        keep_notice(t("Saved above the budget: from %(month)s the gross salary is %(gross)s; it "
                   "costs %(cost)s a month (available budget: %(available)s). Reason given: "
                   "%(reason)s", reason=chosen["override_reason"], **figures))
     else:
-        _notice(t("Saved: from %(month)s the gross salary is %(gross)s; it costs %(cost)s a "
+        keep_notice(t("Saved: from %(month)s the gross salary is %(gross)s; it costs %(cost)s a "
                   "month (available budget: %(available)s).", **figures))
     return redirect(url_for("staff.salary_form", coop=coop), 303)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 
 from journeys import Journey, check, figure
-from staff_journeys import sign_in_staff
+from staff_journeys import error_next_to, notice, sign_in_staff
 
 NBSP = "\u00a0"
 OPERATOR = "Opérateur du réseau"
@@ -27,19 +27,6 @@ def sign_in_operator(j: Journey, page=None) -> None:
 
 def siren_text(siren: str) -> str:
     return NBSP.join((siren[:3], siren[3:6], siren[6:]))
-
-
-def error_next_to(page, field_id: str) -> str:
-    """The error shown under the field, tied to it by aria-describedby."""
-    field = page.locator(f"#{field_id}")
-    check(field.get_attribute("aria-invalid") == "true", f"#{field_id} is not marked invalid")
-    check(f"{field_id}-erreur" in (field.get_attribute("aria-describedby") or ""),
-          f"the error is not tied to #{field_id}")
-    return page.locator(f"#{field_id}-erreur").inner_text()
-
-
-def notice(page) -> str:
-    return page.locator(".success").inner_text()
 
 
 def network_cooperatives(j: Journey) -> None:
