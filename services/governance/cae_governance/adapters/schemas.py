@@ -4,11 +4,20 @@ from __future__ import annotations
 
 import base64
 import binascii
+from datetime import datetime
 
-from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import (
+    RAISE,
+    Schema,
+    ValidationError,
+    fields,
+    post_load,
+    validate,
+    validates_schema,
+)
 
 from caekit import fields as bounded
-from caekit.fields import WholeRegexp
+from caekit.fields import CURSOR_TEXT, MAX_CURSOR, WholeRegexp, decode_cursor
 
 MAX_DOCUMENT_BYTES = 512 * 1024
 KINDS = ("ordinary", "extraordinary", "combined")
@@ -271,6 +280,84 @@ class SignInOut(Schema):
     member_id = fields.String(required=True)
     mode = fields.String(required=True)
     signed_at = fields.AwareDateTime(required=True)
+
+
+class SignInsQuery(_In):
+    """A page of the attendance sheet: ``limit`` lines after the ``cursor``."""
+
+    limit = bounded.limit(metadata={"description": "how many lines at most, 1 to 1000"})
+    cursor = fields.String(
+        validate=[validate.Length(min=1, max=MAX_CURSOR),
+                  WholeRegexp(r"^[A-Za-z0-9_-]+$", error=CURSOR_TEXT)],
+        metadata={"description": "where the page starts: the `next_cursor` of the previous "
+                                 "page (absent for the first page)"})
+
+    @post_load
+    def _position(self, data, **_):
+        cursor = data.pop("cursor", None)  # (signed_at, member_id) of the last line shown
+        data["after"] = None if cursor is None else decode_cursor(cursor, (datetime, str))
+        return data
+
+
+class HeldProxyOut(Schema):
+    giver = fields.String(required=True, metadata={"description": "the associate represented"})
+    name = fields.String(required=True, allow_none=True)
+
+
+class SignedInOut(Schema):
+    member_id = fields.String(required=True)
+    name = fields.String(required=True, allow_none=True, metadata={
+        "description": "as members told governance; null when it does not know it"})
+    mode = fields.String(required=True, metadata={"description": "in_person or remote"})
+    signed_at = fields.AwareDateTime(required=True)
+    proxies_held = fields.List(fields.Nested(HeldProxyOut), required=True, metadata={
+        "description": "the proxies in force this associate holds (a blank proxy has no "
+                       "holder: counted in blank_proxies)"})
+
+
+class SheetQuorumOut(Schema):
+    kind = fields.String(required=True)
+    required = fields.String(required=True, allow_none=True, metadata={
+        "description": "the statutes' fraction of the associates; null: no quorum"})
+    needed = fields.Integer(required=True)
+    taking_part = fields.Integer(required=True)
+    associates = fields.Integer(required=True)
+    reached = fields.Boolean(required=True)
+    formula = fields.String(required=True)
+
+
+class AttendanceSheetOut(Schema):
+    """The attendance sheet and the quorum: before the opening as the opening would fix
+    them now, afterwards as fixed then (the assembly's own ``attendance`` and
+    ``quorum``)."""
+
+    assembly_id = fields.String(required=True)
+    status = fields.String(required=True, metadata={
+        "description": "convened, open, quorum_lacking, closed"})
+    fixed = fields.Boolean(required=True, metadata={
+        "description": "true once the opening fixed the attendance and the quorum"})
+    electorate = fields.Integer(required=True, metadata={"description": "the associates"})
+    signed_in = fields.Integer(required=True, metadata={
+        "description": "lines on the attendance sheet (every page)"})
+    in_person = fields.Integer(required=True)
+    remote = fields.Integer(required=True)
+    postal = fields.Integer(required=True, metadata={
+        "description": "postal forms received that count (a form of an associate who signed "
+                       "in is set aside)"})
+    represented = fields.Integer(required=True, metadata={
+        "description": "associates represented by a proxy that counts: its holder signed "
+                       "in (or a blank proxy), its giver did not"})
+    blank_proxies = fields.Integer(required=True)
+    proxies = fields.Integer(required=True, metadata={"description": "proxies in force"})
+    taking_part = fields.Integer(required=True, metadata={
+        "description": "in person + remote + postal + represented"})
+    text = fields.String(required=True)
+    quorum = fields.List(fields.Nested(SheetQuorumOut), required=True, metadata={
+        "description": "for each kind of resolution on the agenda"})
+    items = fields.List(fields.Nested(SignedInOut), required=True, metadata={
+        "description": "the lines of this page, in the order they were signed"})
+    next_cursor = fields.String(required=True, allow_none=True, metadata={
+        "description": "pass it as `cursor` for the next page; null on the last page"})
 
 
 class ChoiceIn(_In):

@@ -24,6 +24,7 @@ from cae_governance.adapters.schemas import (
     AssemblyOut,
     AssociateList,
     AssociatesQuery,
+    AttendanceSheetOut,
     BallotList,
     CloseIn,
     CollegeOfIn,
@@ -43,6 +44,7 @@ from cae_governance.adapters.schemas import (
     SettingsOut,
     SignInIn,
     SignInOut,
+    SignInsQuery,
     VoteIn,
     VoteOut,
     VoterList,
@@ -51,6 +53,7 @@ from cae_governance.usecases import assemblies, minutes, reading
 from cae_governance.usecases import electorate as people
 from caekit import context
 from caekit.config import settings_of
+from caekit.fields import encode_cursor
 from caekit.handlers import reliable_handler
 from caekit.http import api
 from caekit.openapi import Reply
@@ -269,6 +272,15 @@ class GovernanceService(ServiceBase):
         row = assemblies.sign_in(self.db, assembly_id, member, body["mode"], _now())
         return self._commit(201, SignInOut().dump(row))
 
+    @api("GET", ASSEMBLY + "/sign-ins", roles=STAFF, query=SignInsQuery)
+    def attendance_sheet(self, request, cooperative_id, assembly_id, query):
+        """The attendance sheet (who signed in, how, when, the proxies each holds), a page
+        at a time, with the postal forms, the proxies and the quorum of each kind: live
+        before the opening, as fixed at it afterwards."""
+        sheet = reading.attendance_sheet(self.db, assembly_id, query["limit"], query["after"])
+        sheet["next_cursor"] = encode_cursor(sheet.pop("next_after"))
+        return AttendanceSheetOut().dump(sheet)
+
     # -- the assembly held -------------------------------------------------------------------------
     @api("POST", ASSEMBLY + "/opening", schema=OpenIn, **WRITE)
     def open_assembly(self, request, cooperative_id, assembly_id, body):
@@ -376,6 +388,9 @@ RESPONSES = {
     "sign_in": (201, SignInOut, "The signature on the attendance sheet.", {
         **_UNKNOWN, 409: "attendance.twice, attendance.closed.",
         422: _RULE + ": attendance.not_associate, attendance.remote_not_allowed."}),
+    "attendance_sheet": (200, AttendanceSheetOut, "A page of the attendance sheet, the "
+                         "proxies, the postal forms and the quorum (live before the opening, "
+                         "fixed at it).", _UNKNOWN),
     "open_assembly": (200, AssemblyOut, "The assembly open, with its attendance and quorum.", {
         **_UNKNOWN, 409: "The assembly was already opened (assembly.opened).",
         422: _RULE + ": assembly.too_early."}),

@@ -501,13 +501,7 @@ def open_assembly(session: Session, assembly_id: str, chair: str, secretary: str
                             f"{loaded.row.held_at.isoformat()}: it opens at that time, not "
                             "before (the associates come at the convened time)",
                             ("assembly_id",))
-    sign_ins = session.scalars(select(SignIn).where(SignIn.assembly_id == loaded.row.id)
-                               .order_by(SignIn.member_id)).all()
-    forms = session.scalars(select(PostalForm.member_id).where(
-        PostalForm.assembly_id == loaded.row.id).order_by(PostalForm.member_id)).all()
-    proxies = _book(session, loaded).open()
-    attendance = take_attendance(loaded.electorate, loaded.profile, proxies,
-                                 [(s.member_id, _MODES[s.mode]) for s in sign_ins], forms)
+    attendance = _attendance_now(session, loaded, _book(session, loaded).open())
     rows = []
     for member, mode in attendance.modes.items():
         rows.append({"cooperative_id": loaded.row.cooperative_id, "assembly_id": loaded.row.id,
@@ -518,14 +512,7 @@ def open_assembly(session: Session, assembly_id: str, chair: str, secretary: str
     if rows:
         insert_rows(session, Participant.__table__, rows)
     resolutions = resolutions_of(session, loaded.row.id)
-    quorum = {}
-    for kind in sorted({r.kind for r in resolutions}):
-        result = check_quorum(attendance, loaded.profile, DecisionKind(kind),
-                              loaded.convocation)
-        quorum[kind] = {"kind": kind, "required": None if result.required is None
-                        else _fraction(result.required), "needed": result.needed,
-                        "taking_part": result.taking_part, "associates": result.associates,
-                        "reached": result.met, "formula": result.formula}
+    quorum = quorum_of(attendance, loaded, {r.kind for r in resolutions})
     for resolution in resolutions:
         if quorum[resolution.kind]["reached"]:
             resolution.status = "open"
@@ -537,11 +524,7 @@ def open_assembly(session: Session, assembly_id: str, chair: str, secretary: str
     row.status = "open" if any(r.status == "open" for r in resolutions) else "quorum_lacking"
     row.opened_at, row.chair, row.secretary = now, chair, secretary
     counts = {name: attendance.count(mode) for name, mode in _MODES.items()}
-    row.attendance = json.dumps({
-        **counts, "represented": len(attendance.represented),
-        "blank_proxies": attendance.blank_count, "text": attendance.text(),
-        "lapsed": [{"giver": lapse.proxy.giver, "holder": lapse.proxy.holder,
-                    "reason": lapse.reason} for lapse in attendance.lapsed]})
+    row.attendance = json.dumps(attendance_summary(attendance))
     row.quorum = json.dumps(list(quorum.values()))
     outbox.publish(session, "cae.governance.assembly_opened.v1", {
         "assembly_id": row.id, "cooperative_id": row.cooperative_id, "opened_at": now,
@@ -550,6 +533,49 @@ def open_assembly(session: Session, assembly_id: str, chair: str, secretary: str
         "quorum": [{k: q[k] for k in ("kind", "required", "reached", "formula")}
                    for q in quorum.values()]})
     return loaded
+
+
+def _attendance_now(session: Session, loaded: Loaded, proxies) -> Attendance:
+    """The domain's attendance from the sheet as it stands: the sign-ins, the postal forms
+    received and ``proxies`` (those in force)."""
+    sign_ins = session.execute(select(SignIn.member_id, SignIn.mode).where(
+        SignIn.cooperative_id == loaded.row.cooperative_id,
+        SignIn.assembly_id == loaded.row.id).order_by(SignIn.member_id)).all()
+    forms = session.scalars(select(PostalForm.member_id).where(
+        PostalForm.cooperative_id == loaded.row.cooperative_id,
+        PostalForm.assembly_id == loaded.row.id).order_by(PostalForm.member_id)).all()
+    return take_attendance(loaded.electorate, loaded.profile, proxies,
+                           [(s.member_id, _MODES[s.mode]) for s in sign_ins], forms)
+
+
+def attendance_if_opened_now(session: Session, loaded: Loaded) -> Attendance:
+    """Before the opening: the attendance the opening would fix if it came now (the
+    proxies of a holder not signed in lapse, a giver who signed in takes part
+    themselves: the domain's rules, :func:`~cae_governance.domain.attendance.take_attendance`)."""
+    return _attendance_now(session, loaded, _book(session, loaded).proxies)
+
+
+def attendance_summary(attendance: Attendance) -> dict:
+    """The attendance's figures as the assembly keeps them (``attendance`` at the opening)."""
+    return {**{name: attendance.count(mode) for name, mode in _MODES.items()},
+            "represented": len(attendance.represented),
+            "blank_proxies": attendance.blank_count, "text": attendance.text(),
+            "lapsed": [{"giver": lapse.proxy.giver, "holder": lapse.proxy.holder,
+                        "reason": lapse.reason} for lapse in attendance.lapsed]}
+
+
+def quorum_of(attendance: Attendance, loaded: Loaded, kinds) -> dict[str, dict]:
+    """The quorum of each kind of resolution in ``kinds``, by the domain's rule
+    (:func:`~cae_governance.domain.quorum.check_quorum`), as the assembly keeps it."""
+    quorum = {}
+    for kind in sorted(kinds):
+        result = check_quorum(attendance, loaded.profile, DecisionKind(kind),
+                              loaded.convocation)
+        quorum[kind] = {"kind": kind, "required": None if result.required is None
+                        else _fraction(result.required), "needed": result.needed,
+                        "taking_part": result.taking_part, "associates": result.associates,
+                        "reached": result.met, "formula": result.formula}
+    return quorum
 
 
 def _mode_name(mode: Mode) -> str:

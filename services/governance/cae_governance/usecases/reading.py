@@ -6,7 +6,7 @@ import json
 from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, literal, select, tuple_
 from sqlalchemy.orm import Session
 
 from cae_governance.adapters.store import (
@@ -18,11 +18,13 @@ from cae_governance.adapters.store import (
     ProxyRecord,
     PublishedBallot,
     Resolution,
+    SignIn,
     Vote,
 )
 from cae_governance.domain.profiles import fraction_text
 from cae_governance.usecases import assemblies
 from cae_governance.usecases import electorate as people
+from caekit.db import UtcDateTime
 from caekit.rules import ConflictingState, UnknownRecord
 
 
@@ -108,6 +110,65 @@ def proxies(session: Session, assembly_id: str, member: str | None) -> dict:
     return {"items": list(session.scalars(query.order_by(ProxyRecord.id))),
             "cap": limit.cap(loaded.electorate.size),
             "cap_rule": limit.text(loaded.electorate.size)}
+
+
+def attendance_sheet(session: Session, assembly_id: str, limit: int,
+                     after: tuple[datetime, str] | None) -> dict:
+    """Who has signed the attendance sheet, in the order they signed (a page of ``limit``
+    lines after the position ``after``, a ``next_after`` when more follow), with the
+    proxies each holds, and the whole attendance's figures and quorum of each kind on the
+    agenda: before the opening, as the opening would fix them now (the domain's
+    attendance and quorum rules, :func:`assemblies.attendance_if_opened_now`); once
+    opened, as fixed then (the assembly's ``attendance`` and ``quorum``)."""
+    loaded = assemblies.load(session, assembly_id)
+    row = loaded.row
+    fixed = row.status != "convened"
+    active = assemblies.active_proxies(session, row.id)
+    if fixed:
+        summary = json.loads(row.attendance or "{}")
+        quorum = json.loads(row.quorum or "[]")
+    else:
+        attendance = assemblies.attendance_if_opened_now(session, loaded)
+        summary = assemblies.attendance_summary(attendance)
+        quorum = list(assemblies.quorum_of(attendance, loaded, {
+            r.kind for r in assemblies.resolutions_of(session, row.id)}).values())
+    counts = {name: int(summary.get(name, 0)) for name in ("in_person", "remote", "postal",
+                                                           "represented", "blank_proxies")}
+    query = select(SignIn).where(SignIn.cooperative_id == row.cooperative_id,
+                                 SignIn.assembly_id == row.id)
+    if after is not None:
+        query = query.where(tuple_(SignIn.signed_at, SignIn.member_id) > tuple_(
+            literal(after[0], UtcDateTime()), literal(str(after[1]))))
+    lines = list(session.scalars(query.order_by(SignIn.signed_at, SignIn.member_id)
+                                 .limit(limit + 1)))
+    page = lines[:limit]
+    held: dict[str, list[str]] = {}
+    for proxy in active:
+        if proxy.holder is not None:
+            held.setdefault(proxy.holder, []).append(proxy.giver)
+    shown = {line.member_id for line in page}
+    shown |= {giver for line in page for giver in held.get(line.member_id, ())}
+    # a name the service knows (members' events), else None
+    names = {member: name for member, name in session.execute(
+        select(Elector.member_id, Elector.name).where(
+            Elector.cooperative_id == row.cooperative_id, Elector.assembly_id == row.id,
+            Elector.member_id.in_(sorted(shown)))).all() if name != member} if shown else {}
+    signed = session.scalar(select(func.count()).select_from(SignIn).where(
+        SignIn.cooperative_id == row.cooperative_id, SignIn.assembly_id == row.id))
+    return {
+        "assembly_id": row.id, "status": row.status, "fixed": fixed,
+        "electorate": loaded.electorate.size, "signed_in": signed,
+        "proxies": len(active), **counts,
+        "taking_part": counts["in_person"] + counts["remote"] + counts["postal"]
+        + counts["represented"],
+        "text": summary.get("text", ""), "quorum": quorum,
+        "items": [{"member_id": line.member_id, "name": names.get(line.member_id),
+                   "mode": line.mode, "signed_at": line.signed_at,
+                   "proxies_held": [{"giver": giver, "name": names.get(giver)}
+                                    for giver in sorted(held.get(line.member_id, ()))]}
+                  for line in page],
+        "next_after": ((page[-1].signed_at, page[-1].member_id)
+                       if len(lines) > limit and page else None)}
 
 
 def _resolution(session: Session, assembly_id: str, resolution_id: str) -> Resolution:
