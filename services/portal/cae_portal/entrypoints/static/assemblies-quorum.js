@@ -6,9 +6,7 @@
 (function () {
   "use strict";
   var box = document.querySelector("[data-quorum-live]");
-  if (!box || !window.fetch) { return; }
-  var url = box.getAttribute("data-url");
-  var hint = box.querySelector("[data-no-script]");
+  if (!box || !window.fetch || !window.caeFollow) { return; }
   var list = box.querySelector("[data-figure='quorum']");
   function set(name, value) {
     var node = box.querySelector("[data-figure='" + name + "']");
@@ -43,23 +41,6 @@
       }
     });
     box.setAttribute("data-taking-part", String(state.taking_part));
-    box.setAttribute("data-polled", String(Number(box.getAttribute("data-polled") || 0) + 1));
   }
-  function poll() {
-    fetch(url, {headers: {"Accept": "application/json"}, credentials: "same-origin"})
-      .then(function (response) {
-        if (!response.ok) { throw new Error(String(response.status)); }
-        return response.json();
-      })
-      .then(function (state) {
-        show(state);
-        if (hint) { hint.hidden = true; }
-        if (!state.fixed) { window.setTimeout(poll, 2000); }
-      })
-      .catch(function () {
-        if (hint) { hint.hidden = false; }
-        window.setTimeout(poll, 5000);
-      });
-  }
-  poll();
+  window.caeFollow(box, show, function (state) { return state.fixed ? 0 : 2000; });
 }());

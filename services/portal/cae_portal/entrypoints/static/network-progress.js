@@ -7,11 +7,8 @@
 (function () {
   "use strict";
   var box = document.querySelector("[data-month-progress]");
-  if (!box || !window.fetch) { return; }
-  var url = box.getAttribute("data-url");
-  var hint = box.querySelector("[data-no-script]");
+  if (!box || !window.fetch || !window.caeFollow) { return; }
   var newRuns = box.querySelector("[data-new-runs]");
-  if (hint) { hint.hidden = true; }
   function setText(node, text) {
     if (node && node.textContent !== text) { node.textContent = text; }
   }
@@ -42,29 +39,6 @@
     setText(figure("read"), state.read);
     if (newRuns) { newRuns.hidden = unseen === 0; }
     box.setAttribute("data-status", state.running ? "running" : "finished");
-    box.setAttribute("data-polled", String(Number(box.getAttribute("data-polled") || 0) + 1));
   }
-  function poll() {
-    fetch(url, {headers: {"Accept": "application/json"}, credentials: "same-origin"})
-      .then(function (response) {
-        if (!response.ok) { throw new Error(String(response.status)); }
-        return response.json();
-      })
-      .then(function (state) {
-        show(state);
-        if (hint) { hint.hidden = true; }
-        if (state.running) {
-          box.setAttribute("data-live", "following");
-          window.setTimeout(poll, 2000);
-        } else {
-          box.setAttribute("data-live", "done");
-        }
-      })
-      .catch(function () {
-        if (hint) { hint.hidden = false; }
-        box.setAttribute("data-live", "retrying");
-        window.setTimeout(poll, 5000);
-      });
-  }
-  poll();
+  window.caeFollow(box, show, function (state) { return state.running ? 2000 : 0; });
 }());
