@@ -10,8 +10,10 @@ shares it). The table holds no usable secret: its key is the SHA-256 of the sess
 each session is sealed (AES-GCM) under a key derived from the id (HKDF-SHA256), which only
 the browser's cookie holds.
 
-A session ends ``session_hours`` after its last use; an unchanged session is written back
-at most once a minute to push its end (``TOUCH_SECONDS``), not at every page.
+A session ends ``session_hours`` after its last use; an unchanged session has its end
+pushed at most once a minute (``TOUCH_SECONDS``), its content untouched; a changed one is
+written only over a row still there: a session signed out in one tab is never brought back
+by a request of another that read it before.
 """
 
 from __future__ import annotations
@@ -28,9 +30,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from flask.sessions import SessionInterface, SessionMixin
-from sqlalchemy import Column, Float, LargeBinary, MetaData, Table, delete, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import Column, Float, LargeBinary, MetaData, Table, delete, insert, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.datastructures import CallbackDict
 
@@ -75,12 +75,22 @@ class MemorySessionStore:
                 return None
             return dict(found[1]), found[0]
 
-    def save(self, sid: str, data: dict) -> float:
+    def save(self, sid: str, data: dict, existing: bool = False) -> float | None:
         expires = time.time() + self.ttl
         with self._lock:
+            if existing and sid not in self._data:
+                return None  # ended meanwhile (signed out in another tab)
             self._data[sid] = (expires, dict(data))
             if len(self._data) % 256 == 0:
                 self._expire()
+        return expires
+
+    def touch(self, sid: str) -> float | None:
+        expires = time.time() + self.ttl
+        with self._lock:
+            if sid not in self._data:
+                return None
+            self._data[sid] = (expires, self._data[sid][1])
         return expires
 
     def delete(self, sid: str) -> None:
@@ -136,7 +146,6 @@ class DatabaseSessionStore:
         self.engine = engine
         self.ttl = ttl_seconds
         _METADATA.create_all(engine, checkfirst=True)
-        self._insert = pg_insert if engine.dialect.name == "postgresql" else sqlite_insert
 
     def load(self, sid: str) -> tuple[dict, float] | None:
         with self.engine.connect() as connection:
@@ -147,20 +156,32 @@ class DatabaseSessionStore:
         data = unseal(sid, row.sealed)
         return (data, row.expires_at) if data is not None else None
 
-    def save(self, sid: str, data: dict) -> float:
+    def save(self, sid: str, data: dict, existing: bool = False) -> float | None:
+        """A new session's row; or, ``existing``, the session's new content, None when its
+        row is gone meanwhile (signed out in another tab: never brought back)."""
         now = time.time()
         expires = now + self.ttl
-        statement = self._insert(SESSIONS).values(key=_row_key(sid), sealed=seal(sid, data),
-                                                  expires_at=expires)
-        statement = statement.on_conflict_do_update(
-            index_elements=[SESSIONS.c.key],
-            set_={"sealed": statement.excluded.sealed,
-                  "expires_at": statement.excluded.expires_at})
+        sealed = seal(sid, data)
         with self.engine.begin() as connection:
-            connection.execute(statement)
+            if existing:
+                written = connection.execute(update(SESSIONS).where(
+                    SESSIONS.c.key == _row_key(sid)).values(sealed=sealed,
+                                                            expires_at=expires)).rowcount
+            else:
+                written = connection.execute(insert(SESSIONS).values(
+                    key=_row_key(sid), sealed=sealed, expires_at=expires)).rowcount
             if secrets.randbelow(256) == 0:
                 connection.execute(delete(SESSIONS).where(SESSIONS.c.expires_at < now))
-        return expires
+        return expires if written else None
+
+    def touch(self, sid: str) -> float | None:
+        """An unchanged session's end pushed, its content untouched (a request that read
+        it earlier never overwrites what another wrote since); None when it is gone."""
+        expires = time.time() + self.ttl
+        with self.engine.begin() as connection:
+            written = connection.execute(update(SESSIONS).where(
+                SESSIONS.c.key == _row_key(sid)).values(expires_at=expires)).rowcount
+        return expires if written else None
 
     def delete(self, sid: str) -> None:
         with self.engine.begin() as connection:
@@ -206,23 +227,37 @@ class ServerSessionInterface(SessionInterface):
     def save_session(self, app, session, response):
         if not session.kept:
             return
-        if not session:
-            if not session.new:
-                self.store.delete(session.sid)
+        if session and not (session.new or session.rotate or session.modified) and \
+                session.expires - time.time() > self.store.ttl - TOUCH_SECONDS:
+            return  # unchanged, and written back less than a minute ago
+        try:
+            expires = self._write(session)
+        except SQLAlchemyError as error:  # the page is made: say it in the log
+            app.logger.warning("session not saved: %s", error.__class__.__name__)
+            if not session and not session.new:
                 response.delete_cookie(COOKIE, path="/")
             return
-        if session.rotate:
-            self.store.delete(session.sid)
-            session.sid = new_id()
-            session.rotate = False
-        elif not session.modified and session.expires - time.time() > \
-                self.store.ttl - TOUCH_SECONDS:
-            return  # unchanged and written back less than a minute ago
-        try:
-            session.expires = self.store.save(session.sid, dict(session))
-        except SQLAlchemyError as error:  # the page is made: say it in the log, set no cookie
-            app.logger.warning("session not saved: %s", error.__class__.__name__)
+        if expires is None:  # emptied (signed out), or ended meanwhile elsewhere
+            if not session.new:
+                response.delete_cookie(COOKIE, path="/")
             return
+        session.expires = expires
         response.set_cookie(COOKIE, session.sid, httponly=True, secure=self.secure,
                             samesite="Lax", path="/")
         response.vary.add("Cookie")
+
+    def _write(self, session: ServerSession) -> float | None:
+        """The session written as it changed: its end (Unix time), or None when it is no
+        more (emptied, or gone from the store: never brought back)."""
+        if not session:
+            if not session.new:
+                self.store.delete(session.sid)
+            return None
+        if session.rotate:
+            self.store.delete(session.sid)
+            session.sid, session.rotate, session.new = new_id(), False, True
+        if session.new:
+            return self.store.save(session.sid, dict(session))
+        if session.modified:
+            return self.store.save(session.sid, dict(session), existing=True)
+        return self.store.touch(session.sid)

@@ -72,8 +72,10 @@ def create_app(settings: PortalSettings | None = None, *, today=date.today) -> F
     app = Flask(__name__)
     if not settings.development:
         # behind the Gateway, which ends TLS: the addresses the portal writes (the OIDC
-        # redirect URI) are the browser's (https, the public host), from one proxy's headers
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_proto=1, x_host=1)
+        # redirect URI) are https, from the one proxy's X-Forwarded-Proto; the host is the
+        # request's own (the Gateway keeps it; X-Forwarded-Host, which a client could
+        # send through, is not read)
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=0, x_proto=1, x_host=0)
     app.config.update(PORTAL=settings, SECRET_KEY=secrets.token_hex(32),
                       MAX_CONTENT_LENGTH=64 * 1024)
     app.session_interface = ServerSessionInterface(session_store(settings),

@@ -12,7 +12,10 @@ attendance sheet and the quorum are the governance service's (``GET .../sign-ins
 every staff member sees the associates signed in by any other, in any browser.
 
 Every form carries the CSRF token and an idempotency key (``cle``); a refusal is shown next
-to the field it names, in French.
+to the field it names, in French, or above the page when that field is not on it (the
+assembly's state moved on). A refusal that only says someone else acted first (``MOVED_ON``:
+the assembly opened, the vote closed, the ballot already cast) goes back to the page with a
+notice saying what happened.
 """
 
 from __future__ import annotations
@@ -125,6 +128,19 @@ RULES = {
     "assembly.not_open": "An assembly is closed once it was opened.",
     "field.required": "This field is required.",
 }
+# the refusals that say the assembly's state moved on (someone else acted first): back to the
+# page (303), with what happened in a notice
+MOVED_ON = {
+    "attendance.closed": "The assembly was opened in the meantime: the attendance sheet is "
+                         "fixed.",
+    "assembly.opened": "The assembly was opened in the meantime: its attendance and quorum "
+                       "are fixed.",
+    "poll.closed": "The vote on this resolution was closed in the meantime: nothing more was "
+                   "recorded; its result is on the page.",
+    "vote.twice": "This ballot was already cast in the meantime: the first one counts.",
+    "proxy.assembly_open": "The assembly was opened in the meantime: proxies can no longer "
+                           "change.",
+}
 MESSAGES = {**STAFF_MESSAGES,
             "Not a valid datetime.": "A date and a time.",
             "Not a valid URL.": "A web address starting with https://.",
@@ -142,7 +158,25 @@ def _french(refused: FieldErrors) -> dict[str, list[str]]:
 
 
 def _page(template: str, status: int = 200, **values):
-    return render_page(template, status, words=WORDS, when=when, **values)
+    return render_page(template, status, words=WORDS, when=when,
+                       warning=session.pop(WARNING, None), **values)
+
+
+WARNING = "avis_assemblee"  # the session's key of the neutral notice (not a success)
+
+
+def _moved_on(refused: FieldErrors) -> str | None:
+    """The notice's words when the refusal only says the assembly's state moved on."""
+    for code in refused.codes.values():
+        if code in MOVED_ON:
+            return MOVED_ON[code]
+    return None
+
+
+def _back_with(words: str, url: str):
+    """Back to the page (303), with ``words`` (an msgid) in the neutral notice."""
+    session[WARNING] = t(words)
+    return redirect(url, 303)
 
 
 def when(iso: str | None) -> str:
@@ -204,7 +238,8 @@ def _minutes_html(body: bytes) -> Response:
     # the governance service's own page, as it laid it out (its inline style only)
     return Response(body, mimetype="text/html", headers={
         "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; "
-                                   "img-src data:; frame-ancestors 'none'; base-uri 'none'"})
+                                   "img-src data:; frame-ancestors 'none'; base-uri 'none'; "
+                                   "form-action 'none'; sandbox"})
 
 
 def _minutes_pdf(body: bytes, assembly_id) -> Response:
@@ -224,9 +259,27 @@ def assemblies_list(viewer):
 def _assembly_page(viewer, assembly_id, status=200, errors=None, which=None):
     page = usecases.assembly_page(gateway_for_viewer(), viewer, str(assembly_id))
     receipts = session.get("recus", {})
+    if which and not _on_assembly_page(page, which):
+        which = "haut"  # the form is no longer on the page: its refusal above it
     return _page("assemblies/assembly.html", status, page=page, a=page.assembly,
                  errors=errors or {}, which=which, receipts=receipts,
                  holders=[(p["member_id"], p["name"]) for p in page.associates])
+
+
+def _on_assembly_page(page: usecases.AssemblyPage, which: str) -> bool:
+    """Whether the form ``which`` names is on the associate's page (its state now)."""
+    if which == "procuration":
+        return page.assembly["status"] == "convened" and page.elector
+    rid, _, giver = which.partition(":")
+    if not any(r["id"] == rid and r["status"] == "open" for r in page.assembly["resolutions"]):
+        return False
+    if giver:
+        return any(p["giver"] == giver for p in page.to_cast(rid))
+    return rid not in page.voted
+
+
+def _assembly_url(assembly_id, anchor: str) -> str:
+    return url_for("assemblies.assembly", assembly_id=assembly_id) + anchor
 
 
 @blueprint.get("/assemblees/<uuid:assembly_id>")
@@ -242,6 +295,9 @@ def give_proxy(viewer, assembly_id):
     try:
         usecases.give_proxy(gateway_for_viewer(), viewer, str(assembly_id), holder, form_key())
     except FieldErrors as refused:
+        moved = _moved_on(refused)
+        if moved:
+            return _back_with(moved, _assembly_url(assembly_id, "#procuration"))
         return _assembly_page(viewer, assembly_id, 422, _french(refused), "procuration")
     keep_notice(t("Your proxy is given: this associate will vote for you."))
     return redirect(url_for("assemblies.assembly", assembly_id=assembly_id) + "#procuration",
@@ -254,6 +310,9 @@ def revoke_proxy(viewer, assembly_id):
     try:
         usecases.revoke_proxy(gateway_for_viewer(), viewer, str(assembly_id), form_key())
     except FieldErrors as refused:
+        moved = _moved_on(refused)
+        if moved:
+            return _back_with(moved, _assembly_url(assembly_id, "#procuration"))
         return _assembly_page(viewer, assembly_id, 422, _french(refused), "procuration")
     keep_notice(t("Your proxy is revoked: you will vote yourself, or give it again."))
     return redirect(url_for("assemblies.assembly", assembly_id=assembly_id) + "#procuration",
@@ -267,16 +326,22 @@ def vote(viewer, assembly_id, resolution_id):
     choice = request.form.get("choix", "")
     giver = request.form.get("pour", "").strip() or None
     which = f"{resolution_id}:{giver}" if giver else str(resolution_id)
+    if giver:
+        try:
+            giver = str(uuid.UUID(giver))  # the id as the service writes it
+        except ValueError:  # not an associate's id
+            words = RULES["vote.not_represented"]
+            return _assembly_page(viewer, assembly_id, 422, {"choix": [t(words)]}, which)
     try:
-        if giver:
-            uuid.UUID(giver)
         voted = usecases.vote(gateway_for_viewer(), viewer, str(assembly_id),
                               str(resolution_id), choice, giver)
-    except ValueError:  # not an associate's id
-        words = RULES["vote.not_represented"]
-        return _assembly_page(viewer, assembly_id, 422, {"choix": [t(words)]}, which)
     except FieldErrors as refused:
-        return _assembly_page(viewer, assembly_id, 422, _french(refused), which)
+        moved = _moved_on(refused)
+        if moved:
+            return _back_with(moved, _assembly_url(assembly_id, f"#resolution-{resolution_id}"))
+        # the ballot shows its one field's messages: every message of the refusal there
+        said = [m for messages in _french(refused).values() for m in messages]
+        return _assembly_page(viewer, assembly_id, 422, {"choix": said}, which)
     name = request.form.get("nom", "")
     if giver and voted.receipt:
         keep_notice(t("The secret ballot of %(name)s is recorded. Its receipt code: %(receipt)s.",
@@ -423,9 +488,28 @@ def staff_convene(viewer, coop):
 
 def _staff_page(viewer, coop, assembly_id, status=200, errors=None, form=None, which=None):
     found = usecases.staff_assembly(gateway_for_viewer(), viewer, coop, str(assembly_id))
+    if which and not _on_staff_page(found, which):
+        which = "haut"  # the form is no longer on the page: its refusal above it
     return _page("assemblies/staff_assembly.html", status, found=found, a=found.assembly,
                  p=found.presence, errors=errors or {}, form=form or {}, which=which,
                  quorum_text=quorum_text, signed_word=signed_word)
+
+
+def _on_staff_page(found: usecases.StaffAssembly, which: str) -> bool:
+    """Whether the form ``which`` names is on the staff's page (the assembly's state now)."""
+    status = found.assembly["status"]
+    if which == "emargement":
+        return not found.presence.fixed
+    if which == "ouverture":
+        return status == "convened"
+    if which == "cloture":
+        return status in ("open", "quorum_lacking")
+    return any(r["id"] == which and r["status"] == "open"
+               for r in found.assembly["resolutions"])
+
+
+def _staff_url(coop, assembly_id, anchor: str) -> str:
+    return url_for("assemblies.staff_assembly", coop=coop, assembly_id=assembly_id) + anchor
 
 
 def signed_word(mode: str) -> str:
@@ -469,20 +553,28 @@ def staff_presence(viewer, coop, assembly_id):
 def staff_sign_in(viewer, coop, assembly_id):
     member = request.form.get("membre", "").strip()
     try:
-        uuid.UUID(member)
+        member = str(uuid.UUID(member))  # the id as the service writes it
     except ValueError:
         return _staff_page(viewer, coop, assembly_id, 422,
                            {"membre": [t("Choose the associate.")]}, which="emargement")
+    gateway = gateway_for_viewer()
     try:
-        usecases.sign_in_associate(gateway_for_viewer(), viewer, coop, str(assembly_id),
-                                   member, form_key())
+        now = usecases.sign_in_associate(gateway, viewer, coop, str(assembly_id), member,
+                                         form_key())
     except FieldErrors as refused:
+        moved = _moved_on(refused)
+        if moved:
+            return _back_with(moved, _staff_url(coop, assembly_id, "#presence"))
         return _staff_page(viewer, coop, assembly_id, 422, _french(refused),
                            which="emargement")
-    keep_notice(t("%(name)s has signed the attendance sheet.",
-              name=request.form.get("nom", "") or member))
-    return redirect(url_for("assemblies.staff_assembly", coop=coop, assembly_id=assembly_id)
-                    + "#presence", 303)
+    # the name as the service knows it, never the form's
+    name = usecases.associate_name(gateway, viewer, coop, str(assembly_id), member)
+    if now:
+        keep_notice(t("%(name)s has signed the attendance sheet.", name=name))
+    else:
+        keep_notice(t("%(name)s had already signed the attendance sheet: nothing changed.",
+                      name=name))
+    return redirect(_staff_url(coop, assembly_id, "#presence"), 303)
 
 
 @blueprint.post(STAFF_PREFIX + "/<uuid:assembly_id>/ouverture")
@@ -494,6 +586,9 @@ def staff_open(viewer, coop, assembly_id):
         opened = usecases.open_assembly(gateway_for_viewer(), viewer, coop, str(assembly_id),
                                         form["president"], form["secretaire"], form_key())
     except FieldErrors as refused:
+        moved = _moved_on(refused)
+        if moved:
+            return _back_with(moved, _staff_url(coop, assembly_id, "#presence"))
         return _staff_page(viewer, coop, assembly_id, 422, _french(refused), form, "ouverture")
     keep_notice(t("The assembly is open: its attendance and quorum are fixed.")
             if opened["status"] == "open" else
@@ -510,6 +605,10 @@ def staff_close_poll(viewer, coop, assembly_id, resolution_id):
         closed = usecases.close_poll(gateway_for_viewer(), viewer, coop, str(assembly_id),
                                      str(resolution_id), form_key())
     except FieldErrors as refused:
+        moved = _moved_on(refused)
+        if moved:
+            return _back_with(moved, _staff_url(coop, assembly_id,
+                                                f"#resolution-{resolution_id}"))
         return _staff_page(viewer, coop, assembly_id, 422, _french(refused),
                            which=str(resolution_id))
     keep_notice(t("The vote on resolution %(code)s is closed: %(result)s.", code=closed["code"],

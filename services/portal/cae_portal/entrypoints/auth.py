@@ -179,7 +179,10 @@ def oidc_sign_in():
     oauth = current_app.extensions.get("portal.oauth")
     if oauth is None:
         abort(404)
-    return oauth.oidc.authorize_redirect(url_for("auth.oidc_return", _external=True))
+    try:
+        return oauth.oidc.authorize_redirect(url_for("auth.oidc_return", _external=True))
+    except requests.RequestException:
+        return error_page(503)  # the provider does not answer
 
 
 @blueprint.get("/connexion/retour")

@@ -12,6 +12,8 @@ to the field it names, in French (``RULES``).
 
 from __future__ import annotations
 
+import uuid
+
 from flask import (
     Blueprint,
     abort,
@@ -419,6 +421,18 @@ def group_create(viewer, coop):
     return redirect(url_for("matching.group", coop=coop, group_id=created["id"]), 303)
 
 
+def _uuid_or_none(text: str) -> str | None:
+    """A member's id as the form sent it, written the one way the services read it
+    (``a0000000-0000-4000-8000-000000000001``); None for anything else (blank, ``../``,
+    ``?``, ``urn:uuid:``…): the id goes into the path of a service's URL."""
+    text = text.strip()
+    try:
+        value = uuid.UUID(text)
+    except ValueError:
+        return None
+    return str(value) if str(value) == text.lower() else None
+
+
 def _group_page(viewer, coop, group_id, status=200, errors=None):
     found = usecases.group_page(gateway_for_viewer(), viewer, coop, str(group_id))
     return _page("matching/group.html", status, found=found, errors=errors or {})
@@ -433,7 +447,10 @@ def group(viewer, coop, group_id):
 @blueprint.post(STAFF + "/groupes/<uuid:group_id>/membres")
 @staff_only
 def group_add(viewer, coop, group_id):
-    member_id = request.form.get("membre", "").strip()
+    member_id = _uuid_or_none(request.form.get("membre", ""))
+    if member_id is None:  # not a member's id: it would name another path of the service
+        words = RULES["form.membre"]
+        return _group_page(viewer, coop, group_id, 422, {"membre": [t(words)]})
     try:
         found = usecases.add_to_group(gateway_for_viewer(), viewer, coop, str(group_id),
                                       member_id, form_key())

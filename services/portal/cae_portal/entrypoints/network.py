@@ -94,7 +94,8 @@ LEGAL_FORMS = {
 }
 STAFF_SIZES = {"under_11": "Fewer than 11 employees", "11_to_49": "11 to 49 employees",
                "50_and_more": "50 employees or more"}
-OUTCOMES = {"started": "Run started", "skipped": "Not started",
+OUTCOMES = {"started": "Run started", "cancelled": "Run started, then cancelled",
+            "skipped": "Not started",
             "none": "No run of this month: the month was not started for it, or payroll "
                     "does not know this cooperative yet."}
 LEFT_OUT = {  # the same words as the staff's pages
@@ -102,7 +103,8 @@ LEFT_OUT = {  # the same words as the staff's pages
     "salary.below_smic": "The salary chosen is below the SMIC for the contract's hours.",
     "employee.no_activity": "No activity known to payroll.",
 }
-RUN_STATUS = {"running": "Running", "completed": "Completed", "cancelled": "Cancelled"}
+# "Run cancelled", not the shared "Cancelled" (« Annulé », a payslip's): « la paie » is feminine
+RUN_STATUS = {"running": "Running", "completed": "Completed", "cancelled": "Run cancelled"}
 SERVICE_NAMES = {"members": "Members and cooperatives", "ledger": "Ledger",
                  "payroll": "Payroll", "governance": "Governance (general assemblies)",
                  "matching": "Matching (profiles and calls for tenders)"}
@@ -209,13 +211,22 @@ def start_payroll(viewer):
 def _summary(figures: dict, running: bool) -> str:
     """The month's state in one sentence, for the page's live region: it changes when a
     run finishes, not with every payslip (a screen reader is not read each count)."""
+    cancelled = figures.get("cancelled", 0)
     if not figures["runs"]:
+        if cancelled:
+            return t("No run of the month goes on: %(cancelled)s run(s) cancelled and not run "
+                     "again.", cancelled=cancelled)
         return t("No cooperative has a run of this month yet.")
     if running:
-        return t("%(running)s run(s) still running of %(runs)s.", running=figures["running"],
+        said = t("%(running)s run(s) still running of %(runs)s.", running=figures["running"],
                  runs=figures["runs"])
-    return t("Every run of the month is finished: %(issued)s payslip(s) issued of "
-             "%(expected)s.", issued=figures["issued"], expected=figures["expected"])
+    else:
+        said = t("Every run of the month is finished: %(issued)s payslip(s) issued of "
+                 "%(expected)s.", issued=figures["issued"], expected=figures["expected"])
+    if cancelled:  # out of the figures: said, so that nobody looks for their payslips
+        said += " " + t("%(cancelled)s run(s) cancelled and not run again, not counted.",
+                        cancelled=cancelled)
+    return said
 
 
 def _read_now() -> str:
@@ -231,7 +242,8 @@ def payroll_month(viewer, period):
     found = _started().get(period)
     month = usecases.network_month(gateway_for_viewer(), viewer, period, found)
     figures = {"runs": month.count("started"), "running": month.runs("running"),
-               "issued": month.issued, "expected": month.expected}
+               "issued": month.issued, "expected": month.expected,
+               "cancelled": month.count("cancelled")}
     return render_page("network/payroll_month.html", period=period, month=month,
                  at=(found or {}).get("at"), read=_read_now(),
                  summary=_summary(figures, month.running), outcomes=OUTCOMES, rules=RULES,

@@ -120,7 +120,7 @@ LEFT_OUT = {
     "salary.below_smic": "The salary chosen is below the SMIC for the contract's hours.",
     "employee.no_activity": "No activity known to payroll.",
 }
-RUN_STATUS = {"running": "Running", "completed": "Completed", "cancelled": "Cancelled"}
+RUN_STATUS = {"running": "Running", "completed": "Completed", "cancelled": "Run cancelled"}
 ENTRY_KINDS = {"factures": "invoices", "encaissements": "payments", "depenses": "expenses"}
 POSTED = {"factures": "The invoice %(ref)s is posted.",
           "encaissements": "The payment %(ref)s is posted.",

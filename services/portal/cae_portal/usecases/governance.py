@@ -12,6 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from cae_portal.usecases.forms import refused
+from cae_portal.usecases.forms import write as _write
 from cae_portal.usecases.gateway import FieldErrors, NotYours, ServiceError, Viewer
 from cae_portal.usecases.staff import own_cooperative
 
@@ -54,58 +56,6 @@ def _own_cooperative(viewer: Viewer) -> str:
     if not viewer.is_entrepreneur or not viewer.cooperative_id:
         raise NotAnAssociate(viewer.subject)
     return viewer.cooperative_id
-
-
-def flatten(errors: dict, prefix: str = "") -> dict[str, list[str]]:
-    """A service's ``errors`` (marshmallow nests a list's items by index) as dotted names:
-    ``{"resolutions": {"0": {"title": [...]}}}`` -> ``{"resolutions.0.title": [...]}``."""
-    flat: dict[str, list[str]] = {}
-    for name, said in (errors or {}).items():
-        key = f"{prefix}{name}"
-        if isinstance(said, dict):
-            flat.update(flatten(said, key + "."))
-        elif isinstance(said, list) and said and all(isinstance(m, dict) for m in said):
-            for n, item in enumerate(said):
-                flat.update(flatten(item, f"{key}.{n}."))
-        else:
-            flat.setdefault(key, []).extend(
-                [str(m) for m in said] if isinstance(said, list) else [str(said)])
-    return flat
-
-
-def refused(error: ServiceError, names: Callable[[str], str | None],
-            rule_fields: dict[str, str] | None = None) -> FieldErrors:
-    """A service's refusal as the form's field errors: each field it names under the form's
-    name for it (``names``: the service's dotted name -> the form's, None: above the form);
-    a rule that names no known field goes next to ``rule_fields[rule]`` when given."""
-    shown = FieldErrors()
-    for service_field, messages in flatten(error.errors).items():
-        if service_field == "rule":
-            continue
-        name = names(service_field) or "__all__"
-        shown.fields.setdefault(name, []).extend(messages)
-        if error.rule:
-            shown.codes[name] = error.rule
-    if not shown.fields:
-        shown.fields["__all__"] = [error.detail]
-        if error.rule:
-            shown.codes["__all__"] = error.rule
-    target = (rule_fields or {}).get(error.rule or "")
-    if target and set(shown.fields) == {"__all__"}:
-        shown.fields = {target: shown.fields["__all__"]}
-        shown.codes = {target: error.rule}
-    return shown
-
-
-def _write(call: Callable[[], Any], names: Callable[[str], str | None],
-           rule_fields: dict[str, str] | None = None):
-    try:
-        return call()
-    except ServiceError as error:
-        if error.status in (409, 422) or (error.status == 404 and error.rule in (
-                rule_fields or {})):
-            raise refused(error, names, rule_fields) from error
-        raise
 
 
 def _named(mapping: dict[str, str]) -> Callable[[str], str | None]:
@@ -456,6 +406,22 @@ def sign_in_associate(gateway: GovernanceGateway, viewer: Viewer, coop: str,
             raise refused(error, lambda name: "membre", SIGN_IN_RULES) from error
         raise
     return True
+
+
+def associate_name(gateway: GovernanceGateway, viewer: Viewer, coop: str, assembly_id: str,
+                   member_id: str) -> str:
+    """An associate's name as the service knows it: its attendance sheet's, else its list of
+    the associates on the record date (the member's id when neither names them)."""
+    own_cooperative(viewer, coop)
+    sheet = gateway.attendance_sheet(coop, assembly_id)
+    for line in sheet.get("items", ()):
+        if line.get("member_id") == member_id and line.get("name"):
+            return str(line["name"])
+    found = gateway.assembly(coop, assembly_id)
+    for associate in gateway.associates(coop, found["record_date"]):
+        if associate["member_id"] == member_id and associate.get("name"):
+            return str(associate["name"])
+    return member_id
 
 
 def open_assembly(gateway: GovernanceGateway, viewer: Viewer, coop: str, assembly_id: str,

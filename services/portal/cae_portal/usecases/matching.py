@@ -22,6 +22,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, Protocol
 
 from cae_portal.domain.money import parse_euros
+from cae_portal.usecases import forms
 from cae_portal.usecases.gateway import FieldErrors, NotYours, ServiceError, Viewer
 from cae_portal.usecases.staff import own_cooperative
 from caekit.rules import RuleViolation
@@ -218,55 +219,25 @@ def rows(form: dict, prefix: str, names: tuple[str, ...]) -> list[int]:
 
 # -- a service's refusal on the form's names -------------------------------------------------
 
-def _flat(errors: Any, prefix: str = "") -> dict[str, list[str]]:
-    """marshmallow's nested messages ({"place": {"latitude": [...]}}) as dotted names."""
-    flat: dict[str, list[str]] = {}
-    if isinstance(errors, dict):
-        for key, value in errors.items():
-            name = f"{prefix}.{key}" if prefix else str(key)
-            if isinstance(value, dict):
-                flat.update(_flat(value, name))
-            elif isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
-                for n, item in enumerate(value):
-                    flat.update(_flat(item, f"{name}.{n}"))
-            else:
-                flat[name] = [str(m) for m in (value if isinstance(value, list) else [value])]
-    return flat
+def kind_of(name: str) -> str:
+    """``competence-2-niveau`` -> ``niveau``: what a line's field is, for its words."""
+    return name.rsplit("-", 1)[-1]
 
 
 def refused(error: ServiceError, name_of: Callable[[str], str | None],
             rule_fields: dict[str, str] | None = None) -> FieldErrors:
     """A 4xx answer as the form's field errors: each service field on the form's name
     (``name_of``; ``__all__`` when none), its code the rule's, else ``form.<name>``."""
-    result = FieldErrors()
-    for service_field, messages in _flat(error.errors).items():
-        if service_field == "rule":
-            continue
-        name = name_of(service_field) or (rule_fields or {}).get(error.rule or "") or "__all__"
-        result.fields.setdefault(name, []).extend(messages)
-        result.codes.setdefault(name, error.rule or f"form.{kind_of(name)}")
-    if not result.fields:
-        name = (rule_fields or {}).get(error.rule or "", "__all__")
-        result.fields[name] = [error.detail]
-        if error.rule:
-            result.codes[name] = error.rule
-    return result
+    return forms.refused(error, name_of, rule_fields, _form_code)
 
 
-def kind_of(name: str) -> str:
-    """``competence-2-niveau`` -> ``niveau``: what a line's field is, for its words."""
-    return name.rsplit("-", 1)[-1]
+def _form_code(name: str) -> str:
+    return f"form.{kind_of(name)}"
 
 
 def _write(call: Callable[[], Any], name_of: Callable[[str], str | None],
            rule_fields: dict[str, str] | None = None):
-    try:
-        return call()
-    except ServiceError as error:
-        if error.status in (409, 422) or (error.status == 404 and error.rule in (
-                rule_fields or {})):
-            raise refused(error, name_of, rule_fields) from error
-        raise
+    return forms.write(call, name_of, rule_fields, _form_code)
 
 
 # -- the entrepreneur: profile and consents ---------------------------------------------------
@@ -545,15 +516,8 @@ def calls_page(gateway: MatchingGateway, viewer: Viewer) -> CallsPage:
     the proposals made to the viewer."""
     coop = _own_profile(viewer, viewer.subject)
 
-    def mine():
-        try:
-            return gateway.member_proposals(coop, viewer.subject, "all")
-        except ServiceError as error:
-            if error.status == 404:  # matching does not know the viewer yet
-                return []
-            raise
-
-    got = gateway.gather({"calls": lambda: gateway.calls(coop), "mine": mine})
+    got = gateway.gather({"calls": lambda: gateway.calls(coop),
+                          "mine": lambda: calls_page_proposals(gateway, coop, viewer.subject)})
     listed = [c for c in got["calls"] if c["status"] != "draft"]
     proposals = sorted(got["mine"], key=lambda p: (not _waiting(p), p.get("starts_on") or ""))
     return CallsPage(listed, proposals)
@@ -576,6 +540,7 @@ def call_page(gateway: MatchingGateway, viewer: Viewer, call_id: str) -> CallPag
 
 
 def calls_page_proposals(gateway: MatchingGateway, coop: str, member_id: str) -> list[dict]:
+    """The proposals naming the member (none when matching does not know them yet)."""
     try:
         return gateway.member_proposals(coop, member_id, "all")
     except ServiceError as error:

@@ -170,13 +170,14 @@ def merged(earlier: dict | None, answer: dict) -> dict:
 class CooperativeMonth:
     """One cooperative in a network's payroll month: its run of the month as payroll
     reads it now (``run``, outcome "started": whoever started it, the operator or the
-    cooperative's staff), or no run and skipped by this session's start with payroll's
-    rule (``rule``, ``detail``), or no run at all (``outcome`` "none": the month was not
-    started for it, or payroll does not know the cooperative yet)."""
+    cooperative's staff; outcome "cancelled": its run was cancelled and not run again,
+    out of the month's figures), or no run and skipped by this session's start with
+    payroll's rule (``rule``, ``detail``), or no run at all (``outcome`` "none": the month
+    was not started for it, or payroll does not know the cooperative yet)."""
 
     cooperative_id: str
     name: str
-    outcome: str  # started, skipped, none
+    outcome: str  # started, cancelled, skipped, none
     run: dict | None = None
     rule: str | None = None
     detail: str = ""
@@ -209,14 +210,22 @@ def percent_of(run: dict) -> int:
 
 @dataclass(frozen=True)
 class NetworkMonth:
+    """A network's payroll month; its figures count the runs started and not cancelled
+    (a month cancelled and not run again issues nothing: its run is in its row only)."""
+
     period: str
     rows: list[CooperativeMonth]
 
     def count(self, outcome: str) -> int:
         return sum(1 for row in self.rows if row.outcome == outcome)
 
+    @property
+    def counted(self) -> list[dict]:
+        """The runs of the month's figures: started, not cancelled."""
+        return [row.run for row in self.rows if row.outcome == "started" and row.run]
+
     def runs(self, status: str) -> int:
-        return sum(1 for row in self.rows if row.run and row.run["status"] == status)
+        return sum(1 for run in self.counted if run["status"] == status)
 
     @property
     def running(self) -> bool:
@@ -225,15 +234,15 @@ class NetworkMonth:
 
     @property
     def expected(self) -> int:
-        return sum(int(row.run["expected"]) for row in self.rows if row.run)
+        return sum(int(run["expected"]) for run in self.counted)
 
     @property
     def issued(self) -> int:
-        return sum(int(row.run["issued"]) for row in self.rows if row.run)
+        return sum(int(run["issued"]) for run in self.counted)
 
     @property
     def left_out(self) -> int:
-        return sum(len(row.run.get("left_out", [])) for row in self.rows if row.run)
+        return sum(len(run.get("left_out", [])) for run in self.counted)
 
 
 def month_runs(gateway: Gateway, viewer: Viewer, period: str) -> dict[str, dict]:
@@ -256,14 +265,16 @@ def network_month(gateway: Gateway, viewer: Viewer, period: str,
                   started: dict | None = None) -> NetworkMonth:
     """Each cooperative of the network with its run of ``period`` as payroll reads it now
     (whoever started it, whenever); one without a run is said skipped when this session's
-    start (``started``: the merged answers, if any) skipped it, with payroll's rule. By
-    name: those with a run first, then the skipped, then the others."""
+    start (``started``: the merged answers, if any) skipped it, with payroll's rule; one
+    whose run was cancelled and not run again is said cancelled. By name: those with a
+    run first, then those cancelled, then the skipped, then the others."""
     own_network(viewer)
     got = gateway.gather({"names": gateway.cooperatives,
                           "runs": lambda: month_runs(gateway, viewer, period)})
     names = {c["id"]: c["name"] for c in got["names"]}
     runs = got["runs"]
-    rows = [CooperativeMonth(coop, names.get(coop, coop), "started", run=run)
+    rows = [CooperativeMonth(coop, names.get(coop, coop),
+                             "cancelled" if run["status"] == "cancelled" else "started", run=run)
             for coop, run in runs.items()]
     seen = set(runs)
     for skipped in (started or {}).get("skipped", []):
@@ -275,7 +286,7 @@ def network_month(gateway: Gateway, viewer: Viewer, period: str,
             rule=skipped.get("rule"), detail=skipped.get("detail", "")))
     rows += [CooperativeMonth(coop, name, "none") for coop, name in names.items()
              if coop not in seen]
-    order = {"started": 0, "skipped": 1, "none": 2}
+    order = {"started": 0, "cancelled": 1, "skipped": 2, "none": 3}
     return NetworkMonth(period, sorted(rows, key=lambda r: (order[r.outcome],
                                                             r.name.casefold(),
                                                             r.cooperative_id)))
@@ -283,15 +294,17 @@ def network_month(gateway: Gateway, viewer: Viewer, period: str,
 
 def month_progress(gateway: Gateway, viewer: Viewer, period: str) -> dict:
     """What the month's page updates while its runs go on: each run's status and
-    payslips, and the month's totals (``running``: False once every run is finished)."""
+    payslips, and the month's totals (``running``: False once every run is finished).
+    A run cancelled and not run again is in neither: only counted (``cancelled``)."""
     runs = month_runs(gateway, viewer, period)
     rows = [{"cooperative_id": coop, "status": run["status"],
              "expected": int(run["expected"]), "issued": int(run["issued"]),
              "percent": percent_of(run), "completed_at": run.get("completed_at")}
-            for coop, run in sorted(runs.items())]
+            for coop, run in sorted(runs.items()) if run["status"] != "cancelled"]
     return {"period": period, "running": any(r["status"] == "running" for r in rows),
             "runs": rows,
             "figures": {"runs": len(rows),
+                        "cancelled": len(runs) - len(rows),
                         "running": sum(1 for r in rows if r["status"] == "running"),
                         "completed": sum(1 for r in rows if r["status"] == "completed"),
                         "expected": sum(r["expected"] for r in rows),

@@ -125,7 +125,32 @@ def _csrf(client) -> str:
 
 def test_behind_the_gateway_the_redirect_uri_is_the_public_https_one(provider, signed_up):
     client, _coop, _lea = signed_up
-    started = client.get("/connexion/oidc", base_url="http://portal.cae.svc", headers={
-        "X-Forwarded-Proto": "https", "X-Forwarded-Host": "portail.example.org"})
+    started = client.get("/connexion/oidc", base_url="http://portail.example.org", headers={
+        "X-Forwarded-Proto": "https", "X-Forwarded-Host": "ailleurs.example.net"})
     asked = parse_qs(urlsplit(started.headers["Location"]).query)
+    # https from the Gateway's header; the host is the request's, not a forwarded one
     assert asked["redirect_uri"] == ["https://portail.example.org/connexion/retour"]
+
+
+def test_a_code_replayed_under_a_fresh_state_is_refused_by_the_provider(provider, signed_up):
+    client, _coop, _lea = signed_up
+    location, _asked = _to_provider(client, provider)
+    back = _back_from_provider(location)
+    used = parse_qs(urlsplit(back).query)["code"][0]
+    assert client.get(back, base_url=HOST).status_code == 303
+    client.post("/deconnexion", base_url=HOST, data={"csrf": _csrf(client)})
+    _location, fresh = _to_provider(client, provider)  # a new sign-in, its own state
+    replayed = client.get(f"/connexion/retour?code={used}&state={fresh['state']}",
+                          base_url=HOST)
+    assert replayed.status_code == 401 and "Connexion refusée" in replayed.get_data(
+        as_text=True)
+    refusals = [form for path, form in provider.seen if path == "/token"]
+    assert len(refusals) == 2  # the second exchange reached the provider, which refused it
+
+
+def test_a_provider_that_does_not_answer_is_the_503_page(provider, signed_up):
+    client, _coop, _lea = signed_up
+    provider.stop()
+    answer = client.get("/connexion/oidc", base_url=HOST)
+    assert answer.status_code == 503 and "Service indisponible" in answer.get_data(
+        as_text=True)

@@ -4,6 +4,7 @@ the French words of every message the assemblies' pages show."""
 from __future__ import annotations
 
 import html
+import json
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,7 @@ import pytest
 from cae_portal.adapters import catalogues
 from cae_portal.entrypoints import app as portal
 from cae_portal.entrypoints import assemblies as pages
+from cae_portal.usecases import forms
 from cae_portal.usecases import governance as usecases
 from cae_portal.usecases.gateway import FieldErrors, NotYours, ServiceError, Viewer
 from cae_portal.usecases.staff import NotStaff
@@ -72,6 +74,7 @@ class FakeGovernance:
         self.calls: list[tuple] = []
         # the service's attendance sheet: whoever signs in, through this portal or not
         self.signed: dict[str, str] = {}
+        self.fixed = False  # the sheet fixed at the opening
         self.represented = 0
         self.postal = 0
         self.needed: dict[str, tuple[str | None, int]] = {}  # kind -> (fraction, needed)
@@ -111,7 +114,8 @@ class FakeGovernance:
     def attendance_sheet(self, coop, assembly_id):
         self.calls.append(("attendance_sheet", coop, assembly_id))
         taking = len(self.signed) + self.represented + self.postal
-        return sheet(self.signed, represented=self.represented, postal=self.postal, quorum=[
+        return sheet(self.signed, fixed=self.fixed, represented=self.represented,
+                     postal=self.postal, quorum=[
             {"kind": kind, "required": fraction, "needed": needed, "taking_part": taking,
              "associates": 5, "reached": taking >= needed, "formula": "…"}
             for kind, (fraction, needed) in sorted(self.needed.items())])
@@ -158,6 +162,7 @@ class FakeGovernance:
 
     def close_poll(self, coop, assembly_id, resolution_id, key):
         self.calls.append(("close_poll", coop, assembly_id, resolution_id, key))
+        self._maybe_refuse("close_poll")
         return resolution(resolution_id, status="adopted")
 
     def close_assembly(self, coop, assembly_id, body, key):
@@ -390,7 +395,7 @@ def test_the_staff_page_counts_the_ballots_of_each_open_poll():
 
 
 def test_flatten_names_nested_fields_by_their_dotted_path():
-    assert usecases.flatten({"a": {"0": {"b": ["x"]}}, "c": "y", "d": [{"e": ["z"]}]}) == {
+    assert forms.flatten({"a": {"0": {"b": ["x"]}}, "c": "y", "d": [{"e": ["z"]}]}) == {
         "a.0.b": ["x"], "c": ["y"], "d.0.e": ["z"]}
 
 
@@ -402,6 +407,7 @@ def test_every_message_of_the_assemblies_pages_has_its_french_translation():
                if m in Path(pages.__file__).read_text()}
             | {label for items in pages.NAVIGATION.values() for _, label in items}
             | set(pages.RULES.values()) | set(pages.MESSAGES.values())
+            | set(pages.MOVED_ON.values())
             | set(pages.KINDS.values()) | set(pages.RESOLUTION_KINDS.values())
             | set(pages.STATUS.values()) | set(pages.RESOLUTION_STATUS.values())
             | set(pages.CHOICES.values()) | set(pages.QUORUM_KINDS.values())
@@ -497,14 +503,218 @@ def test_two_staff_members_see_the_same_sheet_and_a_sign_in_made_elsewhere(monke
         assert "Émarger Paul Girard" not in page and "Émarger Inès Moreau" not in page
 
 
+STAFF_PAGE = f"/equipe/{UCOOP}/assemblees/{UA}"
+FORM = {"csrf": "c" * 43, "cle": "k"}
+
+
+def _shown(answer) -> str:
+    return html.unescape(answer.get_data(as_text=True))
+
+
+def _opened(gateway: FakeGovernance, *statuses: str) -> FakeGovernance:
+    """The assembly opened meanwhile (someone else did): its sheet fixed, its polls as
+    ``statuses``."""
+    gateway.found["status"] = "open"
+    gateway.fixed = True
+    for r, status in zip(gateway.found["resolutions"], statuses, strict=False):
+        r["status"] = status
+    return gateway
+
+
 def test_a_sign_in_refused_is_shown_in_french(monkeypatch):
     gateway = _to_hold()
+    gateway.refuse["sign_in_associate"] = rule(422, "attendance.not_associate",
+                                               member_id=["not an associate"])
+    client = _client(monkeypatch, gateway, ["staff"])
+    refused = client.post(f"{STAFF_PAGE}/emargements", data={**FORM, "membre": UR})
+    assert refused.status_code == 422
+    assert "Cette personne n'est pas associée de cette assemblée" in _shown(refused)
+
+
+def test_a_sign_in_refused_once_the_assembly_opened_is_still_shown_in_french(monkeypatch):
+    # the sheet is no longer on the page once the assembly is open: the words above it
+    gateway = _opened(_to_hold())
+    gateway.refuse["sign_in_associate"] = rule(422, "attendance.not_associate",
+                                               member_id=["not an associate"])
+    client = _client(monkeypatch, gateway, ["staff"])
+    refused = client.post(f"{STAFF_PAGE}/emargements", data={**FORM, "membre": UR})
+    shown = _shown(refused)
+    assert refused.status_code == 422 and 'id="feuille"' not in shown
+    assert "Cette personne n'est pas associée de cette assemblée" in shown
+
+
+def test_a_sign_in_after_someone_else_opened_the_assembly_says_so_on_the_page(monkeypatch):
+    gateway = _opened(_to_hold())
     gateway.refuse["sign_in_associate"] = rule(409, "attendance.closed", member_id=["fixed"])
     client = _client(monkeypatch, gateway, ["staff"])
-    refused = client.post(f"/equipe/{UCOOP}/assemblees/{UA}/emargements",
-                          data={"csrf": "c" * 43, "cle": "k", "membre": UR})
+    answer = client.post(f"{STAFF_PAGE}/emargements", data={**FORM, "membre": UR})
+    assert answer.status_code == 303 and answer.location.endswith(f"{STAFF_PAGE}#presence")
+    page = _shown(client.get(STAFF_PAGE))
+    assert ('<div class="notice" role="status"><p>L\'assemblée a été ouverte entre-temps : '
+            "la feuille de présence est arrêtée.</p></div>") in page
+    assert "L'assemblée a été ouverte entre-temps" not in _shown(client.get(STAFF_PAGE))
+
+
+def test_opening_an_assembly_someone_else_opened_says_so_on_the_page(monkeypatch):
+    gateway = _opened(_to_hold())
+    gateway.refuse["open_assembly"] = rule(409, "assembly.opened")
+    client = _client(monkeypatch, gateway, ["staff"])
+    answer = client.post(f"{STAFF_PAGE}/ouverture",
+                         data={**FORM, "president": "Inès", "secretaire": "Paul"})
+    assert answer.status_code == 303
+    assert ("L'assemblée a été ouverte entre-temps : sa présence et son quorum sont arrêtés."
+            in _shown(client.get(STAFF_PAGE)))
+
+
+def test_closing_a_vote_someone_else_closed_says_so_on_the_page(monkeypatch):
+    gateway = _opened(_to_hold(), "adopted")
+    gateway.refuse["close_poll"] = rule(409, "poll.closed")
+    client = _client(monkeypatch, gateway, ["staff"])
+    answer = client.post(f"{STAFF_PAGE}/resolutions/{UR}/cloture", data=FORM)
+    assert answer.status_code == 303 and answer.location.endswith(f"#resolution-{UR}")
+    assert ("Le vote sur cette résolution a été clos entre-temps : rien de plus n'a été "
+            "enregistré ; son résultat figure sur la page." in _shown(client.get(STAFF_PAGE)))
+
+
+def test_a_close_refused_for_a_form_not_on_the_page_is_shown_above_it(monkeypatch):
+    gateway = _to_hold()  # still convened: no closing form on the page
+    gateway.refuse["close_assembly"] = rule(409, "assembly.not_open")
+    client = _client(monkeypatch, gateway, ["staff"])
+    refused = client.post(f"{STAFF_PAGE}/cloture", data={**FORM, "debats": "Débats"})
+    shown = _shown(refused)
+    assert refused.status_code == 422 and 'id="debats"' not in shown
+    assert 'role="alert">Une assemblée se clôt une fois ouverte.' in shown
+
+
+def test_the_sign_in_notice_names_the_associate_as_the_service_knows_them(monkeypatch):
+    gateway = _to_hold()
+    paul_id = UA.replace("a1", "c2")
+    gateway.associates = lambda coop, on=None: [{"member_id": paul_id, "name": "Paul Girard"}]
+    client = _client(monkeypatch, gateway, ["staff"])
+    answer = client.post(f"{STAFF_PAGE}/emargements",
+                         data={**FORM, "membre": paul_id, "nom": "Quelqu'un d'autre"})
+    assert answer.status_code == 303
+    page = _shown(client.get(STAFF_PAGE))
+    assert "Paul Girard a signé la feuille de présence." in page
+    assert "Quelqu'un d'autre" not in page
+
+
+def test_signing_in_an_associate_already_signed_says_so(monkeypatch):
+    gateway = _to_hold()
+    paul_id = UA.replace("a1", "c2")
+    gateway.associates = lambda coop, on=None: [{"member_id": paul_id, "name": "Paul Girard"}]
+    gateway.refuse["sign_in_associate"] = rule(409, "attendance.twice")
+    client = _client(monkeypatch, gateway, ["staff"])
+    answer = client.post(f"{STAFF_PAGE}/emargements", data={**FORM, "membre": paul_id})
+    assert answer.status_code == 303
+    page = _shown(client.get(STAFF_PAGE))
+    assert "Paul Girard avait déjà signé la feuille de présence : rien n'a changé." in page
+    assert "a signé la feuille" not in page
+
+
+def _to_vote(status="open") -> FakeGovernance:
+    return FakeGovernance({**assembly("open", [resolution(UR, "1", status=status)]), "id": UA})
+
+
+def test_a_second_ballot_goes_back_to_the_page_saying_the_first_one_counts(monkeypatch):
+    gateway = _to_vote()
+    gateway.voter_items = {UR: [{"voter": INES}]}  # cast meanwhile (another tab)
+    gateway.refuse["vote"] = rule(409, "vote.twice")
+    client = _client(monkeypatch, gateway, ["entrepreneur"], subject=INES)
+    answer = client.post(f"/assemblees/{UA}/resolutions/{UR}/vote", data={**FORM,
+                                                                          "choix": "for"})
+    assert answer.status_code == 303 and answer.location.endswith(f"#resolution-{UR}")
+    page = _shown(client.get(f"/assemblees/{UA}"))
+    assert "Ce bulletin a déjà été déposé entre-temps : le premier compte." in page
+
+
+def test_a_vote_on_a_poll_closed_meanwhile_says_so_on_the_page(monkeypatch):
+    gateway = _to_vote("adopted")
+    gateway.refuse["vote"] = rule(409, "poll.closed")
+    client = _client(monkeypatch, gateway, ["entrepreneur"], subject=INES)
+    answer = client.post(f"/assemblees/{UA}/resolutions/{UR}/vote", data={**FORM,
+                                                                          "choix": "for"})
+    assert answer.status_code == 303
+    assert "Le vote sur cette résolution a été clos entre-temps" in _shown(
+        client.get(f"/assemblees/{UA}"))
+
+
+def test_a_vote_refused_whose_ballot_is_not_on_the_page_is_shown_above_it(monkeypatch):
+    gateway = _to_vote("adopted")
+    gateway.refuse["vote"] = rule(422, "vote.not_participating")
+    client = _client(monkeypatch, gateway, ["entrepreneur"], subject=INES)
+    refused = client.post(f"/assemblees/{UA}/resolutions/{UR}/vote", data={**FORM,
+                                                                           "choix": "for"})
     assert refused.status_code == 422
-    assert "La présence est arrêtée à l'ouverture" in html.unescape(refused.get_data(as_text=True))
+    assert "Vous ne participez pas à cette assemblée" in _shown(refused)
+
+
+def test_a_proxy_given_after_the_opening_says_the_assembly_opened(monkeypatch):
+    gateway = _to_vote()
+    gateway.refuse["give_proxy"] = rule(409, "proxy.assembly_open")
+    client = _client(monkeypatch, gateway, ["entrepreneur"], subject=INES)
+    answer = client.post(f"/assemblees/{UA}/procuration", data={**FORM, "mandataire": PAUL})
+    assert answer.status_code == 303
+    page = _shown(client.get(f"/assemblees/{UA}"))
+    assert 'id="procuration"' not in page
+    assert ("L'assemblée a été ouverte entre-temps : les procurations ne peuvent plus changer."
+            in page)
+
+
+def test_a_proxy_refused_while_convened_is_still_next_to_its_field(monkeypatch):
+    gateway = FakeGovernance({**assembly(), "id": UA})
+    gateway.refuse["give_proxy"] = rule(409, "proxy.chain", holder=["gave their own"])
+    client = _client(monkeypatch, gateway, ["entrepreneur"], subject=INES)
+    refused = client.post(f"/assemblees/{UA}/procuration", data={**FORM, "mandataire": PAUL})
+    assert refused.status_code == 422
+    assert 'id="mandataire-erreur"' in _shown(refused)
+
+
+def test_an_unreadable_answer_of_the_service_is_no_proxy_refusal(monkeypatch):
+    gateway = _to_vote()
+    gateway.refuse["vote"] = json.JSONDecodeError("Expecting value", "<html>", 0)
+    client = _client(monkeypatch, gateway, ["entrepreneur"], subject=INES)
+    answer = client.post(f"/assemblees/{UA}/resolutions/{UR}/vote",
+                         data={**FORM, "choix": "for", "pour": UA.replace("a1", "c3")})
+    assert answer.status_code == 500
+    assert "Vous ne détenez aucune procuration" not in _shown(answer)
+
+
+def test_a_vote_for_a_giver_that_is_no_id_is_refused_before_asking(monkeypatch):
+    gateway = _to_vote()
+    client = _client(monkeypatch, gateway, ["entrepreneur"], subject=INES)
+    refused = client.post(f"/assemblees/{UA}/resolutions/{UR}/vote",
+                          data={**FORM, "choix": "for", "pour": "pas-un-id"})
+    assert refused.status_code == 422
+    assert "Vous ne détenez aucune procuration" in _shown(refused)
+    assert not [c for c in gateway.calls if c[0] == "vote"]
+
+
+def test_the_minutes_page_of_the_service_can_neither_send_a_form_nor_run_a_script(
+        monkeypatch):
+    client = _client(monkeypatch, _to_vote(), ["entrepreneur"], subject=INES)
+    policy = client.get(f"/assemblees/{UA}/proces-verbal/document").headers[
+        "Content-Security-Policy"]
+    directives = {d.strip() for d in policy.split(";")}
+    assert {"form-action 'none'", "sandbox", "style-src 'unsafe-inline'",
+            "default-src 'none'"} <= directives
+
+
+def test_a_refusal_lands_next_to_the_forms_field_or_the_rules_or_above_the_form():
+    error = rule(422, "proxy.chain", holder=["x"], other=["y"])
+    shown = forms.refused(error, {"holder": "mandataire"}.get)
+    assert shown.fields == {"mandataire": ["x"], "__all__": ["y"]}
+    assert shown.codes == {"mandataire": "proxy.chain", "__all__": "proxy.chain"}
+    placed = forms.refused(rule(409, "vote.twice"), lambda name: None, {"vote.twice": "choix"})
+    assert (placed.fields, placed.codes) == ({"choix": ["refused"]}, {"choix": "vote.twice"})
+    bare = forms.refused(ServiceError(422, "no", {"x": ["bad"]}, None, "matching"),
+                         lambda name: name, code_of=lambda name: f"form.{name}")
+    assert bare.codes == {"x": "form.x"}
+    with pytest.raises(FieldErrors):
+        forms.write(lambda: (_ for _ in ()).throw(rule(404, "resolution.unknown")),
+                    lambda name: "choix", {"resolution.unknown": "choix"})
+    with pytest.raises(ServiceError):
+        forms.write(lambda: (_ for _ in ()).throw(rule(404, "other")), lambda name: "choix")
 
 
 def test_a_convocation_too_soon_is_refused_next_to_the_day_in_french(monkeypatch):

@@ -3,6 +3,7 @@ application with it, and every word they show translated into French."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -445,7 +446,44 @@ def test_a_refused_form_shows_the_french_words_next_to_its_field(signed):
     assert page.status_code == 422
     text = page.get_data(as_text=True)
     assert 'id="fin-erreur">Une date égale ou postérieure au premier jour.' in text
-    assert 'aria-describedby=" fin-erreur"' in text or 'fin-erreur"' in text
+    assert 'aria-describedby="fin-erreur" aria-invalid="true"' in text
+
+
+def test_a_fields_hint_and_refusal_are_named_without_stray_spaces(signed):
+    signed.as_(STAFF)
+    signed.gateway.refuse["create_call"] = problem(422, {"ends_on": ["a call ends..."],
+                                                         "buyer": ["too long"]})
+    page = signed.post(f"/equipe/{COOP}/appels-d-offres/nouveau",
+                       data={**CALL_FORM, "csrf": "c" * 43, "cle": "k"})
+    text = page.get_data(as_text=True)
+    assert 'id="fin" name="fin"' in text
+    assert 'aria-describedby="fin-erreur" aria-invalid="true"' in text  # no hint
+    assert 'aria-describedby="acheteur-aide acheteur-erreur" aria-invalid="true"' in text
+    assert 'aria-describedby="latitude-aide">' in text  # a hint, no refusal
+    described = re.findall(r'aria-describedby="([^"]*)"', text)
+    assert described and all(v == " ".join(v.split()) for v in described), described
+
+
+@pytest.mark.parametrize("sent", ["../../profiles/x", f"{LEA}/../../profiles/{KARIM}",
+                                  f"{LEA}?x=1", f"{LEA}#x", f"urn:uuid:{LEA}",
+                                  "{" + LEA + "}", LEA.replace("-", ""), "", "  "])
+def test_a_group_member_that_is_not_a_members_id_is_refused_before_asking(signed, sent):
+    signed.as_(STAFF)
+    page = signed.post(f"/equipe/{COOP}/groupes/{GROUP}/membres",
+                       data={"membre": sent, "csrf": "c" * 43, "cle": "k"})
+    assert page.status_code == 422
+    text = page.get_data(as_text=True)
+    assert 'aria-describedby="membre-erreur"' in text
+    assert 'id="membre-erreur">Choisissez un membre de la coopérative.</p>' in text
+    assert not [w for w in signed.gateway.written if w[0] == "add"]
+
+
+def test_a_group_member_is_added_by_the_id_the_service_reads(signed):
+    signed.as_(STAFF)
+    page = signed.post(f"/equipe/{COOP}/groupes/{GROUP}/membres",
+                       data={"membre": f" {KARIM.upper()} ", "csrf": "c" * 43, "cle": "k"})
+    assert page.status_code == 303
+    assert signed.gateway.written[-1] == ("add", GROUP, KARIM)
 
 
 def test_the_menus_have_at_most_three_and_two_entries():
@@ -471,3 +509,19 @@ def _code_messages() -> set[str]:
     return {message for _line, message, _comments, _context in extract_from_file(
         "python", str(PACKAGE / "entrypoints" / "matching.py"), keywords={"t": None})
         if isinstance(message, str)}
+
+
+def test_the_calls_page_reads_the_viewers_proposals_as_the_call_page_does(monkeypatch):
+    asked = []
+
+    def proposals(gateway, coop, member_id):
+        asked.append((coop, member_id))
+        return matching_proposals(gateway, coop, member_id)
+
+    matching_proposals = matching.calls_page_proposals
+    monkeypatch.setattr(matching, "calls_page_proposals", proposals)
+    unknown = FakeGateway()
+    monkeypatch.setattr(unknown, "member_proposals", lambda *a: (_ for _ in ()).throw(
+        problem(404, rule="member.unknown")))
+    assert matching.calls_page(unknown, LEA_VIEW).proposals == []  # not known to matching yet
+    assert asked == [(COOP, LEA)]

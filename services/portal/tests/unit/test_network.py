@@ -178,6 +178,61 @@ def test_a_month_cancelled_and_run_again_shows_its_live_run():
         assert {coop: run["id"] for coop, run in found.items()} == {A: "run-new", B: "run-b"}
 
 
+def test_a_month_cancelled_and_not_run_again_is_out_of_the_months_figures():
+    runs = [_run(A, expected=3, issued=3, status="completed"),
+            {**_run(B, expected=5, issued=0, status="cancelled"),
+             "started_at": "2025-01-20T10:00:00+00:00"}]
+    gateway = FakeGateway(network_runs=runs, cooperatives=[
+        {"id": A, "name": "Zèbre"}, {"id": B, "name": "Ateliers"}, {"id": C, "name": "Nouvelle"}])
+    month = network.network_month(gateway, OPS, "2025-01")
+    assert [(r.name, r.outcome) for r in month.rows] == [
+        ("Zèbre", "started"), ("Ateliers", "cancelled"), ("Nouvelle", "none")]
+    assert (month.count("started"), month.count("cancelled")) == (1, 1)
+    assert (month.expected, month.issued, month.running) == (3, 3, False)
+    assert month.runs("cancelled") == 0
+    progress = network.month_progress(FakeGateway(network_runs=runs), OPS, "2025-01")
+    assert [r["cooperative_id"] for r in progress["runs"]] == [A]
+    assert progress["figures"] == {"runs": 1, "cancelled": 1, "running": 0, "completed": 1,
+                                   "expected": 3, "issued": 3}
+    assert progress["running"] is False
+
+
+def test_a_month_s_page_says_its_cancelled_runs_and_counts_only_the_others(monkeypatch):
+    runs = [{**_run(A, expected=3, issued=3, status="completed"),
+             "completed_at": "2025-01-31T08:01:30+00:00"},
+            {**_run(B, expected=5, issued=0, status="cancelled"),
+             "started_at": "2025-01-20T10:00:00+00:00"}]
+    gateway = FakeGateway(network_runs=runs, cooperatives=[
+        {"id": A, "name": "Zèbre"}, {"id": B, "name": "Ateliers"}])
+    monkeypatch.setattr(pages, "gateway_for_viewer", lambda: gateway)
+    client = _client(["network_operator"])
+    html = client.get("/reseau/paie/2025-01").get_data(as_text=True)
+    said = ("Toutes les paies du mois sont terminées : 3 bulletin(s) émis sur 3. "
+            "1 paie(s) annulée(s) et non relancée(s), hors de ces chiffres.")
+    assert f'<p role="status" class="live" data-figure="summary">{said}</p>' in html
+    assert '<dd data-figure="started">1</dd>' in html
+    assert '<dd data-figure="expected">3</dd>' in html
+    assert f'<tr data-cooperative="{B}" data-outcome="cancelled" data-status="cancelled">' in html
+    assert "Lancée puis annulée" in html and '<span data-field="status">Annulée</span>' in html
+    assert "Annulée et non relancée : hors des chiffres du mois." in html
+    assert "5 / 5" not in html and "0 / 5" not in html
+    assert client.get("/reseau/paie/2025-01/etat").get_json()["summary"] == said
+    runs.pop(0)  # only the cancelled run: no run goes on, and the page says why
+    html = client.get("/reseau/paie/2025-01").get_data(as_text=True)
+    only = ("Aucune paie du mois n'est en cours ni terminée : 1 paie(s) annulée(s) et non "
+            "relancée(s).")
+    assert only.replace("'", "&#39;") in html
+    assert 'id="aucune-paie"' not in html
+    assert client.get("/reseau/paie/2025-01/etat").get_json()["summary"] == only
+
+
+def test_a_payroll_runs_status_words_agree_with_la_paie():
+    french = catalogues.load("fr")
+    words = {status: french.gettext(msgid) for status, msgid in pages.RUN_STATUS.items()}
+    assert words == {"running": "En cours", "completed": "Terminée", "cancelled": "Annulée"}
+    assert french.gettext("Cancelled") == "Annulé"  # a payslip's (le bulletin), unchanged
+
+
 def test_a_month_s_progress_says_each_run_and_whether_any_still_runs():
     gateway = FakeGateway(network_runs=[_run(A, expected=10, issued=4),
                                         _run(B, expected=2, issued=2, status="completed")])
@@ -185,8 +240,8 @@ def test_a_month_s_progress_says_each_run_and_whether_any_still_runs():
     assert progress["running"] is True
     assert [(r["cooperative_id"], r["status"], r["percent"]) for r in progress["runs"]] == [
         (A, "running", 40), (B, "completed", 100)]
-    assert progress["figures"] == {"runs": 2, "running": 1, "completed": 1, "expected": 12,
-                                   "issued": 6}
+    assert progress["figures"] == {"runs": 2, "cancelled": 0, "running": 1, "completed": 1,
+                                   "expected": 12, "issued": 6}
     done = network.month_progress(FakeGateway(network_runs=[_run(B, status="completed")]),
                                   OPS, "2025-01")
     assert done["running"] is False

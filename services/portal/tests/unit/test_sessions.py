@@ -73,3 +73,59 @@ def test_an_unchanged_session_is_written_back_once_a_minute_not_at_every_page(tm
     assert len(saves) == 1
     client.get("/health/live")  # probes open no session
     assert len(saves) == 1 and client.get("/health/live").headers.get("Set-Cookie") is None
+
+
+def _app_with(store_kind, tmp_path):
+    from cae_portal.adapters.settings import SERVICES, PortalSettings
+    from cae_portal.entrypoints import app as portal
+
+    app = portal.create_app(PortalSettings(service_urls={s: "http://127.0.0.1:9"
+                                                         for s in SERVICES}))
+    if store_kind == "database":
+        app.session_interface.store = DatabaseSessionStore(
+            make_engine(f"sqlite:///{tmp_path}/sessions.db"), 3600)
+    return app
+
+
+def _opened(app, sid):
+    """The session as a request that read it now holds it (not yet written back)."""
+    with app.test_request_context("/", headers={"Cookie": f"{sessions.COOKIE}={sid}"}):
+        return app.session_interface.open_session(app, __import__("flask").request)
+
+
+@pytest.mark.parametrize("kind", ["memory", "database"])
+def test_a_session_signed_out_elsewhere_is_never_brought_back(kind, tmp_path):
+    app = _app_with(kind, tmp_path)
+    client = app.test_client()
+    client.get("/")
+    sid = client.get_cookie(sessions.COOKIE).value
+    read_before = _opened(app, sid)  # a poll of another tab, started before the sign-out
+    with client.session_transaction() as session:
+        csrf = session["csrf"]
+    client.post("/deconnexion", data={"csrf": csrf})
+    assert app.session_interface.store.load(sid) is None
+    read_before["notice"] = "written after the sign-out"
+    response = app.response_class()
+    app.session_interface.save_session(app, read_before, response)
+    assert app.session_interface.store.load(sid) is None
+    assert "Max-Age=0" in response.headers["Set-Cookie"]  # the browser forgets it too
+    read_before = _opened(app, sid)  # nor an unchanged one pushing its end
+    assert read_before.new
+
+
+@pytest.mark.parametrize("kind", ["memory", "database"])
+def test_pushing_a_sessions_end_never_overwrites_what_another_request_wrote(kind, tmp_path,
+                                                                           monkeypatch):
+    app = _app_with(kind, tmp_path)
+    client = app.test_client()
+    client.get("/")
+    sid = client.get_cookie(sessions.COOKIE).value
+    stale = _opened(app, sid)  # read before the other request wrote its notice
+    store = app.session_interface.store
+    data, _ = store.load(sid)
+    store.save(sid, {**data, "notice": "Vote enregistré"}, existing=True)
+    later = time.time() + sessions.TOUCH_SECONDS + 5
+    monkeypatch.setattr(sessions.time, "time", lambda: later)
+    app.session_interface.save_session(app, stale, app.response_class())  # a touch
+    kept, expires = store.load(sid)
+    assert kept["notice"] == "Vote enregistré" and expires > later + 3000
