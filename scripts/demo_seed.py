@@ -764,10 +764,12 @@ def main() -> int:
         portal_text = f"""
 The web portal, in French, for the people who use the platform:
   portal     {args.portal}/connexion   (demo sign-in: choose a person, no password)
-Sign in as any entrepreneur seeded above (their budget, statements, salary, payslips, contract):
+Sign in as any entrepreneur seeded above (their budget, statements, salary, payslips, contract,
+their assemblies and votes, their matching profile, the directory, calls for tenders):
 {by_coop}
 Or as:
-  staff      a cooperative's support staff (the button above its people): members, ledger, payroll
+  staff      a cooperative's support staff (the button above its people): members, ledger, payroll,
+             assemblies, calls for tenders and groups
   operator   the network operator ("Opérateur du réseau", at the top of the page): the network's
              cooperatives and registering one, a network's payroll month, each service's health
 """
