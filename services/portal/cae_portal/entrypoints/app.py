@@ -185,6 +185,18 @@ def form_key() -> str:
     return request.form.get("cle") or uuid.uuid4().hex
 
 
+def form_id(text: str) -> str | None:
+    """An id a form sent (a member's, a giver's), written the one way the services read it
+    (``a0000000-0000-4000-8000-000000000001``); None for anything else (blank, ``../``,
+    ``?``, ``urn:uuid:``…): such an id goes into the path of a service's URL."""
+    text = text.strip()
+    try:
+        value = uuid.UUID(text)
+    except ValueError:
+        return None
+    return str(value) if str(value) == text.lower() else None
+
+
 def keep_notice(text: str) -> None:
     """A sentence for the next page shown (after a redirect): what was just done."""
     session["notice"] = text

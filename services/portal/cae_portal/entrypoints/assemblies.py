@@ -20,7 +20,6 @@ notice saying what happened.
 
 from __future__ import annotations
 
-import uuid
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -28,6 +27,7 @@ from flask import Blueprint, Response, jsonify, redirect, request, session, url_
 
 from cae_portal.entrypoints.app import (
     current_viewer,
+    form_id,
     form_key,
     gateway_for_viewer,
     keep_notice,
@@ -165,18 +165,14 @@ def _page(template: str, status: int = 200, **values):
 WARNING = "avis_assemblee"  # the session's key of the neutral notice (not a success)
 
 
-def _moved_on(refused: FieldErrors) -> str | None:
-    """The notice's words when the refusal only says the assembly's state moved on."""
+def _moved_back(refused: FieldErrors, url: str):
+    """When the refusal only says the assembly's state moved on (``MOVED_ON``): back to the
+    page (303), its words in the neutral notice; else None."""
     for code in refused.codes.values():
         if code in MOVED_ON:
-            return MOVED_ON[code]
+            session[WARNING] = t(MOVED_ON[code])
+            return redirect(url, 303)
     return None
-
-
-def _back_with(words: str, url: str):
-    """Back to the page (303), with ``words`` (an msgid) in the neutral notice."""
-    session[WARNING] = t(words)
-    return redirect(url, 303)
 
 
 def when(iso: str | None) -> str:
@@ -295,13 +291,12 @@ def give_proxy(viewer, assembly_id):
     try:
         usecases.give_proxy(gateway_for_viewer(), viewer, str(assembly_id), holder, form_key())
     except FieldErrors as refused:
-        moved = _moved_on(refused)
-        if moved:
-            return _back_with(moved, _assembly_url(assembly_id, "#procuration"))
+        back = _moved_back(refused, _assembly_url(assembly_id, "#procuration"))
+        if back:
+            return back
         return _assembly_page(viewer, assembly_id, 422, _french(refused), "procuration")
     keep_notice(t("Your proxy is given: this associate will vote for you."))
-    return redirect(url_for("assemblies.assembly", assembly_id=assembly_id) + "#procuration",
-                    303)
+    return redirect(_assembly_url(assembly_id, "#procuration"), 303)
 
 
 @blueprint.post("/assemblees/<uuid:assembly_id>/procuration/revocation")
@@ -310,13 +305,12 @@ def revoke_proxy(viewer, assembly_id):
     try:
         usecases.revoke_proxy(gateway_for_viewer(), viewer, str(assembly_id), form_key())
     except FieldErrors as refused:
-        moved = _moved_on(refused)
-        if moved:
-            return _back_with(moved, _assembly_url(assembly_id, "#procuration"))
+        back = _moved_back(refused, _assembly_url(assembly_id, "#procuration"))
+        if back:
+            return back
         return _assembly_page(viewer, assembly_id, 422, _french(refused), "procuration")
     keep_notice(t("Your proxy is revoked: you will vote yourself, or give it again."))
-    return redirect(url_for("assemblies.assembly", assembly_id=assembly_id) + "#procuration",
-                    303)
+    return redirect(_assembly_url(assembly_id, "#procuration"), 303)
 
 
 @blueprint.post("/assemblees/<uuid:assembly_id>/resolutions/<uuid:resolution_id>/vote")
@@ -327,37 +321,35 @@ def vote(viewer, assembly_id, resolution_id):
     giver = request.form.get("pour", "").strip() or None
     which = f"{resolution_id}:{giver}" if giver else str(resolution_id)
     if giver:
-        try:
-            giver = str(uuid.UUID(giver))  # the id as the service writes it
-        except ValueError:  # not an associate's id
+        giver = form_id(giver)
+        if giver is None:  # not an associate's id
             words = RULES["vote.not_represented"]
             return _assembly_page(viewer, assembly_id, 422, {"choix": [t(words)]}, which)
     try:
         voted = usecases.vote(gateway_for_viewer(), viewer, str(assembly_id),
                               str(resolution_id), choice, giver)
     except FieldErrors as refused:
-        moved = _moved_on(refused)
-        if moved:
-            return _back_with(moved, _assembly_url(assembly_id, f"#resolution-{resolution_id}"))
+        back = _moved_back(refused, _assembly_url(assembly_id, f"#resolution-{resolution_id}"))
+        if back:
+            return back
         # the ballot shows its one field's messages: every message of the refusal there
         said = [m for messages in _french(refused).values() for m in messages]
         return _assembly_page(viewer, assembly_id, 422, {"choix": said}, which)
     name = request.form.get("nom", "")
     if giver and voted.receipt:
         keep_notice(t("The secret ballot of %(name)s is recorded. Its receipt code: %(receipt)s.",
-                  name=name, receipt=voted.receipt))
+                      name=name, receipt=voted.receipt))
     elif giver:
         keep_notice(t("The vote of %(name)s is recorded.", name=name))
     elif voted.secret and voted.receipt:
         # shown to them alone, in their session: the service links no voter to it
         session["recus"] = {**session.get("recus", {}), voted.resolution_id: voted.receipt}
         keep_notice(t("Your secret ballot is recorded. Your receipt code: %(receipt)s. Note it: "
-                  "when the vote closes, find it in the published ballots.",
-                  receipt=voted.receipt))
+                      "when the vote closes, find it in the published ballots.",
+                      receipt=voted.receipt))
     else:
         keep_notice(t("Your vote is recorded."))
-    return redirect(url_for("assemblies.assembly", assembly_id=assembly_id)
-                    + f"#resolution-{resolution_id}", 303)
+    return redirect(_assembly_url(assembly_id, f"#resolution-{resolution_id}"), 303)
 
 
 @blueprint.get("/assemblees/<uuid:assembly_id>/resolutions/<uuid:resolution_id>/bulletins")
@@ -481,9 +473,8 @@ def staff_convene(viewer, coop):
     if errors:
         return _convene_page(422, form, errors)
     keep_notice(t("The assembly is convened: %(count)s associate(s) make up its electorate.",
-              count=convened["electorate"]))
-    return redirect(url_for("assemblies.staff_assembly", coop=coop,
-                            assembly_id=convened["id"]), 303)
+                  count=convened["electorate"]))
+    return redirect(_staff_url(coop, convened["id"], ""), 303)
 
 
 def _staff_page(viewer, coop, assembly_id, status=200, errors=None, form=None, which=None):
@@ -551,10 +542,8 @@ def staff_presence(viewer, coop, assembly_id):
 @blueprint.post(STAFF_PREFIX + "/<uuid:assembly_id>/emargements")
 @staff_only
 def staff_sign_in(viewer, coop, assembly_id):
-    member = request.form.get("membre", "").strip()
-    try:
-        member = str(uuid.UUID(member))  # the id as the service writes it
-    except ValueError:
+    member = form_id(request.form.get("membre", ""))
+    if member is None:
         return _staff_page(viewer, coop, assembly_id, 422,
                            {"membre": [t("Choose the associate.")]}, which="emargement")
     gateway = gateway_for_viewer()
@@ -562,9 +551,9 @@ def staff_sign_in(viewer, coop, assembly_id):
         now = usecases.sign_in_associate(gateway, viewer, coop, str(assembly_id), member,
                                          form_key())
     except FieldErrors as refused:
-        moved = _moved_on(refused)
-        if moved:
-            return _back_with(moved, _staff_url(coop, assembly_id, "#presence"))
+        back = _moved_back(refused, _staff_url(coop, assembly_id, "#presence"))
+        if back:
+            return back
         return _staff_page(viewer, coop, assembly_id, 422, _french(refused),
                            which="emargement")
     # the name as the service knows it, never the form's
@@ -586,16 +575,15 @@ def staff_open(viewer, coop, assembly_id):
         opened = usecases.open_assembly(gateway_for_viewer(), viewer, coop, str(assembly_id),
                                         form["president"], form["secretaire"], form_key())
     except FieldErrors as refused:
-        moved = _moved_on(refused)
-        if moved:
-            return _back_with(moved, _staff_url(coop, assembly_id, "#presence"))
+        back = _moved_back(refused, _staff_url(coop, assembly_id, "#presence"))
+        if back:
+            return back
         return _staff_page(viewer, coop, assembly_id, 422, _french(refused), form, "ouverture")
     keep_notice(t("The assembly is open: its attendance and quorum are fixed.")
-            if opened["status"] == "open" else
-            t("The quorum is not reached: no resolution can be deliberated. Close the "
-              "assembly; a second convocation takes the resolutions."))
-    return redirect(url_for("assemblies.staff_assembly", coop=coop, assembly_id=assembly_id)
-                    + "#resolutions", 303)
+                if opened["status"] == "open" else
+                t("The quorum is not reached: no resolution can be deliberated. Close the "
+                  "assembly; a second convocation takes the resolutions."))
+    return redirect(_staff_url(coop, assembly_id, "#resolutions"), 303)
 
 
 @blueprint.post(STAFF_PREFIX + "/<uuid:assembly_id>/resolutions/<uuid:resolution_id>/cloture")
@@ -605,16 +593,14 @@ def staff_close_poll(viewer, coop, assembly_id, resolution_id):
         closed = usecases.close_poll(gateway_for_viewer(), viewer, coop, str(assembly_id),
                                      str(resolution_id), form_key())
     except FieldErrors as refused:
-        moved = _moved_on(refused)
-        if moved:
-            return _back_with(moved, _staff_url(coop, assembly_id,
-                                                f"#resolution-{resolution_id}"))
+        back = _moved_back(refused, _staff_url(coop, assembly_id, f"#resolution-{resolution_id}"))
+        if back:
+            return back
         return _staff_page(viewer, coop, assembly_id, 422, _french(refused),
                            which=str(resolution_id))
     keep_notice(t("The vote on resolution %(code)s is closed: %(result)s.", code=closed["code"],
-              result=WORDS.resolution_status(closed["status"]).lower()))
-    return redirect(url_for("assemblies.staff_assembly", coop=coop, assembly_id=assembly_id)
-                    + f"#resolution-{resolution_id}", 303)
+                  result=WORDS.resolution_status(closed["status"]).lower()))
+    return redirect(_staff_url(coop, assembly_id, f"#resolution-{resolution_id}"), 303)
 
 
 @blueprint.post(STAFF_PREFIX + "/<uuid:assembly_id>/cloture")

@@ -12,8 +12,6 @@ to the field it names, in French (``RULES``).
 
 from __future__ import annotations
 
-import uuid
-
 from flask import (
     Blueprint,
     abort,
@@ -25,6 +23,7 @@ from flask import (
 
 from cae_portal.entrypoints.app import (
     current_viewer,
+    form_id,
     form_key,
     gateway_for_viewer,
     keep_notice,
@@ -225,7 +224,7 @@ def save_consents(viewer, member_id):
     except FieldErrors as refused:
         return _profile_page(viewer, member_id, 422, errors=_french(refused), which="partage")
     keep_notice(t("Your choices are saved: the network's other cooperatives see what you "
-              "ticked."))
+                  "ticked."))
     return redirect(url_for("matching.profile_form", member_id=member_id) + "#partage", 303)
 
 
@@ -299,7 +298,7 @@ def answer(viewer, proposal_id):
         return _calls_page(viewer, 409, {str(proposal_id): [m for ms in words.values()
                                                               for m in ms]})
     keep_notice(t("You accepted to take part in the team.") if choice == "accepter"
-            else t("You declined to take part in the team."))
+                  else t("You declined to take part in the team."))
     return redirect(url_for("matching.calls") + f"#proposition-{proposal_id}", 303)
 
 
@@ -339,7 +338,7 @@ def staff_call_create(viewer, coop):
     except FieldErrors as refused:
         return _call_form(422, form, _french(refused))
     keep_notice(t("The call \u00ab %(title)s \u00bb is written: a draft until you publish it.",
-              title=created["title"]))
+                  title=created["title"]))
     return redirect(url_for("matching.staff_call", coop=coop, call_id=created["id"]), 303)
 
 
@@ -375,10 +374,10 @@ def staff_propose(viewer, coop, call_id):
         return _staff_call_page(viewer, coop, call_id, 422, _french(refused))
     if found.teams:
         keep_notice(t("%(count)s team(s) proposed: each member is asked to answer.",
-                  count=found.teams))
+                      count=found.teams))
     else:
         keep_notice(t("No team could be proposed: nobody available holds %(skills)s.",
-                  skills=", ".join(f"\u00ab {s} \u00bb" for s in found.uncovered) or "\u2014"))
+                      skills=", ".join(f"\u00ab {s} \u00bb" for s in found.uncovered) or "\u2014"))
     return redirect(url_for("matching.staff_call", coop=coop, call_id=call_id) + "#equipes",
                     303)
 
@@ -417,20 +416,8 @@ def group_create(viewer, coop):
     except FieldErrors as refused:
         return _groups_page(viewer, coop, 422, form, _french(refused))
     keep_notice(t("The group \u00ab %(name)s \u00bb is created: add its members.",
-              name=created["name"]))
+                  name=created["name"]))
     return redirect(url_for("matching.group", coop=coop, group_id=created["id"]), 303)
-
-
-def _uuid_or_none(text: str) -> str | None:
-    """A member's id as the form sent it, written the one way the services read it
-    (``a0000000-0000-4000-8000-000000000001``); None for anything else (blank, ``../``,
-    ``?``, ``urn:uuid:``…): the id goes into the path of a service's URL."""
-    text = text.strip()
-    try:
-        value = uuid.UUID(text)
-    except ValueError:
-        return None
-    return str(value) if str(value) == text.lower() else None
 
 
 def _group_page(viewer, coop, group_id, status=200, errors=None):
@@ -447,7 +434,7 @@ def group(viewer, coop, group_id):
 @blueprint.post(STAFF + "/groupes/<uuid:group_id>/membres")
 @staff_only
 def group_add(viewer, coop, group_id):
-    member_id = _uuid_or_none(request.form.get("membre", ""))
+    member_id = form_id(request.form.get("membre", ""))
     if member_id is None:  # not a member's id: it would name another path of the service
         words = RULES["form.membre"]
         return _group_page(viewer, coop, group_id, 422, {"membre": [t(words)]})

@@ -129,8 +129,8 @@ def home(viewer):
 def cooperatives(viewer):
     listed = usecases.cooperatives(gateway_for_viewer(), viewer)
     return render_page("network/cooperatives.html", cooperatives=listed,
-                 new_id=session.pop("network_new", None), rate=usecases.percent_text,
-                 siren=usecases.siren_text)
+                       new_id=session.pop("network_new", None), rate=usecases.percent_text,
+                       siren=usecases.siren_text)
 
 
 REGISTER_FORM = ("nom", "siren", "forme", "taux", "effectif")
@@ -140,7 +140,7 @@ def _register_page(status=200, form=None, errors=None):
     forms = [("", t("Choose the legal form"))] + [(k, t(v)) for k, v in LEGAL_FORMS.items()]
     sizes = [(k, t(v)) for k, v in STAFF_SIZES.items()]
     return render_page("network/register.html", status, form=form or {}, errors=errors or {},
-                 legal_forms=forms, staff_sizes=sizes)
+                       legal_forms=forms, staff_sizes=sizes)
 
 
 @blueprint.get("/cooperatives/nouvelle")
@@ -159,7 +159,7 @@ def register(viewer):
         return _register_page(422, form, _french(refused))
     session["network_new"] = registered["id"]
     keep_notice(t("%(name)s is registered (SIREN %(siren)s).", name=registered["name"],
-              siren=usecases.siren_text(registered["siren"])))
+                  siren=usecases.siren_text(registered["siren"])))
     return redirect(url_for("network.cooperatives") + "#cooperative-" + registered["id"], 303)
 
 
@@ -178,8 +178,8 @@ def _payroll_page(status=200, errors=None, asked=None):
     this_month = day.year * 12 + day.month - 1
     recent = [f"{m // 12:04d}-{m % 12 + 1:02d}" for m in range(this_month + 1, this_month - 3, -1)]
     return render_page("network/payroll.html", status, errors=errors or {},
-                 asked=asked if asked is not None else f"{day.year:04d}-{day.month:02d}",
-                 months=months, recent=recent)
+                       asked=asked if asked is not None else f"{day.year:04d}-{day.month:02d}",
+                       months=months, recent=recent)
 
 
 @blueprint.get("/paie")
@@ -202,9 +202,9 @@ def start_payroll(viewer):
     started[asked] = found
     session["network_runs"] = started
     keep_notice(t("The payroll of %(month)s is started: %(started)s run(s) started, %(skipped)s "
-              "cooperative(s) not started.", month=period_name(asked),
-              started=len(answer.get("items", [])),
-              skipped=len(answer.get("skipped", []))))
+                  "cooperative(s) not started.", month=period_name(asked),
+                  started=len(answer.get("items", [])),
+                  skipped=len(answer.get("skipped", []))))
     return redirect(url_for("network.payroll_month", period=asked), 303)
 
 
@@ -245,9 +245,9 @@ def payroll_month(viewer, period):
                "issued": month.issued, "expected": month.expected,
                "cancelled": month.count("cancelled")}
     return render_page("network/payroll_month.html", period=period, month=month,
-                 at=(found or {}).get("at"), read=_read_now(),
-                 summary=_summary(figures, month.running), outcomes=OUTCOMES, rules=RULES,
-                 run_status=RUN_STATUS, left_out=LEFT_OUT, moment=usecases.moment_text)
+                       at=(found or {}).get("at"), read=_read_now(),
+                       summary=_summary(figures, month.running), outcomes=OUTCOMES, rules=RULES,
+                       run_status=RUN_STATUS, left_out=LEFT_OUT, moment=usecases.moment_text)
 
 
 @blueprint.get("/paie/<period>/etat")
@@ -278,5 +278,5 @@ def health(viewer):
     found = usecases.health(gateway_for_viewer(), viewer, services)
     checked = datetime.now(UTC)
     return render_page("network/health.html", services=found, names=SERVICE_NAMES,
-                 ready_words=READY_WORDS, checked=checked.strftime("%d/%m/%Y %H:%M:%S"),
-                 down=sum(1 for s in found if not s.answers))
+                       ready_words=READY_WORDS, checked=checked.strftime("%d/%m/%Y %H:%M:%S"),
+                       down=sum(1 for s in found if not s.answers))

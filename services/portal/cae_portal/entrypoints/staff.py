@@ -204,7 +204,7 @@ IMPORT_OUTCOMES = {"created": "Person", "skipped": "Already imported", "refused"
 @staff_only
 def import_form(viewer, coop):
     return render_page("staff/import.html", form={}, errors={}, report=None,
-                 outcomes=IMPORT_OUTCOMES, words=_import_words)
+                       outcomes=IMPORT_OUTCOMES, words=_import_words)
 
 
 def _import_words(message: str) -> str:
@@ -241,12 +241,12 @@ def import_members(viewer, coop):
     form = {"csv": text}
     if report is not None and not dry_run and not report.refused:
         keep_notice(t("Import done: %(people)s person(s) and %(contracts)s contract(s) created, "
-                  "%(skipped)s already imported.", people=report.people,
-                  contracts=report.contracts, skipped=report.skipped))
+                      "%(skipped)s already imported.", people=report.people,
+                      contracts=report.contracts, skipped=report.skipped))
         return redirect(url_for("staff.members", coop=coop), 303)
     status = 422 if errors or (report is not None and report.errors) else 200
     return render_page("staff/import.html", status, form=form, errors=errors, report=report,
-                 outcomes=IMPORT_OUTCOMES, words=_import_words)
+                       outcomes=IMPORT_OUTCOMES, words=_import_words)
 
 
 STAGES = {"candidate": "Candidate", "diagnostic": "Diagnostic", "cape": "CAPE", "cesa": "CESA",
@@ -256,7 +256,7 @@ STAGES = {"candidate": "Candidate", "diagnostic": "Diagnostic", "cape": "CAPE", 
 def _member_page(viewer, coop, member_id, status=200, errors=None, form=None, which=None):
     found = usecases.member_file(gateway_for_viewer(), viewer, coop, str(member_id))
     return render_page("staff/member.html", status, file=found, errors=errors or {},
-                 form=form or {}, which=which, stages=STAGES, today_iso=today().isoformat())
+                       form=form or {}, which=which, stages=STAGES, today_iso=today().isoformat())
 
 
 @blueprint.get("/membres/<uuid:member_id>")
@@ -296,7 +296,7 @@ def contract(viewer, coop, member_id):
     if errors:
         return _member_page(viewer, coop, member_id, 422, errors, form, "contrat")
     keep_notice(t("The %(kind)s signed on %(day)s is recorded.", kind=form["type"],
-              day=_day(form["signe_le"])))
+                  day=_day(form["signe_le"])))
     return redirect(url_for("staff.member", coop=coop, member_id=member_id) + "#contrats", 303)
 
 
@@ -333,7 +333,7 @@ def deadlines(viewer, coop):
             error = t("A number of days, from 0 to 3650.")
     rows = usecases.associate_deadlines(gateway_for_viewer(), viewer, coop, today(), within)
     return render_page("staff/deadlines.html", rows=rows, within=within, asked=text or str(within),
-                 error=error)
+                       error=error)
 
 
 @blueprint.get("/entretiens-a-faire")
@@ -350,7 +350,7 @@ def _entries_page(viewer, coop, status=200, errors=None, form=None, which=None):
     options = [("", t("Choose the activity"))] + [
         (a["code"], f"{a['code']} · {a['name']}" if a.get("name") else a["code"]) for a in found]
     return render_page("staff/entries.html", status, options=options, errors=errors or {},
-                 form=form or {}, which=which, today_iso=today().isoformat())
+                       form=form or {}, which=which, today_iso=today().isoformat())
 
 
 @blueprint.get("/comptabilite/ecritures")
@@ -417,7 +417,7 @@ def close_month(viewer, coop):
     except FieldErrors as refused:
         return _closing_page(viewer, coop, 422, _french(refused), asked)
     keep_notice(t("%(month)s is closed: %(count)s minimum contribution(s) charged.",
-              month=period, count=len(closed.get("minimum_contributions") or [])))
+                  month=period, count=len(closed.get("minimum_contributions") or [])))
     return redirect(url_for("staff.closing", coop=coop), 303)
 
 
@@ -440,7 +440,7 @@ def trial_balance(viewer, coop):
         except FieldErrors as refused:
             errors = _french(refused)
     return render_page("staff/trial_balance.html", 422 if errors else 200, balance=balance,
-                 asked=asked, errors=errors)
+                       asked=asked, errors=errors)
 
 
 @blueprint.get("/comptabilite/fec")
@@ -455,7 +455,7 @@ def fec(viewer, coop):
     text = request.args.get("annee", "").strip()
     if not (text.isdigit() and 1900 <= int(text) <= 2200):
         return render_page("staff/fec.html", 422, year=today().year, asked=text,
-                     error=t("A year, like 2026."))
+                           error=t("A year, like 2026."))
     name, body = usecases.fec(gateway_for_viewer(), viewer, coop, int(text))
     return Response(body, mimetype="text/plain", headers={
         "Content-Disposition": f'attachment; filename="{name}"'})
@@ -471,7 +471,7 @@ def _left_out_words(entry: dict) -> str:
 def _runs_page(viewer, coop, status=200, errors=None, asked=""):
     found = usecases.runs(gateway_for_viewer(), viewer, coop)
     return render_page("staff/runs.html", status, found=found, errors=errors or {},
-                 asked=asked, run_status=RUN_STATUS, left_out_words=_left_out_words)
+                       asked=asked, run_status=RUN_STATUS, left_out_words=_left_out_words)
 
 
 @blueprint.get("/paie")
@@ -501,7 +501,7 @@ def run(viewer, coop, run_id):
     found = usecases.run(gateway_for_viewer(), viewer, coop, str(run_id))
     progress = usecases.run_progress_of(found.runs[0])
     return render_page("staff/run.html", found=found, progress=progress, run_status=RUN_STATUS,
-                 left_out_words=_left_out_words)
+                       left_out_words=_left_out_words)
 
 
 @blueprint.get("/paie/<uuid:run_id>/etat")
@@ -532,7 +532,7 @@ def _salary_page(viewer, coop, status=200, errors=None, form=None):
     options = [("", t("Choose the entrepreneur"))] + [
         (m["id"], f"{m['first_name']} {m['last_name']} · {m['activity_code']}") for m in people]
     return render_page("staff/salary.html", status, options=options, errors=errors or {},
-                 form=form or {})
+                       form=form or {})
 
 
 @blueprint.post("/paie/salaire")
@@ -562,9 +562,9 @@ def choose_salary(viewer, coop):
                "available": format_cents(chosen["available_cents"])}
     if chosen.get("override_reason"):
         keep_notice(t("Saved above the budget: from %(month)s the gross salary is %(gross)s; it "
-                  "costs %(cost)s a month (available budget: %(available)s). Reason given: "
-                  "%(reason)s", reason=chosen["override_reason"], **figures))
+                      "costs %(cost)s a month (available budget: %(available)s). Reason given: "
+                      "%(reason)s", reason=chosen["override_reason"], **figures))
     else:
         keep_notice(t("Saved: from %(month)s the gross salary is %(gross)s; it costs %(cost)s a "
-                  "month (available budget: %(available)s).", **figures))
+                      "month (available budget: %(available)s).", **figures))
     return redirect(url_for("staff.salary_form", coop=coop), 303)
